@@ -1,0 +1,1 @@
+"""kernelflow dashboard: Panel + HoloViews UI and the MLflow-compatible REST API."""

@@ -1,0 +1,1 @@
+"""kernelflow gateway: litellm-based OpenAI-compatible LLM gateway."""

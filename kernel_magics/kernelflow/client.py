@@ -1,0 +1,492 @@
+"""``Client``: the explicit-id API (MLflow's ``MlflowClient``)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from typing import Any
+
+from . import config
+from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
+from .errors import InvalidParameterError, InvalidStateError
+from .validation import (
+    _valid_keys,
+    check_key,
+    check_metric_value,
+    check_param_value,
+    check_step,
+    check_tag_value,
+)
+from .writer import Writer
+
+try:
+    from .registry import RegistryClient
+except ImportError:  # pragma: no cover - only while the registry module is absent
+    class RegistryClient:  # type: ignore[no-redef]
+        pass
+
+_stores: dict[str, Any] = {}
+_stores_lock = threading.Lock()
+_default_client: Client | None = None
+
+# MLflow's log_batch limits.
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+
+
+class PagedList(list):
+    """A list of results with the ``token`` of the next page (None on the last)."""
+
+    def __init__(self, items, token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def get_store(uri: str | None = None):
+    """Return the (cached, per process) store for a tracking URI."""
+    loc = config.resolve(uri or config.get_tracking_uri())
+    with _stores_lock:
+        store = _stores.get(loc.uri)
+        if store is None:
+            if loc.scheme == "http":
+                from .store.rest import RestStore
+
+                store = RestStore(loc.uri)
+            else:
+                from .store import SqliteStore
+
+                store = SqliteStore(loc.db_path, loc.artifact_root)
+            store.writer = Writer(store)
+            _stores[loc.uri] = store
+        return store
+
+
+def reset_default_client() -> None:
+    """Forget the default client so the next call uses the current tracking URI."""
+    global _default_client
+    _default_client = None
+
+
+def default_client() -> Client:
+    """The client for the current tracking URI."""
+    global _default_client
+    c = _default_client
+    if c is None or c.tracking_uri != config.get_tracking_uri():
+        c = _default_client = Client()
+    return c
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+class Client(RegistryClient):
+    """Explicit-id access to experiments, runs and the model registry.
+
+    Args:
+        tracking_uri: ``sqlite:///file.db``, a ``.db`` path or ``http://host:port``;
+            defaults to the current tracking URI.
+    """
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        self.tracking_uri = tracking_uri or config.get_tracking_uri()
+        self._store = get_store(self.tracking_uri)
+        self._writer: Writer = self._store.writer
+        self._open_runs: set[str] = set()
+        self._params: dict[str, dict[str, str]] = {}
+
+    # -- experiments ---------------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict | None = None
+    ) -> str:
+        """Create an experiment and return its id."""
+        return self._store.create_experiment(name, artifact_location, tags)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment by id."""
+        return self._store.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return an experiment by name, or None."""
+        return self._store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """List experiments; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
+        name_filter = _experiment_name_filter(filter_string)
+        newest_first = bool(order_by) and any("DESC" in o.upper() for o in order_by)
+        items, token = self._store.search_experiments(
+            view_type, max_results, name_filter, page_token, newest_first
+        )
+        return PagedList(items, token)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment and its runs deleted (restorable)."""
+        self._store.delete_experiment(experiment_id)
+        self._open_runs.clear()
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Restore a deleted experiment and its runs."""
+        self._store.restore_experiment(experiment_id)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment."""
+        self._store.rename_experiment(experiment_id, new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        """Set a tag on an experiment."""
+        self._store.set_experiment_tag(experiment_id, check_key(key, "tag key"), value)
+
+    # -- runs ----------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+        source_notebook: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run in an experiment."""
+        tags = {check_key(k, "tag key"): check_tag_value(k, v) for k, v in (tags or {}).items()}
+        name = run_name or tags.get("mlflow.runName") or _generate_run_name()
+        if parent_run_id:
+            self.get_run(parent_run_id)
+        user = tags.get("mlflow.user") or _user()
+        run = self._store.create_run(
+            experiment_id, user, start_time, name, tags, parent_run_id, source_notebook
+        )
+        self._open_runs.add(run.info.run_id)
+        self._params[run.info.run_id] = {}
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a run with its latest metrics, params and tags (after flushing queued logs)."""
+        self.flush()
+        return self._store.get_run(run_id)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        """Change a run's status and/or name."""
+        self.flush()
+        end = int(time.time() * 1000) if status and status != "RUNNING" else None
+        self._store.update_run_info(run_id, status, end, name)
+
+    def set_terminated(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> None:
+        """End a run: commit everything queued for it, then set its status and end time."""
+        self.flush()
+        end = end_time if end_time is not None else int(time.time() * 1000)
+        self._store.update_run_info(run_id, status, end)
+
+    def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted (restorable)."""
+        self.flush()
+        self._store.delete_run(run_id)
+        self._open_runs.discard(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        """Restore a deleted run."""
+        self._store.restore_run(run_id)
+
+    def _check_open(self, run_id: str) -> None:
+        if run_id in self._open_runs:
+            return
+        info = self._store.get_run_info(run_id)
+        if info.lifecycle_stage != "active":
+            raise InvalidStateError(
+                f"Run {run_id} is deleted; restore it with restore_run() before logging to it."
+            )
+        self._open_runs.add(run_id)
+
+    # -- logging -------------------------------------------------------------
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log one metric point; returns at once, the writer commits it shortly."""
+        if run_id not in self._open_runs:
+            self._check_open(run_id)
+        if key not in _valid_keys:
+            check_key(key, "metric key")
+        self._writer.log_metric(
+            run_id,
+            key,
+            value if type(value) is float else check_metric_value(key, value),
+            timestamp if timestamp is not None else int(time.time() * 1000),
+            step if type(step) is int else check_step(step),
+        )
+        if synchronous:
+            self.flush()
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Log a param; params are immutable (the same value again is fine)."""
+        self.log_batch(run_id, params=[Param(key, value)], synchronous=synchronous)
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        """Set a tag on a run (tags can change)."""
+        self.log_batch(run_id, tags=[RunTag(key, value)], synchronous=synchronous)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag from a run."""
+        self._check_open(run_id)
+        self.flush()
+        if key not in self._store.get_run(run_id).data.tags:
+            from .errors import ResourceNotFoundError
+
+            raise ResourceNotFoundError(f"Run {run_id} has no tag {key!r} to delete.")
+        self._writer.add_ops([("deltag", run_id, key)])
+        self.flush()
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: list[Metric] = (),  # type: ignore[assignment]
+        params: list[Param] = (),  # type: ignore[assignment]
+        tags: list[RunTag] = (),  # type: ignore[assignment]
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log many metrics, params and tags at once (MLflow's limits apply)."""
+        metrics, params, tags = list(metrics), list(params), list(tags)
+        _check_batch_limits(metrics, params, tags)
+        self._check_open(run_id)
+        ops = self._param_ops(run_id, params)
+        for t in tags:
+            ops.append(("tag", run_id, check_key(t.key, "tag key"), check_tag_value(t.key, t.value)))
+        now = int(time.time() * 1000)
+        points: dict[str, list[float]] = {}
+        for m in metrics:
+            key = check_key(m.key, "metric key")
+            points.setdefault(key, []).extend((
+                m.timestamp if m.timestamp is not None else now,
+                check_step(m.step),
+                check_metric_value(key, m.value),
+            ))
+        if ops:
+            self._writer.add_ops(ops)
+        for key, flat in points.items():
+            self._writer.log_points(run_id, key, flat)
+        if synchronous:
+            self.flush()
+
+    def _param_ops(self, run_id: str, params: list[Param]) -> list[tuple]:
+        known = self._params.get(run_id)
+        if known is None:
+            self.flush()
+            known = self._params[run_id] = self._store.get_params(run_id)
+        staged: dict[str, str] = {}
+        for p in params:
+            key = check_key(p.key, "param key")
+            value = check_param_value(key, p.value)
+            old = known.get(key, staged.get(key))
+            if old is not None and old != value:
+                raise InvalidParameterError(
+                    f"Param {key!r} of run {run_id} is already {old!r}; params cannot change, "
+                    f"so {value!r} was not logged. Log it under another key, or start a new run."
+                )
+            staged[key] = value
+        known.update(staged)
+        return [("param", run_id, k, v) for k, v in staged.items()]
+
+    def flush(self) -> None:
+        """Commit everything queued by this process for this tracking URI."""
+        self._writer.flush()
+
+    # -- reads -----------------------------------------------------------------
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
+        """Every point of a metric, as a list-like of Metric backed by numpy arrays."""
+        self.flush()
+        return self._store.get_metric_history(run_id, key)
+
+    def search_runs(
+        self,
+        experiment_ids: list[str] | str,
+        filter_string: str = "",
+        run_view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Search runs with MLflow's filter grammar; returns Runs with ``.token``."""
+        self.flush()
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        runs, token = self._store.search_runs(
+            list(experiment_ids), filter_string=filter_string, run_view_type=run_view_type,
+            max_results=_check_max_results(max_results), order_by=order_by, page_token=page_token,
+        )
+        return PagedList(runs, token)
+
+    # -- artifacts -------------------------------------------------------------
+    def _repo(self, run_id: str):
+        return self._store.artifact_repository(self._store.get_run_info(run_id))
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        """Copy a local file into the run's artifacts."""
+        self._repo(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        """Copy a local folder's contents into the run's artifacts."""
+        self._repo(run_id).log_artifacts(local_dir, artifact_path)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list:
+        """List the run's artifacts one level under ``path``."""
+        return self._repo(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        """Return a local path to an artifact (copied under ``dst_path`` if given)."""
+        return self._repo(run_id).download_artifacts(path, dst_path)
+
+    def _log_bytes(self, run_id: str, write, artifact_file: str) -> None:
+        """Write an artifact through ``write(path)`` into a temp dir, then log it."""
+        folder, name = os.path.split(artifact_file.replace("\\", "/"))
+        if not name:
+            raise InvalidParameterError(
+                f"artifact_file {artifact_file!r} must end with a file name, like 'notes.txt'."
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            write(path)
+            self.log_artifact(run_id, path, folder or None)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Save text as an artifact file."""
+        self._log_bytes(run_id, lambda p: open(p, "w", encoding="utf-8").write(text), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """Save a dict as JSON (or YAML for .yaml/.yml) artifact."""
+        def write(path: str) -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                if artifact_file.endswith((".yaml", ".yml")):
+                    import yaml
+
+                    yaml.safe_dump(dictionary, f, sort_keys=False)
+                else:
+                    json.dump(dictionary, f, indent=2, default=str)
+
+        self._log_bytes(run_id, write, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Save a matplotlib (or plotly) figure as an image/HTML artifact."""
+        def write(path: str) -> None:
+            if hasattr(figure, "savefig"):
+                figure.savefig(path, bbox_inches="tight")
+            elif hasattr(figure, "write_html") and path.endswith(".html"):
+                figure.write_html(path)
+            elif hasattr(figure, "write_image"):
+                figure.write_image(path)
+            else:
+                raise InvalidParameterError(
+                    f"log_figure takes a matplotlib or plotly figure, got {type(figure).__name__}."
+                )
+
+        self._log_bytes(run_id, write, artifact_file)
+
+    def log_image(self, run_id: str, image: Any, artifact_file: str) -> None:
+        """Save a numpy array (HxW, HxWx3, HxWx4; uint8 or floats in [0, 1]) or PIL image."""
+        def write(path: str) -> None:
+            from PIL import Image
+
+            img = image
+            if not isinstance(img, Image.Image):
+                img = Image.fromarray(_image_array(image))
+            img.save(path)
+
+        self._log_bytes(run_id, write, artifact_file)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Save a DataFrame (or dict of columns) as a JSON table artifact, as MLflow does."""
+        import pandas as pd
+
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        if not artifact_file.endswith(".json"):
+            raise InvalidParameterError("log_table writes JSON: end artifact_file with '.json'.")
+        payload = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+        self.log_dict(run_id, {"columns": payload["columns"], "data": payload["data"]}, artifact_file)
+
+
+def _image_array(image: Any):
+    import numpy as np
+
+    arr = np.asarray(image)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
+        raise InvalidParameterError(
+            f"log_image takes an HxW, HxWx3 or HxWx4 array; got shape {arr.shape}."
+        )
+    if arr.dtype.kind == "f":
+        if arr.min() < 0 or arr.max() > 1:
+            raise InvalidParameterError("Float images must have values in [0, 1]; scale them first.")
+        arr = (arr * 255).round().astype("uint8")
+    elif arr.dtype != np.uint8:
+        arr = arr.astype("uint8")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    return arr
+
+
+def _check_batch_limits(metrics: list, params: list, tags: list) -> None:
+    limits = (("metrics", metrics, MAX_BATCH_METRICS), ("params", params, MAX_BATCH_PARAMS),
+              ("tags", tags, MAX_BATCH_TAGS))
+    for what, items, limit in limits:
+        if len(items) > limit:
+            raise InvalidParameterError(
+                f"A batch may hold at most {limit} {what}; got {len(items)}. Split it in several calls."
+            )
+    if len(metrics) + len(params) + len(tags) > MAX_BATCH_TOTAL:
+        raise InvalidParameterError(
+            f"A batch may hold at most {MAX_BATCH_TOTAL} items in all; split it in several calls."
+        )
+
+
+def _check_max_results(n: int) -> int:
+    if not isinstance(n, int) or n < 1 or n > 100_000:
+        raise InvalidParameterError(f"max_results must be between 1 and 100000, got {n!r}.")
+    return n
+
+
+def _experiment_name_filter(filter_string: str | None) -> tuple[str, str] | None:
+    if not filter_string:
+        return None
+    m = re.fullmatch(
+        r"\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*", filter_string, re.I
+    )
+    if not m:
+        raise InvalidParameterError(
+            f"Experiment filter {filter_string!r} is not supported; use name = 'x' or name LIKE 'x%'."
+        )
+    return m.group(1).upper(), m.group(2).replace("''", "'")
+
+
+_ADJECTIVES = ("amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "merry",
+               "noble", "proud", "quick", "rapid", "sly", "tidy", "vivid", "wise", "zesty", "brave")
+_NOUNS = ("otter", "falcon", "lynx", "heron", "panda", "tiger", "whale", "koala", "raven", "bison",
+          "gecko", "moose", "crane", "shark", "finch", "puma", "hare", "yak", "wolf", "orca")
+
+
+def _generate_run_name() -> str:
+    import random
+
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
+
+
+__all__ = ["Client", "PagedList", "RunInfo", "get_store"]

@@ -1,0 +1,195 @@
+"""The SQLite schema and its migrations.
+
+Tables are created with sqlite-utils. Each migration brings the file from
+version N-1 to N; ``SCHEMA_VERSION`` is the newest. Opening an older file runs
+the missing migrations in one transaction; opening a newer one is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from ..errors import StoreError
+
+SCHEMA_VERSION = 3
+
+
+def _v1_tracking(db: sqlite_utils.Database) -> None:
+    db["experiments"].create(
+        {
+            "experiment_id": int,
+            "name": str,
+            "artifact_location": str,
+            "lifecycle_stage": str,
+            "creation_time": int,
+            "last_update_time": int,
+        },
+        pk="experiment_id",
+        not_null={"name", "lifecycle_stage"},
+    )
+    db["experiments"].create_index(["name"], unique=True)
+    db["experiment_tags"].create(
+        {"experiment_id": int, "key": str, "value": str}, pk=("experiment_id", "key")
+    )
+    db["runs"].create(
+        {
+            "run_uuid": str,
+            "experiment_id": int,
+            "name": str,
+            "user_id": str,
+            "status": str,
+            "start_time": int,
+            "end_time": int,
+            "lifecycle_stage": str,
+            "artifact_uri": str,
+            "parent_run_id": str,
+            "deleted_time": int,
+        },
+        pk="run_uuid",
+    )
+    db["runs"].create_index(["experiment_id", "start_time"])
+    db["params"].create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
+    db["tags"].create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
+    # Metric history is stored in chunks: one row holds many points of one
+    # (run, key) as packed float64 triples (timestamp, step, value).
+    db["metric_chunks"].create(
+        {"id": int, "run_uuid": str, "key": str, "n": int, "data": bytes}, pk="id"
+    )
+    db["metric_chunks"].create_index(["run_uuid", "key", "id"])
+    db["latest_metrics"].create(
+        {"run_uuid": str, "key": str, "value": float, "timestamp": int, "step": int, "is_nan": int},
+        pk=("run_uuid", "key"),
+    )
+
+
+def _v2_registry(db: sqlite_utils.Database) -> None:
+    db["latest_metrics"].create_index(["key", "value"])
+    db["registered_models"].create(
+        {"name": str, "creation_time": int, "last_updated_time": int, "description": str},
+        pk="name",
+    )
+    db["registered_model_tags"].create({"name": str, "key": str, "value": str}, pk=("name", "key"))
+    db["model_versions"].create(
+        {
+            "name": str,
+            "version": int,
+            "creation_time": int,
+            "last_updated_time": int,
+            "description": str,
+            "user_id": str,
+            "current_stage": str,
+            "source": str,
+            "run_id": str,
+            "run_link": str,
+            "status": str,
+            "status_message": str,
+            "storage_location": str,
+        },
+        pk=("name", "version"),
+    )
+    db["model_version_tags"].create(
+        {"name": str, "version": int, "key": str, "value": str}, pk=("name", "version", "key")
+    )
+    db["registered_model_aliases"].create(
+        {"name": str, "alias": str, "version": int}, pk=("name", "alias")
+    )
+    # Which version held an alias or a stage, from when to when (beyond MLflow).
+    db["model_label_history"].create(
+        {
+            "id": int,
+            "name": str,
+            "kind": str,  # "alias" or "stage"
+            "label": str,
+            "version": int,
+            "start_time": int,
+            "end_time": int,
+        },
+        pk="id",
+    )
+    db["model_label_history"].create_index(["name", "kind", "label"])
+
+
+def _v3_traces(db: sqlite_utils.Database) -> None:
+    db["runs"].add_column("source_notebook", str)
+    db["traces"].create(
+        {
+            "trace_id": str,
+            "experiment_id": int,
+            "name": str,
+            "start_time": int,
+            "end_time": int,
+            "status": str,
+            "inputs": str,
+            "outputs": str,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "cost": float,
+            "tags": str,
+        },
+        pk="trace_id",
+    )
+    db["traces"].create_index(["experiment_id", "start_time"])
+    db["spans"].create(
+        {
+            "span_id": str,
+            "trace_id": str,
+            "parent_span_id": str,
+            "name": str,
+            "span_type": str,
+            "start_time": int,
+            "end_time": int,
+            "status": str,
+            "inputs": str,
+            "outputs": str,
+            "attributes": str,
+        },
+        pk="span_id",
+    )
+    db["spans"].create_index(["trace_id"])
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+    1: _v1_tracking,
+    2: _v2_registry,
+    3: _v3_traces,
+}
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    """Return the schema version stored in the file (0 for an empty file)."""
+    if "kernelflow_meta" not in db.table_names():
+        return 0
+    row = db.execute("SELECT value FROM kernelflow_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
+    """Bring the file up to ``target``; the caller holds a write transaction.
+
+    Returns the version found before migrating. Raises StoreError when the
+    file was written by a newer kernelflow.
+    """
+    found = current_version(db)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"This tracking file has schema version {found}, newer than this kernelflow "
+            f"understands ({SCHEMA_VERSION}). Upgrade kernelflow (pip install -U kernelflow) "
+            "or point KERNELFLOW_TRACKING_URI at another file."
+        )
+    if found == 0:
+        db["kernelflow_meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    for version in range(found + 1, target + 1):
+        MIGRATIONS[version](db)
+        if version == 1:
+            db.execute(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
+                " creation_time, last_update_time) VALUES (0, 'Default', NULL, 'active', "
+                "CAST(strftime('%s','now') AS INTEGER) * 1000, CAST(strftime('%s','now') AS INTEGER) * 1000)"
+            )
+        db.execute(
+            "INSERT OR REPLACE INTO kernelflow_meta (key, value) VALUES ('schema_version', ?)",
+            [str(version)],
+        )
+    return found

@@ -1,0 +1,93 @@
+"""Compile parsed search clauses to parameterised SQL over the runs table ``r``.
+
+Every user value becomes a ``?`` parameter; only fixed column names and
+operators from whitelists are written into the SQL text.
+"""
+
+from __future__ import annotations
+
+from ..search import ATTRIBUTES, Clause, OrderBy
+
+_SUBQUERY_TABLE = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+
+
+def like_to_glob(pattern: str) -> str:
+    """Translate a SQL LIKE pattern to a case-sensitive GLOB pattern (MLflow's LIKE is)."""
+    out = []
+    for ch in pattern:
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _compare(column: str, op: str, value, params: list) -> str:
+    if op in ("IN", "NOT IN"):
+        params.extend(value)
+        marks = ", ".join("?" for _ in value)
+        return f"{column} {op} ({marks})"
+    if op == "LIKE":
+        params.append(like_to_glob(value))
+        return f"{column} GLOB ?"
+    if op == "ILIKE":
+        params.append(like_to_glob(value.lower()))
+        return f"lower({column}) GLOB ?"
+    params.append(value)
+    return f"{column} {op} ?"
+
+
+def compile_clause(clause: Clause, params: list) -> str:
+    """Return a SQL condition on runs ``r`` for one clause, appending its parameters."""
+    if clause.kind == "attribute":
+        column = "r." + ATTRIBUTES[clause.key]
+        value = clause.value
+        if column in ("r.start_time", "r.end_time", "r.experiment_id"):
+            value = int(value) if not isinstance(value, tuple) else value
+        return _compare(column, clause.op, value, params)
+    table = _SUBQUERY_TABLE[clause.kind]
+    params.append(clause.key)
+    extra = " AND is_nan = 0" if clause.kind == "metric" else ""
+    cond = _compare("value", clause.op, clause.value, params)
+    return f"r.run_uuid IN (SELECT run_uuid FROM {table} WHERE key = ?{extra} AND {cond})"
+
+
+def compile_where(
+    clauses: list[Clause], experiment_ids: list[int], lifecycle: str | None
+) -> tuple[str, list]:
+    """Build the WHERE text and parameters for a run search."""
+    params: list = []
+    parts = []
+    if experiment_ids:
+        parts.append(f"r.experiment_id IN ({', '.join('?' for _ in experiment_ids)})")
+        params.extend(experiment_ids)
+    if lifecycle:
+        parts.append("r.lifecycle_stage = ?")
+        params.append(lifecycle)
+    for clause in clauses:
+        parts.append(compile_clause(clause, params))
+    return (" AND ".join(parts) or "1"), params
+
+
+def compile_order(order: list[OrderBy]) -> tuple[str, str, list]:
+    """Return (JOIN text, ORDER BY text, join parameters); runs lacking a key sort last."""
+    joins, terms, params = [], [], []
+    for i, term in enumerate(order):
+        direction = "ASC" if term.ascending else "DESC"
+        if term.kind == "attribute":
+            column = "r." + ATTRIBUTES[term.key]
+        else:
+            alias = f"o{i}"
+            table = _SUBQUERY_TABLE[term.kind]
+            joins.append(
+                f"LEFT JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = ?"
+            )
+            params.append(term.key)
+            column = f"{alias}.value"
+        terms.append(f"({column} IS NULL), {column} {direction}")
+    terms.append("r.start_time DESC, r.run_uuid ASC")
+    return " ".join(joins), ", ".join(terms), params

@@ -1,0 +1,558 @@
+"""Experiments, runs, params, tags and metrics: all their SQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import sqlite3
+import uuid
+from array import array
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..entities import Experiment, MetricHistory, Run, RunData, RunInfo
+from ..errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
+from ..search import parse_filter, parse_order_by
+from .base import now_ms
+from .search_sql import compile_order, compile_where, like_to_glob
+
+ACTIVE, DELETED = "active", "deleted"
+VIEW_TYPES = {"ACTIVE_ONLY": ACTIVE, "DELETED_ONLY": DELETED, "ALL": None}
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+_RUN_COLUMNS = (
+    "run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+    "artifact_uri, lifecycle_stage"
+)
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join("?" for _ in range(n))
+
+
+def _experiment_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"Experiment id {value!r} is not valid: ids are whole numbers given as strings, "
+            "like '0' or '12'. Use get_experiment_by_name() to look one up by name."
+        ) from None
+
+
+def encode_page_token(offset: int) -> str:
+    """Encode a result offset as an opaque page token."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    """Decode a page token made by :func:`encode_page_token`."""
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except Exception:
+        raise InvalidParameterError(
+            f"Invalid page_token {token!r}: pass the next_page_token of a previous search."
+        ) from None
+
+
+def pack_points(timestamps, steps, values) -> bytes:
+    """Pack metric points into the chunk format: float64 triples (timestamp, step, value)."""
+    data = np.empty((len(values), 3), dtype=np.float64)
+    data[:, 0] = timestamps
+    data[:, 1] = steps
+    data[:, 2] = values
+    return data.tobytes()
+
+
+class TrackingStore:
+    """Mixin over StoreBase with every tracking query."""
+
+    # -- experiments ---------------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict | None = None
+    ) -> str:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidParameterError("Experiment name must be a non-empty string.")
+
+        def txn(conn: sqlite3.Connection) -> str:
+            row = conn.execute(
+                "SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?", [name]
+            ).fetchone()
+            if row:
+                hint = (
+                    " It is deleted: restore it with restore_experiment() or pick another name."
+                    if row[1] == DELETED
+                    else " Use set_experiment() to make it active, or pick another name."
+                )
+                raise ResourceExistsError(f"Experiment {name!r} already exists (id {row[0]}).{hint}")
+            t = now_ms()
+            cur = conn.execute(
+                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time,"
+                " last_update_time) VALUES (?, ?, 'active', ?, ?)",
+                [name, artifact_location, t, t],
+            )
+            exp_id = cur.lastrowid
+            if not artifact_location:
+                location = os.path.join(self.artifact_root, str(exp_id))
+                conn.execute(
+                    "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?",
+                    [location, exp_id],
+                )
+            for k, v in (tags or {}).items():
+                conn.execute(
+                    "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)", [exp_id, k, str(v)]
+                )
+            return str(exp_id)
+
+        return self.write(txn)
+
+    def _experiment_from_row(self, row) -> Experiment:
+        exp_id, name, location, stage, created, updated = row
+        tags = dict(
+            self.query("SELECT key, value FROM experiment_tags WHERE experiment_id = ?", [exp_id])
+        )
+        if location is None:
+            location = os.path.join(self.artifact_root, str(exp_id))
+        return Experiment(str(exp_id), name, location, stage, tags, created, updated)
+
+    _EXP_COLUMNS = (
+        "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+    )
+
+    def get_experiment(self, experiment_id) -> Experiment:
+        rows = self.query(
+            f"SELECT {self._EXP_COLUMNS} FROM experiments WHERE experiment_id = ?",
+            [_experiment_id(experiment_id)],
+        )
+        if not rows:
+            raise ResourceNotFoundError(
+                f"No experiment with id {experiment_id!r}. "
+                "List them with search_experiments() or create one with create_experiment()."
+            )
+        return self._experiment_from_row(rows[0])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        rows = self.query(f"SELECT {self._EXP_COLUMNS} FROM experiments WHERE name = ?", [name])
+        return self._experiment_from_row(rows[0]) if rows else None
+
+    def search_experiments(
+        self,
+        view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        name_filter: tuple[str, str] | None = None,
+        page_token: str | None = None,
+        order_by_time_desc: bool = False,
+    ) -> tuple[list[Experiment], str | None]:
+        lifecycle = _view(view_type)
+        where, params = ["1"], []
+        if lifecycle:
+            where.append("lifecycle_stage = ?")
+            params.append(lifecycle)
+        if name_filter:
+            op, value = name_filter
+            where.append({"=": "name = ?", "LIKE": "name GLOB ?", "ILIKE": "lower(name) GLOB ?"}[op])
+            params.append(value if op == "=" else like_to_glob(value.lower() if op == "ILIKE" else value))
+        offset = decode_page_token(page_token)
+        order = "creation_time DESC, experiment_id DESC" if order_by_time_desc else "experiment_id"
+        rows = self.query(
+            f"SELECT {self._EXP_COLUMNS} FROM experiments WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, max_results + 1, offset],
+        )
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return [self._experiment_from_row(r) for r in rows[:max_results]], token
+
+    def _set_experiment_stage(self, experiment_id, stage: str) -> None:
+        exp = self.get_experiment(experiment_id)
+
+        def txn(conn: sqlite3.Connection) -> None:
+            t = now_ms()
+            conn.execute(
+                "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                "WHERE experiment_id = ?",
+                [stage, t, int(exp.experiment_id)],
+            )
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ?",
+                [stage, t if stage == DELETED else None, int(exp.experiment_id)],
+            )
+
+        self.write(txn)
+
+    def delete_experiment(self, experiment_id) -> None:
+        if str(experiment_id) == "0":
+            raise InvalidParameterError("The Default experiment (id 0) cannot be deleted.")
+        self._set_experiment_stage(experiment_id, DELETED)
+
+    def restore_experiment(self, experiment_id) -> None:
+        self._set_experiment_stage(experiment_id, ACTIVE)
+
+    def rename_experiment(self, experiment_id, new_name: str) -> None:
+        exp = self.get_experiment(experiment_id)
+        if not isinstance(new_name, str) or not new_name.strip():
+            raise InvalidParameterError("The new experiment name must be a non-empty string.")
+
+        def txn(conn: sqlite3.Connection) -> None:
+            clash = conn.execute(
+                "SELECT experiment_id FROM experiments WHERE name = ? AND experiment_id != ?",
+                [new_name, int(exp.experiment_id)],
+            ).fetchone()
+            if clash:
+                raise ResourceExistsError(
+                    f"Experiment {new_name!r} already exists (id {clash[0]}); pick another name."
+                )
+            conn.execute(
+                "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                [new_name, now_ms(), int(exp.experiment_id)],
+            )
+
+        self.write(txn)
+
+    def set_experiment_tag(self, experiment_id, key: str, value: str) -> None:
+        exp = self.get_experiment(experiment_id)
+        self.write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
+                [int(exp.experiment_id), key, str(value)],
+            )
+        )
+
+    def count_runs_by_experiment(self) -> dict[str, int]:
+        rows = self.query(
+            "SELECT experiment_id, count(*) FROM runs WHERE lifecycle_stage = 'active' "
+            "GROUP BY experiment_id"
+        )
+        return {str(e): n for e, n in rows}
+
+    # -- runs ----------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id,
+        user_id: str,
+        start_time: int | None,
+        run_name: str,
+        tags: dict[str, str] | None = None,
+        parent_run_id: str | None = None,
+        source_notebook: str | None = None,
+    ) -> Run:
+        exp = self.get_experiment(experiment_id)
+        if exp.lifecycle_stage != ACTIVE:
+            raise InvalidStateError(
+                f"Experiment {exp.name!r} is deleted; restore it with restore_experiment() "
+                "before starting runs in it."
+            )
+        run_id = uuid.uuid4().hex
+        start = start_time if start_time is not None else now_ms()
+        artifact_uri = os.path.join(exp.artifact_location, run_id, "artifacts")
+        all_tags = dict(tags or {})
+        all_tags["mlflow.runName"] = run_name
+        all_tags.setdefault("mlflow.user", user_id)
+        if parent_run_id:
+            all_tags["mlflow.parentRunId"] = parent_run_id
+
+        def txn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+                "end_time, lifecycle_stage, artifact_uri, parent_run_id, source_notebook) "
+                "VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?, ?, ?)",
+                [run_id, int(exp.experiment_id), run_name, user_id, start, artifact_uri,
+                 parent_run_id, source_notebook],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
+                [(run_id, k, str(v)) for k, v in all_tags.items()],
+            )
+
+        self.write(txn)
+        info = RunInfo(run_id, exp.experiment_id, run_name, user_id, "RUNNING", start, None,
+                       artifact_uri, ACTIVE)
+        return Run(info, RunData({}, {}, all_tags))
+
+    def _run_rows(self, run_ids: list[str]) -> list[tuple]:
+        return self.query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_uuid IN ({_placeholders(len(run_ids))})",
+            run_ids,
+        )
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        rows = self._run_rows([run_id]) if isinstance(run_id, str) else []
+        if not rows:
+            raise ResourceNotFoundError(
+                f"No run with id {run_id!r}. Run ids are 32 hex characters; "
+                "find one with search_runs()."
+            )
+        return _info(rows[0])
+
+    def get_run(self, run_id: str) -> Run:
+        info = self.get_run_info(run_id)
+        data = self._run_data([run_id])[run_id]
+        return Run(info, data)
+
+    def _run_data(self, run_ids: list[str]) -> dict[str, RunData]:
+        out = {rid: RunData({}, {}, {}) for rid in run_ids}
+        for chunk_start in range(0, len(run_ids), 900):
+            ids = run_ids[chunk_start:chunk_start + 900]
+            marks = _placeholders(len(ids))
+            for rid, k, v, is_nan in self.query(
+                f"SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN ({marks})",
+                ids,
+            ):
+                out[rid].metrics[k] = math.nan if is_nan else v
+            for rid, k, v in self.query(
+                f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({marks})", ids
+            ):
+                out[rid].params[k] = v
+            for rid, k, v in self.query(
+                f"SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({marks})", ids
+            ):
+                out[rid].tags[k] = v
+        return out
+
+    def update_run_info(
+        self, run_id: str, status: str | None = None, end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        info = self.get_run_info(run_id)
+        if status is not None and status not in RUN_STATUSES:
+            raise InvalidParameterError(
+                f"Run status {status!r} is not valid; use one of {', '.join(RUN_STATUSES)}."
+            )
+
+        def txn(conn: sqlite3.Connection) -> None:
+            if status is not None:
+                conn.execute(
+                    "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                    [status, end_time, run_id],
+                )
+            if run_name is not None:
+                conn.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", [run_name, run_id])
+                conn.execute(
+                    "INSERT OR REPLACE INTO tags VALUES (?, 'mlflow.runName', ?)", [run_id, run_name]
+                )
+
+        self.write(txn)
+        return self.get_run_info(run_id) if (status or run_name) else info
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        self.get_run_info(run_id)
+        self.write(
+            lambda conn: conn.execute(
+                "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?",
+                [stage, now_ms() if stage == DELETED else None, run_id],
+            )
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, ACTIVE)
+
+    def get_params(self, run_id: str) -> dict[str, str]:
+        return dict(self.query("SELECT key, value FROM params WHERE run_uuid = ?", [run_id]))
+
+    # -- batched writes (the background writer calls this) ---------------------
+    def write_batch(
+        self,
+        ops: list[tuple],
+        metrics: dict[tuple[str, str], array],
+    ) -> list[str]:
+        """Commit ordered param/tag/status ops and metric buffers in one transaction.
+
+        ``ops`` items: ("param", run, key, value), ("tag", run, key, value),
+        ("deltag", run, key), ("status", run, status, end_time).
+        ``metrics`` maps (run, key) to a flat float64 array of
+        (timestamp, step, value) triples. Returns conflict messages for params
+        that another process logged with a different value (those are skipped).
+        """
+
+        def txn(conn: sqlite3.Connection) -> list[str]:
+            conflicts = self._apply_ops(conn, ops)
+            self._insert_metrics(conn, metrics)
+            return conflicts
+
+        return self.write(txn)
+
+    @staticmethod
+    def _apply_ops(conn: sqlite3.Connection, ops: Iterable[tuple]) -> list[str]:
+        conflicts = []
+        for op in ops:
+            kind = op[0]
+            if kind == "param":
+                _, run_id, key, value = op
+                cur = conn.execute(
+                    "INSERT INTO params VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    [run_id, key, value],
+                )
+                if cur.rowcount == 0:
+                    old = conn.execute(
+                        "SELECT value FROM params WHERE run_uuid = ? AND key = ?", [run_id, key]
+                    ).fetchone()
+                    if old and old[0] != value:
+                        conflicts.append(
+                            f"param {key!r} of run {run_id} is already {old[0]!r}; "
+                            f"{value!r} was not logged (params cannot change)"
+                        )
+            elif kind == "tag":
+                conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", op[1:])
+                if op[2] == "mlflow.runName":
+                    conn.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", [op[3], op[1]])
+            elif kind == "deltag":
+                conn.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", op[1:])
+            elif kind == "status":
+                _, run_id, status, end_time = op
+                conn.execute(
+                    "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                    [status, end_time, run_id],
+                )
+        return conflicts
+
+    @staticmethod
+    def _insert_metrics(conn: sqlite3.Connection, metrics: dict[tuple[str, str], array]) -> None:
+        chunks, latest = [], []
+        for (run_id, key), buf in metrics.items():
+            points = np.frombuffer(buf, dtype=np.float64).reshape(-1, 3)
+            if not len(points):
+                continue
+            chunks.append((run_id, key, len(points), points.tobytes()))
+            # MLflow's latest value: the point with the largest (step, timestamp).
+            best = np.lexsort((points[:, 0], points[:, 1]))[-1]
+            ts, step, value = points[best]
+            nan = math.isnan(value)
+            latest.append((run_id, key, None if nan else float(value), int(ts), int(step), int(nan)))
+        conn.executemany(
+            "INSERT INTO metric_chunks (run_uuid, key, n, data) VALUES (?, ?, ?, ?)", chunks
+        )
+        conn.executemany(
+            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+            "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
+            "is_nan = excluded.is_nan WHERE excluded.step > latest_metrics.step OR "
+            "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
+            latest,
+        )
+
+    # -- metric reads ----------------------------------------------------------
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
+        self.get_run_info(run_id)
+        blobs = self.query(
+            "SELECT data FROM metric_chunks WHERE run_uuid = ? AND key = ? ORDER BY id",
+            [run_id, key],
+        )
+        if blobs:
+            data = np.frombuffer(b"".join(b for (b,) in blobs), dtype=np.float64).reshape(-1, 3)
+        else:
+            data = np.empty((0, 3))
+        return MetricHistory(
+            key, data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
+        )
+
+    def get_metric_keys(self, run_id: str) -> list[str]:
+        return [k for (k,) in self.query(
+            "SELECT key FROM latest_metrics WHERE run_uuid = ? ORDER BY key", [run_id]
+        )]
+
+    def artifact_repository(self, info: RunInfo):
+        """The artifact repository of a local run."""
+        from ..artifacts import LocalArtifactRepository
+
+        return LocalArtifactRepository(info.artifact_uri)
+
+    # -- search --------------------------------------------------------------
+    def search_run_ids(
+        self,
+        experiment_ids: list,
+        filter_string: str | None = None,
+        run_view_type: str = "ACTIVE_ONLY",
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[tuple], str | None]:
+        """Return (run rows, next page token); paging, filter and sort all run in SQL."""
+        clauses = parse_filter(filter_string)
+        order = parse_order_by(order_by)
+        exp_ids = [_experiment_id(e) for e in experiment_ids]
+        where, params = compile_where(clauses, exp_ids, _view(run_view_type))
+        joins, order_sql, join_params = compile_order(order)
+        offset = decode_page_token(page_token)
+        sql = (
+            f"SELECT {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))} FROM runs r {joins} "
+            f"WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        )
+        rows = self.query(sql, [*join_params, *params, max_results + 1, offset])
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return rows[:max_results], token
+
+    def count_runs(
+        self, experiment_ids: list, filter_string: str | None = None,
+        run_view_type: str = "ACTIVE_ONLY",
+    ) -> int:
+        """Count the runs a search would return (for paging in the UI)."""
+        exp_ids = [_experiment_id(e) for e in experiment_ids]
+        where, params = compile_where(parse_filter(filter_string), exp_ids, _view(run_view_type))
+        return self.query(f"SELECT count(*) FROM runs r WHERE {where}", params)[0][0]
+
+    def search_runs(self, experiment_ids: list, **kwargs) -> tuple[list[Run], str | None]:
+        rows, token = self.search_run_ids(experiment_ids, **kwargs)
+        data = self._run_data([r[0] for r in rows])
+        return [Run(_info(r), data[r[0]]) for r in rows], token
+
+    def search_runs_columns(self, experiment_ids: list, **kwargs) -> tuple[dict, str | None]:
+        """Search and return column lists shaped like ``mlflow.search_runs``' DataFrame."""
+        rows, token = self.search_run_ids(experiment_ids, **kwargs)
+        n = len(rows)
+        index = {r[0]: i for i, r in enumerate(rows)}
+        cols: dict[str, list] = {
+            "run_id": [r[0] for r in rows],
+            "experiment_id": [str(r[1]) for r in rows],
+            "status": [r[4] for r in rows],
+            "artifact_uri": [r[7] for r in rows],
+            "start_time": [r[5] for r in rows],
+            "end_time": [r[6] for r in rows],
+        }
+        ids = list(index)
+        for prefix, sql in (
+            ("metrics.", "SELECT run_uuid, key, CASE WHEN is_nan THEN 'nan' ELSE value END "
+                         "FROM latest_metrics"),
+            ("params.", "SELECT run_uuid, key, value FROM params"),
+            ("tags.", "SELECT run_uuid, key, value FROM tags"),
+        ):
+            for start in range(0, len(ids), 900):
+                part = ids[start:start + 900]
+                for rid, key, value in self.query(
+                    f"{sql} WHERE run_uuid IN ({_placeholders(len(part))})", part
+                ):
+                    col = cols.get(prefix + key)
+                    if col is None:
+                        col = cols[prefix + key] = [None] * n
+                    col[index[rid]] = float(value) if prefix == "metrics." else value
+        return cols, token
+
+
+def _view(view_type: str) -> str | None:
+    key = str(view_type).upper()
+    if key not in VIEW_TYPES:
+        raise InvalidParameterError(
+            f"run_view_type {view_type!r} is not valid; use ACTIVE_ONLY, DELETED_ONLY or ALL."
+        )
+    return VIEW_TYPES[key]
+
+
+def _info(row: tuple) -> RunInfo:
+    run_id, exp_id, name, user, status, start, end, artifact_uri, stage = row
+    return RunInfo(run_id, str(exp_id), name or "", user or "", status, start, end,
+                   artifact_uri, stage)
+

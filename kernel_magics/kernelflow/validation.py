@@ -1,0 +1,84 @@
+"""MLflow's validation rules for keys and values."""
+
+from __future__ import annotations
+
+import numbers
+import re
+
+from .errors import InvalidParameterError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+_KEY_RE = re.compile(r"^[/\w.\- ]*$")
+_valid_keys: set[str] = set()
+
+
+def check_key(key, what: str = "key") -> str:
+    """Raise InvalidParameterError unless ``key`` is a valid metric/param/tag name."""
+    if key in _valid_keys:
+        return key
+    if not isinstance(key, str) or not key:
+        raise InvalidParameterError(f"The {what} must be a non-empty string, got {key!r}.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidParameterError(
+            f"The {what} {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}."
+        )
+    if not _KEY_RE.match(key) or ".." in key.split("/") or key.startswith("/"):
+        raise InvalidParameterError(
+            f"Invalid {what} {key!r}: names may contain only letters, digits, underscores, "
+            "dashes, periods, spaces and slashes, and may not start with / or contain '..'."
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def check_metric_value(key: str, value) -> float:
+    """Return ``value`` as a float; NaN and inf are allowed, non-numbers are not."""
+    if type(value) is float or type(value) is int:
+        return float(value)
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return float(value)  # numpy scalars, bools
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # 0-d arrays, tensors
+        try:
+            return check_metric_value(key, value.item())
+        except InvalidParameterError:
+            pass
+    raise InvalidParameterError(
+        f"Metric {key!r} got {value!r} ({type(value).__name__}); metric values must be numbers. "
+        "Log text with set_tag() or log_param() instead."
+    )
+
+
+def check_step(step) -> int:
+    """Return ``step`` as an int."""
+    if step is None:
+        return 0
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        if isinstance(step, float) and step.is_integer():
+            return int(step)
+        raise InvalidParameterError(f"Metric step must be a whole number, got {step!r}.")
+    return int(step)
+
+
+def check_param_value(key: str, value) -> str:
+    """Return ``value`` as a string within MLflow's length limit."""
+    text = str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidParameterError(
+            f"Param {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_PARAM_VALUE_LENGTH}. Log long text as an artifact with log_text()."
+        )
+    return text
+
+
+def check_tag_value(key: str, value) -> str:
+    """Return ``value`` as a string within the tag length limit."""
+    text = str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidParameterError(
+            f"Tag {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_TAG_VALUE_LENGTH}. Log long text as an artifact with log_text()."
+        )
+    return text

@@ -1,0 +1,181 @@
+"""The asynchronous, batched writer: one thread per process commits logged data.
+
+``log_metric`` appends a (timestamp, step, value) triple to a per-(run, key)
+``array('d')`` under a lock and returns; it does no I/O. The writer thread
+wakes every ``interval`` seconds and commits everything buffered in one
+transaction, packing each buffer into one chunk row with no per-point Python
+work. ``flush()`` commits synchronously. A commit error is kept and raised on
+the next log call or flush; the failed batch stays queued and is retried.
+
+Durability window: a hard kill (SIGKILL, power loss) can lose what was logged
+in the last ``interval`` seconds (0.1 s by default) plus one commit in flight.
+``flush()``, ``end_run()``, interpreter exit and kernel shutdown lose nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from array import array
+from collections.abc import Callable
+
+from .errors import KernelflowError, LoggingError
+
+DEFAULT_INTERVAL_S = 0.1
+_writers: weakref.WeakSet = weakref.WeakSet()
+
+
+class Writer:
+    """Buffers metrics, params, tags and status changes; commits them in batches.
+
+    Args:
+        store: an object with ``write_batch(ops, metrics) -> list[str]``.
+        interval: seconds between background commits.
+        clock: returns seconds since the epoch (a seam for tests).
+    """
+
+    def __init__(
+        self, store, interval: float = DEFAULT_INTERVAL_S, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.interval = interval
+        self.clock = clock
+        self.synchronous = False
+        self._lock = threading.Lock()  # guards the buffers
+        self._commit_lock = threading.Lock()  # one commit at a time
+        self._metrics: dict[tuple[str, str], array] = {}
+        self._ops: list[tuple] = []
+        self._error: BaseException | None = None
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        _writers.add(self)
+
+    # -- producer side ---------------------------------------------------------
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Queue one metric point (already validated)."""
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            buf = self._metrics.get((run_id, key))
+            if buf is None:
+                buf = self._metrics[(run_id, key)] = array("d")
+            buf.extend((timestamp, step, value))
+        if self._thread is None:
+            self._start()
+        if self.synchronous:
+            self.flush()
+
+    def log_points(self, run_id: str, key: str, points) -> None:
+        """Queue many (timestamp, step, value) points of one metric at once."""
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            buf = self._metrics.get((run_id, key))
+            if buf is None:
+                buf = self._metrics[(run_id, key)] = array("d")
+            buf.extend(points)
+        if self._thread is None:
+            self._start()
+        if self.synchronous:
+            self.flush()
+
+    def add_ops(self, ops: list[tuple]) -> None:
+        """Queue ordered param/tag/status operations."""
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            self._ops.extend(ops)
+        if self._thread is None:
+            self._start()
+        if self.synchronous:
+            self.flush()
+
+    def pending(self) -> int:
+        """Number of queued metric points and operations not yet committed."""
+        with self._lock:
+            return len(self._ops) + sum(len(b) for b in self._metrics.values()) // 3
+
+    # -- consumer side ---------------------------------------------------------
+    def flush(self) -> None:
+        """Commit everything queued so far; raise the last commit error, if any."""
+        self._commit()
+        if self._error is not None:
+            self._raise_error()
+
+    def _commit(self) -> None:
+        with self._commit_lock:
+            with self._lock:
+                ops, metrics = self._ops, self._metrics
+                self._ops, self._metrics = [], {}
+            if not ops and not metrics:
+                return
+            try:
+                conflicts = self.store.write_batch(ops, metrics)
+            except BaseException as exc:  # keep the data: put it back in front
+                self._requeue(ops, metrics)
+                self._error = exc
+                return
+            if conflicts:
+                self._error = LoggingError(
+                    "Some logged values were refused: " + "; ".join(conflicts)
+                    + ". Log a different key instead of changing a param."
+                )
+
+    def _requeue(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> None:
+        with self._lock:
+            self._ops = ops + self._ops
+            for k, buf in self._metrics.items():
+                if k in metrics:
+                    metrics[k].extend(buf)
+                else:
+                    metrics[k] = buf
+            self._metrics = metrics
+
+    def _raise_error(self) -> None:
+        exc, self._error = self._error, None
+        if isinstance(exc, KernelflowError):
+            raise exc
+        raise LoggingError(
+            f"Writing logged data to the tracking store failed: {exc!r}. Nothing was lost: the "
+            "data is still queued and is retried on the next flush(); fix the cause "
+            "(disk space, file permissions) and call kernelflow.flush()."
+        ) from exc
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="kernelflow-writer", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._error is None:
+                self._commit()
+
+    def close(self) -> None:
+        """Commit what is queued and stop the thread."""
+        self._stopped = True
+        self._wake.set()
+        self._commit()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def flush_all() -> None:
+    """Commit every writer in this process (atexit and kernel shutdown call this)."""
+    for writer in list(_writers):
+        try:
+            writer._commit()
+        except Exception:  # pragma: no cover - at exit there is nobody left to tell
+            pass
+
+
+atexit.register(flush_all)

@@ -1,0 +1,1 @@
+"""kernelflow serving: Ray Serve deployments of registry models."""

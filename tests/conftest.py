@@ -1,0 +1,46 @@
+"""Shared fixtures: every test gets its own real SQLite tracking file under tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+@pytest.fixture
+def tracking_uri(tmp_path, monkeypatch):
+    """Point kernelflow at a fresh SQLite file; end any run left active afterwards."""
+    import kernelflow
+    from kernelflow import fluent
+
+    uri = f"sqlite:///{tmp_path / 'kernelflow.db'}"
+    monkeypatch.setenv("KERNELFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("KERNELFLOW_ARTIFACT_ROOT", raising=False)
+    kernelflow.set_tracking_uri(uri)
+    fluent._active_experiment_id = None
+    yield uri
+    while kernelflow.active_run() is not None:
+        kernelflow.end_run()
+    kernelflow.flush()
+    fluent._active_experiment_id = None
+    import kernelflow.config as config
+
+    config._tracking_uri = None
+    kernelflow.client.reset_default_client()
+
+
+@pytest.fixture
+def client(tracking_uri):
+    """A Client on the fresh tracking file."""
+    import kernelflow
+
+    return kernelflow.Client(tracking_uri)
+
+
+@pytest.fixture
+def store(client):
+    """The SqliteStore behind the fresh tracking file."""
+    return client._store
