@@ -203,3 +203,22 @@ class ModelVersion:
     current_stage: str = "None"
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    user_id: str | None = None
+    run_link: str | None = None
+    status_message: str | None = None
+    storage_location: str | None = None
+
+
+@dataclass
+class ModelLabelChange:
+    """One span of time an alias or stage pointed at a version (beyond MLflow).
+
+    ``kind`` is ``alias`` or ``stage``; ``end_time`` is None while it still holds.
+    """
+
+    name: str
+    kind: str
+    label: str
+    version: str
+    start_time: int
+    end_time: int | None = None

@@ -1,0 +1,26 @@
+PYTHON ?= python3
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export KERAS_BACKEND := torch
+
+.PHONY: demo test test-fast bench lint install-demo install-test
+
+demo: install-demo
+	$(PYTHON) -m kernelflow demo
+
+test: install-test
+	$(PYTHON) -m pytest -q -p no:cacheprovider
+
+test-fast:
+	$(PYTHON) -m pytest -q -m "not browser and not notebook and not slow and not mlflow"
+
+bench:
+	$(PYTHON) bench/logging.py
+
+lint:
+	$(PYTHON) -m ruff check kernel_magics dashboard serving gateway tests bench
+
+install-demo:
+	PYTHON=$(PYTHON) scripts/install.sh demo
+
+install-test:
+	PYTHON=$(PYTHON) scripts/install.sh test

@@ -1,0 +1,187 @@
+"""The ``kernelflow`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from .errors import KernelflowError
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
+
+
+def command(name: str, help: str):
+    """Register a subcommand: the decorated function takes the parsed args."""
+
+    def wrap(fn: Callable) -> Callable:
+        _COMMANDS[name] = (help, getattr(fn, "_arguments", lambda p: None), fn)
+        return fn
+
+    return wrap
+
+
+def arguments(add: Callable[[argparse.ArgumentParser], None]):
+    """Attach an argument-adding function to a command."""
+
+    def wrap(fn: Callable) -> Callable:
+        fn._arguments = add  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="URI", help="tracking URI (default: $KERNELFLOW_TRACKING_URI "
+                   "or sqlite:///./kernelflow.db)")
+
+
+def _use_store(args: argparse.Namespace) -> None:
+    if getattr(args, "store", None):
+        from .config import set_tracking_uri
+
+        set_tracking_uri(args.store)
+
+
+@command("ui", "serve the dashboard and the MLflow-compatible REST API on one port")
+@arguments(lambda p: (
+    _store_arg(p),
+    p.add_argument("--artifacts", metavar="DIR", help="artifact root (default: next to the store)"),
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"),
+    p.add_argument("--port", type=int, default=5000, help="port (default 5000)"),
+    p.add_argument("--token", help="require this bearer token on every request "
+                   "(default: $KERNELFLOW_TOKEN)"),
+))
+def _ui(args: argparse.Namespace) -> None:
+    import os
+
+    try:
+        from kernelflow_dashboard.server import serve
+    except ImportError as exc:
+        raise KernelflowError(
+            f"The dashboard needs its extra: pip install 'kernelflow[dashboard]' ({exc})."
+        ) from exc
+    serve(
+        tracking_uri=args.store, artifact_root=args.artifacts, host=args.host, port=args.port,
+        token=args.token or os.environ.get("KERNELFLOW_TOKEN"),
+    )
+
+
+def _parse_value(text: str):
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+@command("run", "execute a notebook with parameters as one tracked run")
+@arguments(lambda p: (
+    _store_arg(p),
+    p.add_argument("notebook", help="path of the .ipynb to run"),
+    p.add_argument("-P", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter injected into the cell tagged 'parameters' (repeatable)"),
+    p.add_argument("--experiment", help="experiment name (created if needed)"),
+    p.add_argument("--output", help="where to write the executed notebook"),
+    p.add_argument("--kernel", help="kernel name (default: the notebook's)"),
+    p.add_argument("--timeout", type=int, help="seconds allowed per cell"),
+))
+def _run(args: argparse.Namespace) -> None:
+    from .notebooks import run_notebook
+
+    _use_store(args)
+    params = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise KernelflowError(f"Parameter {item!r} must look like key=value.")
+        params[key] = _parse_value(value)
+    run = run_notebook(args.notebook, params, experiment_name=args.experiment,
+                       output_path=args.output, kernel_name=args.kernel, timeout=args.timeout)
+    print(f"run {run.info.run_id} ({run.info.run_name}): {run.info.status}")
+    if run.info.status != "FINISHED":
+        sys.exit(1)
+
+
+@command("experiments", "list experiments with their run counts")
+@arguments(_store_arg)
+def _experiments(args: argparse.Namespace) -> None:
+    from .client import Client
+
+    _use_store(args)
+    c = Client()
+    counts = c._store.count_runs_by_experiment()
+    for exp in c.search_experiments():
+        print(f"{exp.experiment_id:>4}  {exp.name:<30} {counts.get(exp.experiment_id, 0):>6} runs")
+
+
+@command("runs", "search runs with MLflow's filter grammar")
+@arguments(lambda p: (
+    _store_arg(p),
+    p.add_argument("--experiment", default="Default", help="experiment name (default: Default)"),
+    p.add_argument("--filter", default="", help="e.g. \"metrics.acc > 0.9 AND params.opt = 'adam'\""),
+    p.add_argument("--order", action="append", help="e.g. 'metrics.acc DESC' (repeatable)"),
+    p.add_argument("--max", type=int, default=20, help="rows to show (default 20)"),
+))
+def _runs(args: argparse.Namespace) -> None:
+    from .fluent import search_runs
+
+    _use_store(args)
+    frame = search_runs(experiment_names=[args.experiment], filter_string=args.filter,
+                        order_by=args.order, max_results=args.max)
+    if frame.empty:
+        print("no runs match")
+        return
+    cols = ["run_id", "tags.mlflow.runName", "status"] + [
+        c for c in frame.columns if c.startswith(("metrics.", "params."))
+    ]
+    print(frame[[c for c in cols if c in frame.columns]].to_string(index=False))
+
+
+@command("demo", "log a few real runs (a small scikit-learn sweep, or numpy if sklearn is absent)")
+@arguments(_store_arg)
+def _demo(args: argparse.Namespace) -> None:
+    from .demo import main as demo_main
+
+    _use_store(args)
+    demo_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="kernelflow",
+        description="kernelflow: experiment tracking, model registry, serving and an LLM "
+        "gateway, native to Jupyter.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add_args, fn) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(p)
+        p.set_defaults(func=fn)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"kernelflow {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kernelflow`` console script and ``python -m kernelflow``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        args.func(args)
+    except KernelflowError as exc:
+        print(f"kernelflow: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install kernelflow for a purpose: `demo` (core + scikit-learn) or `test` (everything the
+# tests need: the dev extras, a CPU build of torch, Debian's chromium for browser tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+what=${1:-demo}
+pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+
+case "$what" in
+  demo)
+    pip_install -e ".[notebook]" scikit-learn
+    ;;
+  test)
+    if ! command -v chromium >/dev/null 2>&1; then
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+      $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+    fi
+    # torch first and pinned: this exact CPU build lies on the local disk; a bare
+    # `torch` would pull several GB of CUDA wheels.
+    pip_install "torch==2.13.0"
+    pip_install -e ".[dev]"
+    ;;
+  *)
+    echo "usage: scripts/install.sh demo|test" >&2; exit 2
+    ;;
+esac
