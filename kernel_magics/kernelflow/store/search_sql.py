@@ -89,5 +89,5 @@ def compile_order(order: list[OrderBy]) -> tuple[str, str, list]:
             params.append(term.key)
             column = f"{alias}.value"
         terms.append(f"({column} IS NULL), {column} {direction}")
-    terms.append("r.start_time DESC, r.run_uuid ASC")
+    terms.append("r.start_time DESC, r.rowid DESC")
     return " ".join(joins), ", ".join(terms), params

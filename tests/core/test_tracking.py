@@ -1,0 +1,360 @@
+"""The fluent tracking API against a real SQLite file."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import kernelflow as kf
+from kernelflow.errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    KernelflowError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
+
+
+def test_set_experiment_creates_and_reuses(tracking_uri):
+    exp = kf.set_experiment("alpha")
+    assert exp.name == "alpha"
+    assert kf.set_experiment("alpha").experiment_id == exp.experiment_id
+    assert kf.get_experiment_by_name("alpha").experiment_id == exp.experiment_id
+    assert kf.get_experiment(exp.experiment_id).name == "alpha"
+
+
+def test_create_experiment_twice_is_a_clear_error(tracking_uri):
+    kf.create_experiment("dup")
+    with pytest.raises(ResourceExistsError, match="already exists"):
+        kf.create_experiment("dup")
+
+
+def test_default_experiment_exists(tracking_uri):
+    assert kf.get_experiment("0").name == "Default"
+    with pytest.raises(InvalidParameterError):
+        kf.delete_experiment("0")
+
+
+def test_delete_and_restore_experiment(tracking_uri):
+    exp_id = kf.create_experiment("gone")
+    with kf.start_run(experiment_id=exp_id) as run:
+        kf.log_metric("m", 1.0)
+    kf.delete_experiment(exp_id)
+    assert [e.name for e in kf.search_experiments()] == ["Default"]
+    assert {e.name for e in kf.search_experiments(view_type="ALL")} == {"Default", "gone"}
+    assert kf.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+    with pytest.raises(InvalidParameterError, match="deleted"):
+        kf.set_experiment("gone")
+    kf.restore_experiment(exp_id)
+    assert kf.get_run(run.info.run_id).info.lifecycle_stage == "active"
+    assert kf.set_experiment("gone").experiment_id == exp_id
+
+
+def test_search_experiments_by_name(tracking_uri):
+    for name in ("vision-a", "vision-b", "nlp"):
+        kf.create_experiment(name)
+    names = [e.name for e in kf.search_experiments(filter_string="name LIKE 'vision%'")]
+    assert names == ["vision-a", "vision-b"]
+    assert [e.name for e in kf.search_experiments(filter_string="name = 'nlp'")] == ["nlp"]
+
+
+def test_run_lifecycle_and_data(tracking_uri):
+    kf.set_experiment("life")
+    with kf.start_run(run_name="first", tags={"team": "a"}) as run:
+        assert kf.active_run().info.run_id == run.info.run_id
+        kf.log_param("lr", 0.1)
+        kf.log_params({"opt": "adam", "layers": 3})
+        kf.log_metric("loss", 0.5, step=1)
+        kf.log_metrics({"loss": 0.25, "acc": 0.9}, step=2)
+        kf.set_tag("stage", "dev")
+        kf.set_tags({"a": 1, "b": "x"})
+    assert kf.active_run() is None
+    got = kf.get_run(run.info.run_id)
+    assert got.info.status == "FINISHED"
+    assert got.info.end_time >= got.info.start_time
+    assert got.info.run_name == "first"
+    assert got.data.params == {"lr": "0.1", "opt": "adam", "layers": "3"}
+    assert got.data.metrics == {"loss": 0.25, "acc": 0.9}
+    assert got.data.tags["team"] == "a" and got.data.tags["a"] == "1"
+    assert got.data.tags["mlflow.runName"] == "first"
+
+
+def test_run_that_raises_ends_failed(tracking_uri):
+    with pytest.raises(ZeroDivisionError):
+        with kf.start_run() as run:
+            kf.log_metric("x", 1)
+            1 / 0
+    assert kf.get_run(run.info.run_id).info.status == "FAILED"
+    assert kf.active_run() is None
+
+
+def test_keyboard_interrupt_ends_killed(tracking_uri):
+    with pytest.raises(KeyboardInterrupt):
+        with kf.start_run() as run:
+            raise KeyboardInterrupt
+    assert kf.get_run(run.info.run_id).info.status == "KILLED"
+
+
+def test_nested_runs_record_parent(tracking_uri):
+    with kf.start_run(run_name="parent") as parent:
+        with kf.start_run(run_name="child", nested=True) as child:
+            kf.log_metric("c", 1)
+    got = kf.get_run(child.info.run_id)
+    assert got.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    frame = kf.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert list(frame["run_id"]) == [child.info.run_id]
+
+
+def test_second_active_run_needs_nested(tracking_uri):
+    with kf.start_run():
+        with pytest.raises(KernelflowError, match="already active"):
+            kf.start_run()
+
+
+def test_resume_run_by_id(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_metric("m", 1, step=0)
+    with kf.start_run(run_id=run.info.run_id):
+        kf.log_metric("m", 2, step=1)
+    hist = kf.get_metric_history(run.info.run_id, "m")
+    assert [m.value for m in hist] == [1.0, 2.0]
+    assert kf.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_end_run_status(tracking_uri):
+    run = kf.start_run()
+    kf.end_run(status="KILLED")
+    assert kf.get_run(run.info.run_id).info.status == "KILLED"
+    kf.end_run()  # nothing active: a no-op
+
+
+def test_log_call_without_run_starts_one(tracking_uri):
+    kf.log_metric("auto", 1.0)
+    run = kf.active_run()
+    assert run is not None
+    kf.end_run()
+    assert kf.get_run(run.info.run_id).data.metrics == {"auto": 1.0}
+
+
+def test_param_is_immutable(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_param("p", 1)
+        kf.log_param("p", 1)  # the same value again is fine
+        with pytest.raises(InvalidParameterError, match="cannot change"):
+            kf.log_param("p", 2)
+        kf.log_metric("after", 3)  # earlier data and later logging are unaffected
+    data = kf.get_run(run.info.run_id).data
+    assert data.params == {"p": "1"} and data.metrics == {"after": 3.0}
+
+
+def test_delete_tag(tracking_uri):
+    with kf.start_run() as run:
+        kf.set_tag("t", "v")
+        kf.delete_tag("t")
+        with pytest.raises(ResourceNotFoundError):
+            kf.delete_tag("never")
+    assert "t" not in kf.get_run(run.info.run_id).data.tags
+
+
+def test_nan_and_inf_metrics(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_metric("nan", float("nan"))
+        kf.log_metric("inf", float("inf"))
+        kf.log_metric("ninf", float("-inf"))
+    metrics = kf.get_run(run.info.run_id).data.metrics
+    assert math.isnan(metrics["nan"])
+    assert metrics["inf"] == math.inf and metrics["ninf"] == -math.inf
+
+
+def test_numpy_and_bool_metric_values(tracking_uri):
+    np = pytest.importorskip("numpy")
+    with kf.start_run() as run:
+        kf.log_metric("f32", np.float32(0.5))
+        kf.log_metric("i64", np.int64(3))
+        kf.log_metric("arr0", np.array(2.0))
+    assert kf.get_run(run.info.run_id).data.metrics == {"f32": 0.5, "i64": 3.0, "arr0": 2.0}
+
+
+@pytest.mark.parametrize("value", ["0.5", None, [1, 2], {"a": 1}, object()])
+def test_non_numeric_metric_is_a_clear_error(tracking_uri, value):
+    with kf.start_run() as run:
+        kf.log_metric("ok", 1.0)
+        with pytest.raises(InvalidParameterError, match="must be numbers"):
+            kf.log_metric("bad", value)
+    assert kf.get_run(run.info.run_id).data.metrics == {"ok": 1.0}
+
+
+@pytest.mark.parametrize("key", ["", "a" * 251, "bad!key", "../up", "/abs", 5, None])
+def test_invalid_keys(tracking_uri, key):
+    with kf.start_run():
+        with pytest.raises(InvalidParameterError):
+            kf.log_metric(key, 1.0)
+        with pytest.raises(InvalidParameterError):
+            kf.log_param(key, 1)
+        with pytest.raises(InvalidParameterError):
+            kf.set_tag(key, 1)
+
+
+def test_valid_keys_with_all_allowed_characters(tracking_uri):
+    key = "a/b.c-d e_f"
+    with kf.start_run() as run:
+        kf.log_metric(key, 1.0)
+        kf.log_param(key, "v")
+    assert kf.get_run(run.info.run_id).data.params == {key: "v"}
+
+
+def test_long_param_value(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_param("ok", "x" * 6000)
+        with pytest.raises(InvalidParameterError, match="6000"):
+            kf.log_param("long", "x" * 6001)
+    assert len(kf.get_run(run.info.run_id).data.params["ok"]) == 6000
+
+
+def test_unknown_run_id_is_a_clear_error(tracking_uri):
+    with pytest.raises(ResourceNotFoundError, match="No run with id"):
+        kf.get_run("0" * 32)
+    with pytest.raises(ResourceNotFoundError):
+        kf.log_metric("m", 1.0, run_id="f" * 32)
+    with pytest.raises(ResourceNotFoundError):
+        kf.start_run(run_id="deadbeef")
+
+
+def test_bad_step(tracking_uri):
+    with kf.start_run():
+        with pytest.raises(InvalidParameterError, match="step"):
+            kf.log_metric("m", 1.0, step="one")
+
+
+def test_delete_and_restore_run(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_metric("m", 1)
+    kf.delete_run(run.info.run_id)
+    assert kf.search_runs(experiment_ids=["0"]).empty
+    assert len(kf.search_runs(experiment_ids=["0"], run_view_type="DELETED_ONLY")) == 1
+    with pytest.raises(InvalidStateError, match="deleted"):
+        kf.Client().log_metric(run.info.run_id, "m", 2)
+    kf.restore_run(run.info.run_id)
+    assert len(kf.search_runs(experiment_ids=["0"])) == 1
+
+
+def test_metric_history_order_and_values(tracking_uri):
+    with kf.start_run() as run:
+        for i in range(1000):
+            kf.log_metric("loss", 1.0 / (i + 1), step=i, timestamp=1_000 + i)
+    hist = kf.get_metric_history(run.info.run_id, "loss")
+    assert len(hist) == 1000
+    assert hist[0] == kf.Metric("loss", 1.0, 1000, 0)
+    assert hist[-1].step == 999 and hist[-1].timestamp == 1999
+    assert list(hist.steps[:3]) == [0, 1, 2]
+    assert hist.to_pandas()["value"].iloc[9] == pytest.approx(0.1)
+    assert kf.get_run(run.info.run_id).data.metrics["loss"] == pytest.approx(0.001)
+
+
+def test_latest_value_is_the_highest_step(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_metric("m", 5.0, step=10)
+        kf.log_metric("m", 1.0, step=2)  # an older step logged later
+    assert kf.get_run(run.info.run_id).data.metrics["m"] == 5.0
+
+
+def test_search_runs_dataframe_shape(tracking_uri):
+    kf.set_experiment("shape")
+    for i in range(3):
+        with kf.start_run(run_name=f"r{i}"):
+            kf.log_param("i", i)
+            kf.log_metric("acc", i / 10)
+    frame = kf.search_runs(experiment_names=["shape"])
+    for col in ("run_id", "experiment_id", "status", "start_time", "end_time", "artifact_uri",
+                "metrics.acc", "params.i", "tags.mlflow.runName"):
+        assert col in frame.columns
+    assert list(frame["tags.mlflow.runName"]) == ["r2", "r1", "r0"]  # newest first
+    assert str(frame["start_time"].dtype).startswith("datetime64")
+    ordered = kf.search_runs(experiment_names=["shape"], order_by=["metrics.acc ASC"])
+    assert list(ordered["params.i"]) == ["0", "1", "2"]
+
+
+def test_search_runs_list_output_and_paging(tracking_uri):
+    for i in range(5):
+        with kf.start_run():
+            kf.log_metric("i", i)
+    client = kf.Client()
+    page1 = client.search_runs(["0"], max_results=2, order_by=["metrics.i ASC"])
+    page2 = client.search_runs(["0"], max_results=2, order_by=["metrics.i ASC"], page_token=page1.token)
+    page3 = client.search_runs(["0"], max_results=2, order_by=["metrics.i ASC"], page_token=page2.token)
+    values = [r.data.metrics["i"] for r in [*page1, *page2, *page3]]
+    assert values == [0, 1, 2, 3, 4]
+    assert page3.token is None
+    assert len(kf.search_runs(output_format="list")) == 5
+    with pytest.raises(InvalidParameterError, match="page_token"):
+        client.search_runs(["0"], page_token="garbage")
+
+
+def test_search_all_experiments(tracking_uri):
+    for name in ("a", "b"):
+        kf.set_experiment(name)
+        with kf.start_run():
+            pass
+    assert len(kf.search_runs(search_all_experiments=True)) == 2
+    with pytest.raises(ResourceNotFoundError):
+        kf.search_runs(experiment_names=["missing"])
+
+
+def test_sync_logging_mode_is_durable_at_once(tracking_uri):
+    kf.set_sync_logging(True)
+    try:
+        with kf.start_run() as run:
+            kf.log_metric("m", 1.0)
+            writer = kf.Client()._writer
+            assert writer.pending() == 0
+    finally:
+        kf.set_sync_logging(False)
+    assert kf.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+
+
+def test_client_explicit_ids(tracking_uri):
+    c = kf.Client()
+    exp_id = c.create_experiment("client")
+    run = c.create_run(exp_id, run_name="explicit", tags={"k": "v"})
+    c.log_param(run.info.run_id, "p", "1")
+    c.log_metric(run.info.run_id, "m", 2.0, step=3)
+    c.set_tag(run.info.run_id, "t", "x")
+    c.log_batch(run.info.run_id, metrics=[kf.Metric("b", 1.0, 0, 0)], params=[kf.Param("q", "2")],
+                tags=[kf.RunTag("u", "y")])
+    c.set_terminated(run.info.run_id)
+    got = c.get_run(run.info.run_id)
+    assert got.info.status == "FINISHED"
+    assert got.data.params == {"p": "1", "q": "2"}
+    assert got.data.metrics == {"m": 2.0, "b": 1.0}
+    assert {"k", "t", "u"} <= set(got.data.tags)
+    assert [r.info.run_id for r in c.search_runs([exp_id])] == [run.info.run_id]
+    c.update_run(run.info.run_id, name="renamed")
+    assert c.get_run(run.info.run_id).info.run_name == "renamed"
+    c.rename_experiment(exp_id, "client2")
+    assert c.get_experiment(exp_id).name == "client2"
+    c.set_experiment_tag(exp_id, "owner", "me")
+    assert c.get_experiment(exp_id).tags == {"owner": "me"}
+
+
+def test_log_batch_limits(tracking_uri):
+    c = kf.Client()
+    run = c.create_run("0")
+    with pytest.raises(InvalidParameterError, match="at most 1000 metrics"):
+        c.log_batch(run.info.run_id, metrics=[kf.Metric("m", 1.0, 0, i) for i in range(1001)])
+    with pytest.raises(InvalidParameterError, match="at most 100 params"):
+        c.log_batch(run.info.run_id, params=[kf.Param(f"p{i}", "v") for i in range(101)])
+
+
+def test_bad_experiment_id(tracking_uri):
+    with pytest.raises(InvalidParameterError, match="whole numbers"):
+        kf.get_experiment("abc")
+    with pytest.raises(ResourceNotFoundError):
+        kf.get_experiment("999")
+
+
+def test_run_repr_html_escapes_user_strings(tracking_uri):
+    with kf.start_run(run_name="<script>alert(1)</script>") as run:
+        kf.log_param("p", "<i>x</i>")
+    html = kf.get_run(run.info.run_id)._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<i>" not in html
