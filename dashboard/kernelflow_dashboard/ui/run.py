@@ -1,0 +1,163 @@
+"""The run page (``/run?id=RUN_ID``): info, params, metrics with charts, cell source, artifacts."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from kernelflow.errors import KernelflowError
+
+from . import shell
+from .artifacts import ArtifactBrowser
+from .charts import X_AXES, Series, curves_chart
+from .formatting import (
+    absolute_time,
+    duration,
+    esc,
+    format_value,
+    relative_time,
+    run_color,
+    status_html,
+)
+
+CELL_SOURCE_TAG = "kernelflow.cell_source"
+CELL_SOURCE_ARTIFACTS = ("kernelflow/cell_source.py", "cell_source.py", "kernelflow.cell_source")
+REFRESH_MS = 3000
+
+
+def kv_table(items: dict, css: str, numeric: bool = False) -> pn.pane.HTML:
+    """A two-column key/value table; keys and values are shown as text."""
+    if not items:
+        return shell.html('<span class="kf-muted">None.</span>')
+    rows = "".join(
+        f"<tr><td>{esc(k)}</td><td>{esc(format_value(v) if numeric else v)}</td></tr>"
+        for k, v in sorted(items.items())
+    )
+    return shell.html(f'<table class="kf-kv {css}"><tr><th>Name</th><th>Value</th></tr>{rows}</table>')
+
+
+def run_summary(run, experiment_name: str) -> str:
+    """The escaped line of facts under the run's title."""
+    i, tags = run.info, run.data.tags
+    facts = [
+        status_html(i.status),
+        f'<span title="{esc(absolute_time(i.start_time))}">Started {esc(relative_time(i.start_time))}</span>',
+        f"Duration {esc(duration(i.start_time, i.end_time))}",
+        f"User {esc(i.user_id)}",
+        f"Run ID <code>{esc(i.run_id)}</code>",
+    ]
+    if tags.get("mlflow.parentRunId"):
+        parent = tags["mlflow.parentRunId"]
+        facts.append(f'Parent <a href="run?id={esc(parent)}">{esc(parent[:8])}</a>')
+    source = tags.get("mlflow.source.name") or tags.get("kernelflow.notebook")
+    if source:
+        facts.append(f"Source {esc(source)}")
+    if i.lifecycle_stage == "deleted":
+        facts.append('<b class="kf-failed">Deleted</b>')
+    return '<div class="kf-muted kf-run-facts">' + " · ".join(facts) + "</div>"
+
+
+def cell_source(client, run) -> str | None:
+    """The notebook cell that produced the run: its tag, or an artifact of that name."""
+    text = run.data.tags.get(CELL_SOURCE_TAG)
+    if text:
+        return text
+    for path in CELL_SOURCE_ARTIFACTS:
+        try:
+            local = client.download_artifacts(run.info.run_id, path)
+            with open(local, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except (KernelflowError, OSError):
+            continue
+    return None
+
+
+class RunPage:
+    """State and widgets of one session's run page."""
+
+    def __init__(self, run_id: str) -> None:
+        self.client = shell.client()
+        self.run = self.client.get_run(run_id)
+        self.experiment = self.client.get_experiment(self.run.info.experiment_id)
+        self.x_axis = pn.widgets.RadioButtonGroup(options=list(X_AXES), value="Step",
+                                                  button_type="light")
+        self.head = shell.html("")
+        self.overview = pn.Column(sizing_mode="stretch_width")
+        self.charts = pn.GridBox(ncols=2, sizing_mode="stretch_width")
+        self._counts: dict[str, int] = {}
+        self.x_axis.param.watch(lambda e: self.draw_charts(force=True), "value")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the run and redraw what changed."""
+        self.run = self.client.get_run(self.run.info.run_id)
+        r = self.run
+        title = r.info.run_name or r.info.run_id
+        exp = self.experiment.name
+        self.head.object = (
+            f'<div class="kf-crumbs"><a href="./">Experiments</a> › '
+            f'<a href="{esc(shell.url("runs", experiment=exp))}">{esc(exp)}</a> ›</div>'
+            f'<h1 class="kf-title"><span class="kf-dot" style="background:{run_color(r.info.run_id)}">'
+            f'</span><span class="kf-run-name">{esc(title)}</span></h1>' + run_summary(r, exp)
+        )
+        user_tags = {k: v for k, v in r.data.tags.items()
+                     if not k.startswith("mlflow.") and k != CELL_SOURCE_TAG}
+        self.overview[:] = [pn.Row(
+            pn.Column(shell.html("<h3>Parameters</h3>"), kv_table(r.data.params, "kf-params")),
+            pn.Column(shell.html("<h3>Metrics (latest)</h3>"),
+                      kv_table(r.data.metrics, "kf-metrics", numeric=True)),
+            pn.Column(shell.html("<h3>Tags</h3>"), kv_table(user_tags, "kf-tags")),
+            sizing_mode="stretch_width")]
+        self.draw_charts()
+
+    def draw_charts(self, force: bool = False) -> None:
+        """(Re)draw one chart per metric, only for metrics whose history grew."""
+        keys = sorted(self.run.data.metrics)
+        x_axis = X_AXES[self.x_axis.value]
+        rid, color = self.run.info.run_id, run_color(self.run.info.run_id)
+        panes = dict(zip(self._counts, self.charts.objects)) if not force else {}
+        new = []
+        for key in keys:
+            history = self.client.get_metric_history(rid, key)
+            if not force and self._counts.get(key) == len(history) and key in panes:
+                new.append(panes[key])
+                continue
+            self._counts[key] = len(history)
+            series = Series.from_history(history, rid, self.run.info.run_name, color, x_axis)
+            new.append(curves_chart([series], x_axis, f"{key} ({len(history):,} points)",
+                                    ylabel=key))
+        self._counts = {k: self._counts[k] for k in keys}
+        self.charts.objects = new or [shell.html('<span class="kf-muted">No metrics logged.</span>')]
+
+    def tick(self) -> None:
+        """Periodic refresh while the run is running."""
+        if self.run.info.status == "RUNNING":
+            self.refresh()
+
+    def view(self) -> pn.viewable.Viewable:
+        """The page's layout."""
+        source = cell_source(self.client, self.run)
+        source_pane = (shell.html(f'<pre class="kf-pre kf-cell-source">{esc(source)}</pre>')
+                       if source else shell.html('<span class="kf-muted">No cell source was '
+                                                 "captured for this run.</span>"))
+        tabs = pn.Tabs(
+            ("Overview", pn.Column(self.overview, pn.Row(shell.html("<h3>Charts</h3>", width=80),
+                                                         self.x_axis), self.charts,
+                                   sizing_mode="stretch_width")),
+            ("Cell source", source_pane),
+            ("Artifacts", ArtifactBrowser(self.client, self.run.info.run_id).view()),
+            sizing_mode="stretch_width", dynamic=False,
+        )
+        return shell.page("runs", self.head, tabs, experiment=self.experiment.name)
+
+
+def run_page() -> pn.viewable.Viewable:
+    """Build the run page for the ``id`` URL argument."""
+    run_id = shell.arg("id")
+    try:
+        page = RunPage(run_id)
+    except KernelflowError as exc:
+        return shell.page("runs", shell.header("Run not found", [("./", "Experiments")]),
+                          shell.error_box(exc.message))
+    if page.run.info.status == "RUNNING":
+        pn.state.add_periodic_callback(page.tick, period=REFRESH_MS)
+    return page.view()
