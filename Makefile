@@ -14,7 +14,7 @@ test-fast:
 	$(PYTHON) -m pytest -q -m "not browser and not notebook and not slow and not mlflow"
 
 bench:
-	$(PYTHON) bench/logging.py
+	$(PYTHON) bench/tracking.py
 
 lint:
 	$(PYTHON) -m ruff check kernel_magics dashboard serving gateway tests bench

@@ -273,15 +273,7 @@ class Client(RegistryClient):
         ops = self._param_ops(run_id, params)
         for t in tags:
             ops.append(("tag", run_id, check_key(t.key, "tag key"), check_tag_value(t.key, t.value)))
-        now = int(time.time() * 1000)
-        points: dict[str, list[float]] = {}
-        for m in metrics:
-            key = check_key(m.key, "metric key")
-            points.setdefault(key, []).extend((
-                m.timestamp if m.timestamp is not None else now,
-                check_step(m.step),
-                check_metric_value(key, m.value),
-            ))
+        points = _group_points(metrics)
         if ops:
             self._writer.add_ops(ops)
         for key, flat in points.items():
@@ -423,6 +415,25 @@ class Client(RegistryClient):
             raise InvalidParameterError("log_table writes JSON: end artifact_file with '.json'.")
         payload = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
         self.log_dict(run_id, {"columns": payload["columns"], "data": payload["data"]}, artifact_file)
+
+
+def _group_points(metrics: list[Metric]) -> dict[str, list[float]]:
+    """Validate metrics and group them per key as flat (timestamp, step, value) lists."""
+    now = int(time.time() * 1000)
+    points: dict[str, list[float]] = {}
+    for m in metrics:
+        key, value, step, ts = m.key, m.value, m.step, m.timestamp
+        if key not in _valid_keys:
+            check_key(key, "metric key")
+        if type(value) is not float:
+            value = check_metric_value(key, value)
+        if type(step) is not int:
+            step = check_step(step)
+        buf = points.get(key)
+        if buf is None:
+            buf = points[key] = []
+        buf += (now if ts is None else ts, step, value)
+    return points
 
 
 def _image_array(image: Any):

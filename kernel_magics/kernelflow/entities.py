@@ -33,7 +33,7 @@ class Experiment:
         return f"<table class='kernelflow-experiment'>{rows}</table>"
 
 
-@dataclass
+@dataclass(slots=True)
 class Metric:
     """One point of a metric's history."""
 
