@@ -39,7 +39,7 @@ def autolog(**kwargs: Any) -> None:
 
 def __getattr__(name: str) -> Any:
     # The training-loop helpers live with autolog; import torch only when asked for.
-    if name in ("LoopLogger", "KernelflowLightningLogger", "lightning_callback"):
+    if name in ("LoopLogger", "lightning_callback"):
         from .autolog import pytorch as _autolog
 
         return getattr(_autolog, name)

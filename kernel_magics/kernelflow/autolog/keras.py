@@ -1,0 +1,152 @@
+"""Keras 3 autolog: a callback that logs params, per-epoch metrics and the model.
+
+Use it explicitly (``model.fit(..., callbacks=[kernelflow.keras.KernelflowCallback()])``)
+or let ``kernelflow.autolog()`` add it to every ``Model.fit``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .hooks import when_imported
+from .session import AutologRun, safely
+
+FRAMEWORK = "keras"
+_options: dict[str, Any] = {"enabled": False, "log_models": True, "log_input_examples": True}
+_original_fit: list[Any] = []  # [Model's own fit, or None when inherited]
+_callback_class: list[type] = []
+
+
+def enable(
+    log_models: bool = True, log_input_examples: bool = True, disable: bool = False, **_: Any
+) -> None:
+    """Turn Keras autologging on (or off with ``disable=True``).
+
+    Args:
+        log_models: Log the trained model as the run's ``model``.
+        log_input_examples: Store the first rows of ``x`` with the model.
+        disable: Turn autologging off and restore ``Model.fit``.
+    """
+    _options.update(enabled=not disable, log_models=log_models, log_input_examples=log_input_examples)
+    if disable:
+        _unpatch()
+    else:
+        when_imported("keras", lambda _module: _patch())
+
+
+def _patch() -> None:
+    from ..models.flavors.keras import import_keras
+
+    model_cls = import_keras().Model
+    if _original_fit or getattr(model_cls.fit, "_kernelflow_autolog", False):
+        return
+    _original_fit.append(model_cls.__dict__.get("fit"))
+    model_cls.fit = _wrap(model_cls.fit)
+
+
+def _unpatch() -> None:
+    if not _original_fit:
+        return
+    from ..models.flavors.keras import import_keras
+
+    model_cls, own = import_keras().Model, _original_fit.pop()
+    if own is None:
+        del model_cls.fit
+    else:
+        model_cls.fit = own
+
+
+def _wrap(original: Any) -> Any:
+    @functools.wraps(original)
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        callbacks = list(kwargs.get("callbacks") or [])
+        cls = callback_class()
+        if not _options["enabled"] or any(isinstance(c, cls) for c in callbacks):
+            return original(self, *args, **kwargs)
+        x = args[0] if args else kwargs.get("x")
+        callback = cls(log_models=_options["log_models"], input_example=_example(x))
+        kwargs["callbacks"] = [*callbacks, callback]
+        try:
+            return original(self, *args, **kwargs)
+        except BaseException:
+            callback.end_failed()
+            raise
+
+    fit._kernelflow_autolog = True  # type: ignore[attr-defined]
+    return fit
+
+
+def _example(x: Any) -> Any:
+    if not _options["log_input_examples"] or x is None:
+        return None
+    return safely(FRAMEWORK, "take an input example", lambda: x[:5])
+
+
+def callback_class() -> type:
+    """The ``KernelflowCallback`` class (built on first use, as it subclasses keras')."""
+    if not _callback_class:
+        _callback_class.append(_build_callback_class())
+    return _callback_class[0]
+
+
+def _build_callback_class() -> type:
+    from ..models.flavors.keras import import_keras
+
+    keras = import_keras()
+
+    class KernelflowCallback(keras.callbacks.Callback):
+        """Logs fit params, each epoch's metrics (step = epoch) and the trained model.
+
+        Args:
+            log_models: Log the model when training ends.
+            input_example: A few input rows stored with the model.
+        """
+
+        def __init__(self, log_models: bool = True, input_example: Any = None) -> None:
+            super().__init__()
+            self.log_models = log_models
+            self.input_example = input_example
+            self.run: AutologRun | None = None
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.model.name))
+            if self.run is not None:
+                safely(FRAMEWORK, "log params", lambda: self.run.log_params(self._params()))
+
+        def _params(self) -> dict[str, Any]:
+            opt = self.model.optimizer
+            params = {k: v for k, v in (self.params or {}).items() if k in ("epochs", "steps", "batch_size")}
+            params["optimizer_name"] = type(opt).__name__ if opt is not None else None
+            if opt is not None:
+                params["learning_rate"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            params["total_params"] = self.model.count_params()
+            return params
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if self.run is not None:
+                run = self.run
+                safely(FRAMEWORK, "log metrics", lambda: run.log_metrics(logs or {}, step=epoch))
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            run = self.run
+            if run is None:
+                return
+            if self.log_models:
+                safely(FRAMEWORK, "log the model", lambda: run.log_model(self.model, self.input_example))
+            safely(FRAMEWORK, "end the run", run.end)
+            self.run = None
+
+        def end_failed(self) -> None:
+            """End the run as FAILED (fit raised before on_train_end)."""
+            if self.run is not None:
+                safely(FRAMEWORK, "end the run", lambda: self.run.end(failed=True))
+                self.run = None
+
+    return KernelflowCallback
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KernelflowCallback":
+        return callback_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
