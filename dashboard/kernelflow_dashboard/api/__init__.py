@@ -1,0 +1,52 @@
+"""kernelflow's MLflow-compatible REST API, as Tornado handlers for the dashboard server.
+
+``routes(api, security)`` returns the URL patterns to mount, under both
+``/api/2.0/mlflow/`` (MLflow's clients) and ``/ajax-api/2.0/mlflow/`` (browsers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
+from .base import ApiError, BaseHandler, Security, run_blocking
+from .endpoints import ENDPOINTS, PATHS
+from .service import Api
+
+
+class JsonApiHandler(BaseHandler):
+    """Dispatches ``/api/2.0/mlflow/<endpoint>`` to the function in ``ENDPOINTS``."""
+
+    api: Api
+
+    async def _dispatch(self, endpoint: str) -> None:
+        fn = ENDPOINTS.get((endpoint, self.request.method))
+        if fn is None:
+            if endpoint in PATHS:
+                raise ApiError(405, "ENDPOINT_NOT_FOUND",
+                               f"{self.request.method} is not allowed on {self.request.path}.")
+            raise ApiError(404, "ENDPOINT_NOT_FOUND",
+                           f"No API endpoint {self.request.path}; see the MLflow REST API reference.")
+        params = self.params()
+        self.write_json(await run_blocking(fn, self.api, params))
+
+    get = post = patch = delete = put = _dispatch
+
+
+def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]]]:
+    """URL patterns of the REST API, ready for Tornado's (or Panel's extra_patterns) list."""
+    kw = {"api": api, "security": security}
+    prefixes = (r"/api/2\.0/mlflow", r"/ajax-api/2\.0/mlflow")
+    out: list[tuple[str, type, dict[str, Any]]] = []
+    for pre in (r"/api/2\.0/mlflow-artifacts", r"/ajax-api/2\.0/mlflow-artifacts"):
+        out += [
+            (pre + r"/artifacts/?", ArtifactListHandler, kw),
+            (pre + r"/artifacts/(?P<path>.+)", ArtifactHandler, kw),
+        ]
+    out += [(r"/get-artifact", RunArtifactHandler, kw),
+            (r"/ajax-api/2\.0/mlflow/get-artifact", RunArtifactHandler, kw)]
+    out += [(p + r"/(.+)", JsonApiHandler, kw) for p in prefixes]
+    return out
+
+
+__all__ = ["Api", "Security", "routes"]

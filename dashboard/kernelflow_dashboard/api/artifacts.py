@@ -1,0 +1,152 @@
+"""Artifact endpoints: ``/api/2.0/mlflow-artifacts/artifacts`` (upload, download, list,
+delete) rooted at the server's artifact root, and run-based listing and download.
+
+Every path goes through ``kernelflow.artifacts.safe_join``: absolute paths, ``..``
+parts and symlinks that lead out of the root are refused with 400.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import shutil
+import tempfile
+
+import tornado.web
+
+from kernelflow.artifacts import list_dir, safe_join
+from kernelflow.errors import InvalidParameterError, ResourceNotFoundError
+
+from . import shapes
+from .base import ApiError, BaseHandler, run_blocking
+from .request import Params
+from .service import Api
+
+MAX_ARTIFACT_BYTES = int(os.environ.get("KERNELFLOW_MAX_ARTIFACT_BYTES", 4 * 1024**3))
+CHUNK = 1024 * 1024
+
+
+def _safe(root: str, path: str | None) -> str:
+    if path and "\x00" in path:
+        raise InvalidParameterError("Artifact paths may not contain NUL characters.")
+    return safe_join(root, path)
+
+
+def list_run_artifacts(api: Api, p: Params) -> dict:
+    """GET artifacts/list?run_id=&path=: one level of a run's artifacts."""
+    info = api.store.get_run_info(p.need("run_id", "run_uuid"))
+    path = (p.text("path") or "").strip("/") or None
+    files = api.store.artifact_repository(info).list_artifacts(path)
+    return {"root_uri": api.uris.to_remote(info.artifact_uri),
+            "files": [shapes.file_info(f) for f in files]}
+
+
+class ArtifactListHandler(BaseHandler):
+    """GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>: names one level down."""
+
+    api: Api
+
+    async def get(self) -> None:
+        path = self.get_query_argument("path", "").strip("/") or None
+        files = await run_blocking(list_dir, _check_dir(self.api.uris.root), path)
+        self.write_json({"files": [shapes.file_info(f, basename_only=True) for f in files]})
+
+
+def _check_dir(root: str) -> str:
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+@tornado.web.stream_request_body
+class ArtifactHandler(BaseHandler):
+    """GET (download), PUT (upload, streamed to disk) and DELETE one artifact path."""
+
+    api: Api
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._tmp = None
+        if self.request.method == "PUT":
+            self.request.connection.set_max_body_size(MAX_ARTIFACT_BYTES)
+            self._target = _safe(self.api.uris.root, self.path_kwargs["path"])
+            if os.path.isdir(self._target):
+                raise InvalidParameterError(f"{self.path_kwargs['path']!r} is a folder.")
+            os.makedirs(os.path.dirname(self._target), exist_ok=True)
+            self._tmp = tempfile.NamedTemporaryFile(
+                dir=os.path.dirname(self._target), prefix=".upload-", delete=False
+            )
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._tmp is None:
+            if len(chunk) and self.request.method != "PUT":
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", "This request takes no body.")
+            return
+        self._tmp.write(chunk)
+
+    async def put(self, path: str) -> None:
+        tmp, self._tmp = self._tmp, None
+        tmp.close()
+        # The target was checked in prepare(); check again in case a symlink appeared since.
+        target = _safe(self.api.uris.root, path)
+        os.replace(tmp.name, target)
+        self.write_json({})
+
+    def on_finish(self) -> None:
+        self._discard()
+
+    def on_connection_close(self) -> None:
+        self._discard()
+
+    def _discard(self) -> None:
+        tmp, self._tmp = getattr(self, "_tmp", None), None
+        if tmp is not None:
+            tmp.close()
+            try:
+                os.unlink(tmp.name)
+            except FileNotFoundError:
+                pass
+
+    async def get(self, path: str) -> None:
+        await send_file(self, _safe(self.api.uris.root, path), path)
+
+    async def delete(self, path: str) -> None:
+        target = _safe(self.api.uris.root, path)
+        if os.path.realpath(target) == os.path.realpath(self.api.uris.root):
+            raise InvalidParameterError("Refusing to delete the whole artifact root.")
+        if os.path.isdir(target) and not os.path.islink(target):
+            await run_blocking(shutil.rmtree, target)
+        elif os.path.lexists(target):
+            os.unlink(target)
+        self.write_json({})
+
+
+class RunArtifactHandler(BaseHandler):
+    """GET /get-artifact?run_id=&path=: one file of a run (for the UI's previews)."""
+
+    api: Api
+
+    async def get(self) -> None:
+        run_id = self.get_query_argument("run_id", "") or self.get_query_argument("run_uuid", "")
+        path = self.get_query_argument("path", "")
+        if not run_id or not path:
+            raise InvalidParameterError("Pass both run_id and path, like ?run_id=...&path=a.txt.")
+        info = await run_blocking(self.api.store.get_run_info, run_id)
+        await send_file(self, _safe(info.artifact_uri, path), path)
+
+
+async def send_file(handler: BaseHandler, local: str, shown: str) -> None:
+    """Stream a file in 1 MiB chunks; a folder or a missing file is an MLflow error."""
+    if not os.path.isfile(local):
+        raise ResourceNotFoundError(f"No artifact file at {shown!r}.")
+    kind, encoding = mimetypes.guess_type(local)
+    if kind in (None, "text/html", "image/svg+xml", "application/xhtml+xml") or encoding:
+        kind = "application/octet-stream"  # never let the browser run stored HTML or SVG
+    handler.set_header("Content-Type", kind)
+    handler.set_header("Content-Disposition",
+                       f"attachment; filename=\"{os.path.basename(local).replace(chr(34), '')}\"")
+    handler.set_header("Content-Length", str(os.path.getsize(local)))
+    with open(local, "rb") as f:
+        while chunk := f.read(CHUNK):
+            handler.write(chunk)
+            await handler.flush()
+    handler.finish()

@@ -1,0 +1,136 @@
+"""The Tornado handler every REST endpoint shares: security checks, JSON in and out, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import tornado.web
+
+from kernelflow.errors import KernelflowError
+
+from ..auth import TokenCheck, host_allowed, origin_allowed
+from .request import Params
+
+log = logging.getLogger("kernelflow_dashboard.api")
+MAX_JSON_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class Security:
+    """The server's access rules.
+
+    Args:
+        check: the token check (a no-op without a token).
+        loopback_only: refuse non-loopback ``Host`` headers (the server is bound to 127.0.0.1).
+    """
+
+    check: TokenCheck = field(default_factory=lambda: TokenCheck(None))
+    loopback_only: bool = True
+
+
+class ApiError(Exception):
+    """An error with MLflow's REST shape that is not a KernelflowError (bad JSON, 404 route)."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message
+
+
+# Store calls block on SQLite; run them off the IOLoop so the UI stays responsive.
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kernelflow-api")
+
+
+async def run_blocking(fn, *args) -> Any:
+    """Run ``fn(*args)`` in the API's thread pool."""
+    return await asyncio.get_running_loop().run_in_executor(_executor, fn, *args)
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Checks host, origin and token before any work; writes errors as MLflow does."""
+
+    def initialize(self, security: Security, **kwargs: Any) -> None:
+        self.security = security
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    def prepare(self) -> None:
+        if not host_allowed(self, self.security.loopback_only):
+            raise ApiError(403, "PERMISSION_DENIED",
+                           f"Host {self.request.host!r} is not allowed; use 127.0.0.1 or localhost.")
+        if not origin_allowed(self):
+            raise ApiError(403, "PERMISSION_DENIED",
+                           "Cross-origin requests are refused (CORS is off on this server).")
+        if not self.security.check.allows(self):
+            self.set_header("WWW-Authenticate", 'Basic realm="kernelflow"')
+            raise ApiError(401, "UNAUTHENTICATED",
+                           "This server needs a token: send 'Authorization: Bearer <token>' "
+                           "(MLflow's client: set MLFLOW_TRACKING_TOKEN).")
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+
+    def write_json(self, body: dict, status: int = 200) -> None:
+        """Send ``body`` as JSON (NaN and infinities are already strings)."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body, separators=(",", ":"), allow_nan=False))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            body, status = {"error_code": exc.error_code, "message": exc.message}, exc.status
+        elif isinstance(exc, KernelflowError):
+            body, status = exc.to_dict(), exc.http_status
+        elif isinstance(exc, tornado.web.HTTPError):
+            status = exc.status_code
+            body = {"error_code": _code_for(status), "message": exc.log_message or self._reason}
+        else:
+            status = 500
+            body = {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {exc!r}"}
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json")
+        self.set_status(status)
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, (ApiError, KernelflowError)):
+            return  # a user's mistake, already answered with its message
+        super().log_exception(typ, value, tb)
+
+    def params(self) -> Params:
+        """The request's fields: query arguments for GET, the JSON body otherwise."""
+        if self.request.method in ("GET", "HEAD"):
+            return self.query_params()
+        body = self.request.body
+        if not body:
+            return self.query_params()
+        if len(body) > MAX_JSON_BYTES:
+            raise ApiError(413, "INVALID_PARAMETER_VALUE",
+                           f"Request body too large: the limit is {MAX_JSON_BYTES} bytes.")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "MALFORMED_REQUEST", f"Malformed JSON body: {exc}") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "MALFORMED_REQUEST", "The JSON body must be an object.")
+        return Params(data)
+
+    def query_params(self) -> Params:
+        """Query arguments; a name given several times becomes a list."""
+        out = Params()
+        for name, values in self.request.query_arguments.items():
+            decoded = [v.decode("utf-8", "replace") for v in values]
+            out[name] = decoded[0] if len(decoded) == 1 else decoded
+        return out
+
+
+def _code_for(status: int) -> str:
+    return {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+            404: "ENDPOINT_NOT_FOUND", 405: "ENDPOINT_NOT_FOUND",
+            413: "INVALID_PARAMETER_VALUE"}.get(status, "INTERNAL_ERROR")

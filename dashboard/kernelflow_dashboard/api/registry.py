@@ -1,0 +1,197 @@
+"""Registered model and model version endpoints (MLflow's ``ModelRegistryService``).
+
+They call the registry methods of ``kernelflow.Client`` (MLflow's ``MlflowClient`` names).
+"""
+
+from __future__ import annotations
+
+from kernelflow.errors import InvalidParameterError
+
+from . import shapes
+from .request import Params
+from .service import Api
+
+MAX_SEARCH_RESULTS = 10_000
+
+
+def _client(api: Api):
+    client = api.client
+    if not hasattr(client, "create_registered_model"):
+        raise InvalidParameterError(
+            "This kernelflow installation has no model registry yet (kernelflow.registry)."
+        )
+    return client
+
+
+def _rm(api: Api, model) -> dict:
+    return {"registered_model": shapes.registered_model(model, api.uris)}
+
+
+def _mv(api: Api, version) -> dict:
+    return {"model_version": shapes.model_version(version, api.uris)}
+
+
+def _paged(key: str, items, convert) -> dict:
+    out: dict = {key: [convert(x) for x in items]}
+    token = getattr(items, "token", None)
+    if token:
+        out["next_page_token"] = token
+    return out
+
+
+def _max_results(p: Params, default: int) -> int:
+    n = p.integer("max_results", default)
+    if not 1 <= n <= MAX_SEARCH_RESULTS:
+        raise InvalidParameterError(
+            f"Invalid value {n} for parameter 'max_results': it must be between 1 and "
+            f"{MAX_SEARCH_RESULTS}."
+        )
+    return n
+
+
+# -- registered models -----------------------------------------------------------
+def create_registered_model(api: Api, p: Params) -> dict:
+    """POST registered-models/create."""
+    model = _client(api).create_registered_model(
+        p.need("name"), tags=shapes.kv_dict(p.get("tags")) or None,
+        description=p.text("description"),
+    )
+    return _rm(api, model)
+
+
+def get_registered_model(api: Api, p: Params) -> dict:
+    """GET registered-models/get."""
+    return _rm(api, _client(api).get_registered_model(p.need("name")))
+
+
+def search_registered_models(api: Api, p: Params) -> dict:
+    """GET registered-models/search."""
+    models = _client(api).search_registered_models(
+        filter_string=p.text("filter"), max_results=_max_results(p, 100),
+        order_by=p.many("order_by") or None, page_token=p.text("page_token"),
+    )
+    return _paged("registered_models", models, lambda m: shapes.registered_model(m, api.uris))
+
+
+def update_registered_model(api: Api, p: Params) -> dict:
+    """PATCH registered-models/update (description)."""
+    model = _client(api).update_registered_model(p.need("name"), description=p.text("description"))
+    return _rm(api, model or api.client.get_registered_model(p.need("name")))
+
+
+def rename_registered_model(api: Api, p: Params) -> dict:
+    """POST registered-models/rename."""
+    new_name = p.need("new_name")
+    model = _client(api).rename_registered_model(p.need("name"), new_name)
+    return _rm(api, model or api.client.get_registered_model(new_name))
+
+
+def delete_registered_model(api: Api, p: Params) -> dict:
+    """DELETE registered-models/delete."""
+    _client(api).delete_registered_model(p.need("name"))
+    return {}
+
+
+def get_latest_versions(api: Api, p: Params) -> dict:
+    """POST (or GET) registered-models/get-latest-versions."""
+    versions = _client(api).get_latest_versions(p.need("name"), stages=p.many("stages") or None)
+    return {"model_versions": [shapes.model_version(v, api.uris) for v in versions]}
+
+
+def set_registered_model_tag(api: Api, p: Params) -> dict:
+    """POST registered-models/set-tag."""
+    _client(api).set_registered_model_tag(p.need("name"), p.need("key"), p.text("value", ""))
+    return {}
+
+
+def delete_registered_model_tag(api: Api, p: Params) -> dict:
+    """DELETE registered-models/delete-tag."""
+    _client(api).delete_registered_model_tag(p.need("name"), p.need("key"))
+    return {}
+
+
+def set_alias(api: Api, p: Params) -> dict:
+    """POST registered-models/alias."""
+    _client(api).set_registered_model_alias(p.need("name"), p.need("alias"), str(p.need("version")))
+    return {}
+
+
+def delete_alias(api: Api, p: Params) -> dict:
+    """DELETE registered-models/alias."""
+    _client(api).delete_registered_model_alias(p.need("name"), p.need("alias"))
+    return {}
+
+
+def get_by_alias(api: Api, p: Params) -> dict:
+    """GET registered-models/alias."""
+    return _mv(api, _client(api).get_model_version_by_alias(p.need("name"), p.need("alias")))
+
+
+# -- model versions ----------------------------------------------------------------
+def create_model_version(api: Api, p: Params) -> dict:
+    """POST model-versions/create; a ``mlflow-artifacts:/`` source is stored as a local path."""
+    source = p.need("source")
+    if source.startswith("mlflow-artifacts:"):
+        source = api.uris.to_local(source)
+    version = _client(api).create_model_version(
+        p.need("name"), source, run_id=p.text("run_id") or None,
+        tags=shapes.kv_dict(p.get("tags")) or None, run_link=p.text("run_link"),
+        description=p.text("description"),
+    )
+    return _mv(api, version)
+
+
+def get_model_version(api: Api, p: Params) -> dict:
+    """GET model-versions/get."""
+    return _mv(api, _client(api).get_model_version(p.need("name"), str(p.need("version"))))
+
+
+def search_model_versions(api: Api, p: Params) -> dict:
+    """GET model-versions/search."""
+    versions = _client(api).search_model_versions(
+        filter_string=p.text("filter"), max_results=_max_results(p, 10_000),
+        order_by=p.many("order_by") or None, page_token=p.text("page_token"),
+    )
+    return _paged("model_versions", versions, lambda v: shapes.model_version(v, api.uris))
+
+
+def update_model_version(api: Api, p: Params) -> dict:
+    """PATCH model-versions/update (description)."""
+    name, version = p.need("name"), str(p.need("version"))
+    updated = _client(api).update_model_version(name, version, description=p.text("description"))
+    return _mv(api, updated or api.client.get_model_version(name, version))
+
+
+def delete_model_version(api: Api, p: Params) -> dict:
+    """DELETE model-versions/delete."""
+    _client(api).delete_model_version(p.need("name"), str(p.need("version")))
+    return {}
+
+
+def transition_stage(api: Api, p: Params) -> dict:
+    """POST model-versions/transition-stage."""
+    version = _client(api).transition_model_version_stage(
+        p.need("name"), str(p.need("version")), p.need("stage"),
+        archive_existing_versions=p.flag("archive_existing_versions"),
+    )
+    return _mv(api, version)
+
+
+def get_download_uri(api: Api, p: Params) -> dict:
+    """GET model-versions/get-download-uri."""
+    version = _client(api).get_model_version(p.need("name"), str(p.need("version")))
+    return {"artifact_uri": api.uris.to_remote(version.source)}
+
+
+def set_model_version_tag(api: Api, p: Params) -> dict:
+    """POST model-versions/set-tag."""
+    _client(api).set_model_version_tag(
+        p.need("name"), str(p.need("version")), p.need("key"), p.text("value", "")
+    )
+    return {}
+
+
+def delete_model_version_tag(api: Api, p: Params) -> dict:
+    """DELETE model-versions/delete-tag."""
+    _client(api).delete_model_version_tag(p.need("name"), str(p.need("version")), p.need("key"))
+    return {}

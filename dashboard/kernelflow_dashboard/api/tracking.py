@@ -1,0 +1,227 @@
+"""Experiments, runs and metrics endpoints (MLflow's ``MlflowService``)."""
+
+from __future__ import annotations
+
+import time
+
+from kernelflow.entities import Metric, Param, RunTag
+from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
+
+from . import shapes
+from .service import Api
+from .request import Params
+
+VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL",
+              "ACTIVE_ONLY": "ACTIVE_ONLY", "DELETED_ONLY": "DELETED_ONLY", "ALL": "ALL"}
+MAX_EXPERIMENT_RESULTS = 50_000
+
+
+def _view(value, default: str = "ACTIVE_ONLY") -> str:
+    if value in (None, ""):
+        return default
+    view = VIEW_TYPES.get(str(value).upper())
+    if view is None:
+        raise InvalidParameterError(
+            f"Invalid view type {value!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL."
+        )
+    return view
+
+
+# -- experiments -------------------------------------------------------------
+def create_experiment(api: Api, p: Params) -> dict:
+    """POST experiments/create."""
+    location = api.uris.to_local(p.text("artifact_location"))
+    exp_id = api.client.create_experiment(p.need("name"), location, shapes.kv_dict(p.get("tags")))
+    return {"experiment_id": exp_id}
+
+
+def get_experiment(api: Api, p: Params) -> dict:
+    """GET experiments/get."""
+    exp = api.client.get_experiment(p.need("experiment_id"))
+    return {"experiment": shapes.experiment(exp, api.uris)}
+
+
+def get_experiment_by_name(api: Api, p: Params) -> dict:
+    """GET experiments/get-by-name."""
+    name = p.need("experiment_name")
+    exp = api.client.get_experiment_by_name(name)
+    if exp is None:
+        raise ResourceNotFoundError(f"Could not find experiment with name '{name}'.")
+    return {"experiment": shapes.experiment(exp, api.uris)}
+
+
+def search_experiments(api: Api, p: Params) -> dict:
+    """POST (or GET) experiments/search."""
+    max_results = p.integer("max_results", 1000)
+    if not 1 <= max_results <= MAX_EXPERIMENT_RESULTS:
+        raise InvalidParameterError(
+            f"Invalid value {max_results} for parameter 'max_results': "
+            f"it must be between 1 and {MAX_EXPERIMENT_RESULTS}."
+        )
+    page = api.client.search_experiments(
+        view_type=_view(p.get("view_type")), max_results=max_results,
+        filter_string=p.text("filter"), order_by=p.many("order_by") or None,
+        page_token=p.text("page_token"),
+    )
+    out: dict = {"experiments": [shapes.experiment(e, api.uris) for e in page]}
+    if page.token:
+        out["next_page_token"] = page.token
+    return out
+
+
+def update_experiment(api: Api, p: Params) -> dict:
+    """POST experiments/update (rename)."""
+    exp_id = p.need("experiment_id")
+    if p.text("new_name"):
+        api.client.rename_experiment(exp_id, p.text("new_name"))
+    return {}
+
+
+def delete_experiment(api: Api, p: Params) -> dict:
+    """POST experiments/delete."""
+    api.client.delete_experiment(p.need("experiment_id"))
+    return {}
+
+
+def restore_experiment(api: Api, p: Params) -> dict:
+    """POST experiments/restore."""
+    api.client.restore_experiment(p.need("experiment_id"))
+    return {}
+
+
+def set_experiment_tag(api: Api, p: Params) -> dict:
+    """POST experiments/set-experiment-tag."""
+    api.client.set_experiment_tag(p.need("experiment_id"), p.need("key"), p.text("value", ""))
+    return {}
+
+
+# -- runs ----------------------------------------------------------------------
+def create_run(api: Api, p: Params) -> dict:
+    """POST runs/create."""
+    tags = shapes.kv_dict(p.get("tags"))
+    if p.text("user_id"):
+        tags.setdefault("mlflow.user", p.text("user_id"))
+    run = api.client.create_run(
+        p.text("experiment_id") or "0", start_time=p.integer("start_time"), tags=tags,
+        run_name=p.text("run_name") or None, parent_run_id=tags.get("mlflow.parentRunId"),
+    )
+    return {"run": shapes.run(run, api.uris)}
+
+
+def get_run(api: Api, p: Params) -> dict:
+    """GET runs/get."""
+    return {"run": shapes.run(api.client.get_run(p.need("run_id", "run_uuid")), api.uris)}
+
+
+def update_run(api: Api, p: Params) -> dict:
+    """POST runs/update: status, end time and/or name."""
+    run_id = p.need("run_id", "run_uuid")
+    status, name = p.text("status"), p.text("run_name")
+    api.client.flush()
+    if status:
+        end = p.integer("end_time")
+        if end is None and status != "RUNNING":
+            end = int(time.time() * 1000)
+        api.store.update_run_info(run_id, status, end, name)
+    elif name:
+        api.store.update_run_info(run_id, None, None, name)
+    return {"run_info": shapes.run_info(api.store.get_run_info(run_id), api.uris)}
+
+
+def delete_run(api: Api, p: Params) -> dict:
+    """POST runs/delete."""
+    api.client.delete_run(p.need("run_id"))
+    return {}
+
+
+def restore_run(api: Api, p: Params) -> dict:
+    """POST runs/restore."""
+    api.client.restore_run(p.need("run_id"))
+    return {}
+
+
+def search_runs(api: Api, p: Params) -> dict:
+    """POST runs/search: the filter grammar, order_by and page tokens."""
+    max_results = p.integer("max_results", 1000)
+    if not 1 <= max_results <= 50_000:
+        raise InvalidParameterError(
+            f"Invalid value {max_results} for parameter 'max_results': it must be at most 50000."
+        )
+    runs = api.client.search_runs(
+        [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or "",
+        run_view_type=_view(p.get("run_view_type")), max_results=max_results,
+        order_by=p.many("order_by") or None, page_token=p.text("page_token"),
+    )
+    out: dict = {"runs": [shapes.run(r, api.uris) for r in runs]}
+    if runs.token:
+        out["next_page_token"] = runs.token
+    return out
+
+
+def _check_active(api: Api, run_id: str) -> str:
+    info = api.store.get_run_info(run_id)
+    if info.lifecycle_stage != "active":
+        raise InvalidStateError(
+            f"The run {run_id} must be in the 'active' state. Current state is "
+            f"{info.lifecycle_stage}."
+        )
+    return run_id
+
+
+def log_metric(api: Api, p: Params) -> dict:
+    """POST runs/log-metric."""
+    run_id = _check_active(api, p.need("run_id", "run_uuid"))
+    metric = Metric(p.need("key"), p.number("value"), p.integer("timestamp") or _now(),
+                    p.integer("step", 0))
+    api.client.log_batch(run_id, metrics=[metric], synchronous=True)
+    return {}
+
+
+def log_param(api: Api, p: Params) -> dict:
+    """POST runs/log-parameter."""
+    run_id = _check_active(api, p.need("run_id", "run_uuid"))
+    api.client.log_batch(run_id, params=[Param(p.need("key"), p.text("value", ""))],
+                         synchronous=True)
+    return {}
+
+
+def set_tag(api: Api, p: Params) -> dict:
+    """POST runs/set-tag."""
+    run_id = _check_active(api, p.need("run_id", "run_uuid"))
+    api.client.log_batch(run_id, tags=[RunTag(p.need("key"), p.text("value", ""))],
+                         synchronous=True)
+    return {}
+
+
+def delete_tag(api: Api, p: Params) -> dict:
+    """POST runs/delete-tag."""
+    api.client.delete_tag(_check_active(api, p.need("run_id")), p.need("key"))
+    return {}
+
+
+def log_batch(api: Api, p: Params) -> dict:
+    """POST runs/log-batch (MLflow's limits: 1000 metrics, 100 params, 100 tags, 1000 total)."""
+    run_id = _check_active(api, p.need("run_id"))
+    now = _now()
+    metrics = [
+        Metric(m.get("key"), _float(m.get("value")), int(m.get("timestamp") or now),
+               int(m.get("step") or 0))
+        for m in p.many("metrics")
+    ]
+    params = [Param(x.get("key"), x.get("value", "")) for x in p.many("params")]
+    tags = [RunTag(x.get("key"), x.get("value", "")) for x in p.many("tags")]
+    api.client.log_batch(run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
+    return {}
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"Invalid metric value {value!r}: metric values must be numbers."
+        ) from None
+
+
+def _now() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,177 @@
+"""One process, one port: the Panel UI pages and the MLflow-compatible REST API.
+
+``serve()`` is what ``kernelflow ui`` runs. The REST API is a set of Tornado
+handlers mounted beside the Panel pages (``extra_patterns``); ``GET /health``
+answers ``OK`` once the server accepts requests. ``python -m
+kernelflow_dashboard.server --store ... --port ...`` runs the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+import tornado.web
+
+from . import context
+from .api import Api, Security, routes
+from .api.base import BaseHandler
+from .auth import TokenCheck, make_auth_provider, make_login_handler
+
+log = logging.getLogger("kernelflow_dashboard")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_BODY_BYTES = 64 * 1024 * 1024  # JSON calls; artifact uploads raise their own limit
+
+
+class HealthHandler(tornado.web.RequestHandler):
+    """GET /health: ``OK`` (open without a token, like MLflow's)."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/plain")
+        self.finish("OK")
+
+
+class VersionHandler(tornado.web.RequestHandler):
+    """GET /version: the kernelflow version."""
+
+    def get(self) -> None:
+        import kernelflow
+
+        self.set_header("Content-Type", "text/plain")
+        self.finish(kernelflow.__version__)
+
+
+class ServerInfoHandler(BaseHandler):
+    """GET /api/3.0/mlflow/server-info: what MLflow's client asks before artifact uploads."""
+
+    def get(self) -> None:
+        self.write_json({
+            "store_type": "SqlStore",
+            "workspaces_enabled": False,
+            "trace_archival_enabled": False,
+            "multipart_uploads_enabled": False,
+            "multipart_downloads_enabled": False,
+        })
+
+
+def build_patterns(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]]]:
+    """Every non-Panel route: health, version, server info and the REST API."""
+    info_kw = {"security": security}
+    patterns: list[tuple[str, type, dict[str, Any]]] = [
+        (r"/health", HealthHandler, {}),
+        (r"/version", VersionHandler, {}),
+        (r"/(?:ajax-)?api/3\.0/mlflow/server-info", ServerInfoHandler, info_kw),
+    ]
+    return patterns + routes(api, security)
+
+
+def load_pages() -> dict[str, Any] | None:
+    """The UI's page factories, or None when the UI package is not importable yet."""
+    try:
+        from .ui import PAGES
+    except ImportError as exc:
+        log.warning("Serving the REST API only: the UI pages did not import (%s).", exc)
+        return None
+    return {("/" if k in ("", "/") else "/" + k.strip("/")): v for k, v in PAGES.items()}
+
+
+def _websocket_origins(host: str, port: int) -> list[str]:
+    if host in LOOPBACK:
+        return [f"127.0.0.1:{port}", f"localhost:{port}"]
+    extra = os.environ.get("KERNELFLOW_ALLOWED_ORIGINS")
+    return [o.strip() for o in extra.split(",") if o.strip()] if extra else ["*"]
+
+
+def serve(
+    tracking_uri: str | None = None,
+    artifact_root: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    token: str | None = None,
+) -> None:
+    """Serve the dashboard and the REST API on ``host:port`` until interrupted (blocking).
+
+    Args:
+        tracking_uri: the SQLite store to serve (``sqlite:///file.db`` or a ``.db`` path);
+            defaults to kernelflow's current tracking URI.
+        artifact_root: folder holding run artifacts; defaults to the store's own.
+        host: address to bind; keep 127.0.0.1 unless others must reach the server.
+        port: TCP port (0 picks a free one).
+        token: shared secret every request must carry (also read from ``KERNELFLOW_TOKEN``).
+    """
+    token = token or os.environ.get("KERNELFLOW_TOKEN") or None
+    if host not in LOOPBACK and not token:
+        log.warning("Serving on %s without a token: anyone who can reach it can read and "
+                    "write your runs. Pass --token.", host)
+    client = context.configure(tracking_uri, artifact_root)
+    api = Api.for_client(client)
+    security = Security(TokenCheck(token), loopback_only=host in LOOPBACK)
+    patterns = build_patterns(api, security)
+    pages = load_pages()
+    if pages is None:
+        _serve_api_only(patterns, security, host, port)
+    else:
+        _serve_with_panel(pages, patterns, security, host, port)
+
+
+def _serve_api_only(patterns: list, security: Security, host: str, port: int) -> None:
+    from tornado.ioloop import IOLoop
+
+    if security.check.enabled:
+        patterns = [(r"/login", make_login_handler(security.check), {}), *patterns]
+    app = tornado.web.Application(patterns)
+    server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES)
+    _announce(host, _bound_port(server, port))
+    IOLoop.current().start()
+
+
+def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str,
+                      port: int) -> None:
+    import panel as pn
+
+    opts: dict[str, Any] = {}
+    if security.check.enabled:
+        opts["auth_provider"] = make_auth_provider(security.check)
+    server = pn.serve(
+        pages, port=port, address=host, show=False, start=False, title="kernelflow",
+        websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
+        http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
+    )
+    _announce(host, server.port)
+    server.start()
+    server.io_loop.start()
+
+
+def _bound_port(server, port: int) -> int:
+    if port:
+        return port
+    return next(iter(server._sockets.values())).getsockname()[1]
+
+
+def _announce(host: str, port: int) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    print(f"kernelflow dashboard and REST API at http://{shown}:{port}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m kernelflow_dashboard.server``: the same options as ``kernelflow ui``."""
+    parser = argparse.ArgumentParser(prog="python -m kernelflow_dashboard.server",
+                                     description=serve.__doc__.splitlines()[0])
+    parser.add_argument("--store", help="tracking URI of the SQLite store")
+    parser.add_argument("--artifacts", metavar="DIR", help="artifact root")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--token", help="require this token (default: $KERNELFLOW_TOKEN)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        serve(args.store, args.artifacts, args.host, args.port, args.token)
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
