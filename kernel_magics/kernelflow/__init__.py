@@ -120,5 +120,5 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    from .client import Client  # noqa: F401
     from .fluent import *  # noqa: F403

@@ -12,8 +12,11 @@ import time
 EXPERIMENT = "kernelflow-demo"
 
 
-def _train(lr: float, alpha: float, epochs: int):
-    """Yield (epoch, train_acc, val_acc, model, val data) for an SGD classifier."""
+def _train(lr: float, alpha: float, epochs: int, log_epoch):
+    """Train an SGD classifier, calling ``log_epoch(epoch, train_acc, val_acc)``.
+
+    Returns the model, its final validation accuracy and the validation data.
+    """
     import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.linear_model import SGDClassifier
@@ -26,9 +29,12 @@ def _train(lr: float, alpha: float, epochs: int):
     x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)
     model = SGDClassifier(learning_rate="constant", eta0=lr, alpha=alpha, random_state=0)
     classes = np.unique(y)
+    val_acc = 0.0
     for epoch in range(epochs):
         model.partial_fit(x_train, y_train, classes=classes)
-        yield epoch, model.score(x_train, y_train), model.score(x_val, y_val), model, (x_val, y_val)
+        val_acc = model.score(x_val, y_val)
+        log_epoch(epoch, model.score(x_train, y_train), val_acc)
+    return model, val_acc, x_val, y_val
 
 
 def main() -> None:
@@ -42,8 +48,10 @@ def main() -> None:
         with kf.start_run(run_name=f"sgd-lr{lr}") as run:
             kf.log_params({"model": "SGDClassifier", "lr": lr, "alpha": alpha, "epochs": 20})
             kf.set_tag("dataset", "sklearn digits")
-            for epoch, train_acc, val_acc, model, (x_val, y_val) in _train(lr, alpha, 20):
-                kf.log_metrics({"train_acc": train_acc, "val_acc": val_acc}, step=epoch)
+            model, val_acc, x_val, y_val = _train(
+                lr, alpha, 20,
+                lambda epoch, train, val: kf.log_metrics({"train_acc": train, "val_acc": val}, step=epoch),
+            )
             from sklearn.metrics import confusion_matrix
 
             matrix = confusion_matrix(y_val, model.predict(x_val))
@@ -74,7 +82,9 @@ def _register_best(kf, best) -> None:
 
 
 def _print_summary(kf, exp, best, seconds: float) -> None:
-    uri = kf.get_tracking_uri()
+    from .config import resolve
+
+    uri = resolve(kf.get_tracking_uri()).uri
     frame = kf.search_runs(experiment_names=[EXPERIMENT], order_by=["metrics.val_acc DESC"])
     print(f"\nLogged {len(frame)} runs in experiment {exp.name!r} ({seconds:.1f}s).")
     print(f"Best: {best[2]} (val_acc={best[0]:.3f}).")

@@ -43,7 +43,7 @@ def test_four_processes_log_into_one_file(tracking_uri):
             [sys.executable, "-c", textwrap.dedent(code), str(i), shared.info.run_id],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = [p.communicate(timeout=120) for p in procs]
-    for proc, (out, err) in zip(procs, results):
+    for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
         run_id = out.strip()

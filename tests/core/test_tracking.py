@@ -84,7 +84,7 @@ def test_run_that_raises_ends_failed(tracking_uri):
     with pytest.raises(ZeroDivisionError):
         with kf.start_run() as run:
             kf.log_metric("x", 1)
-            1 / 0
+            1 / 0  # noqa: B018
     assert kf.get_run(run.info.run_id).info.status == "FAILED"
     assert kf.active_run() is None
 
