@@ -69,7 +69,12 @@ def build_patterns(api: Api, security: Security) -> list[tuple[str, type, dict[s
 
 
 def load_pages() -> dict[str, Any] | None:
-    """The UI's page factories, or None when the UI package is not importable yet."""
+    """The UI's page factories, or None when the UI package is not importable yet.
+
+    ``KERNELFLOW_DASHBOARD_API_ONLY=1`` skips the UI (a lighter server for API work).
+    """
+    if os.environ.get("KERNELFLOW_DASHBOARD_API_ONLY") == "1":
+        return None
     try:
         from .ui import PAGES
     except ImportError as exc:

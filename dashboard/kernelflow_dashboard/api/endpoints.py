@@ -33,6 +33,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("metrics/get-history", "GET"): metrics.get_history,
     ("metrics/get-history-bulk-interval", "GET"): metrics.get_history_bulk_interval,
     ("artifacts/list", "GET"): list_run_artifacts,
+    ("logged-models/search", "POST"): tracking.search_logged_models,
     ("registered-models/create", "POST"): registry.create_registered_model,
     ("registered-models/get", "GET"): registry.get_registered_model,
     ("registered-models/search", "GET"): registry.search_registered_models,

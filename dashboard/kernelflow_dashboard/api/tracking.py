@@ -225,3 +225,14 @@ def _float(value) -> float:
 
 def _now() -> int:
     return int(time.time() * 1000)
+
+
+def search_logged_models(api: Api, p: Params) -> dict:
+    """POST logged-models/search: kernelflow has no MLflow 3 "logged models", so none match.
+
+    MLflow's client calls this while listing a run's artifacts; creating logged
+    models (``/logged-models`` POST) is not supported and answers ENDPOINT_NOT_FOUND.
+    """
+    for exp_id in p.many("experiment_ids"):
+        api.client.get_experiment(str(exp_id))
+    return {"models": []}

@@ -1,0 +1,81 @@
+"""The official mlflow client against the kernelflow server, checked with kernelflow's SDK."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytestmark = pytest.mark.mlflow
+pytest.importorskip("mlflow")
+
+
+def test_mlflow_fluent_tracking_round_trip(mlflow_env, dashboard_server, tmp_path):
+    import kernelflow
+
+    mlflow = mlflow_env
+    exp_id = mlflow.set_experiment("mlflow-fluent").experiment_id
+    note = tmp_path / "note.txt"
+    note.write_text("hello from mlflow")
+    with mlflow.start_run(run_name="first") as run:
+        mlflow.log_param("lr", 0.1)
+        mlflow.log_params({"layers": 3, "act": "relu"})
+        mlflow.log_metric("loss", 0.5, step=0)
+        mlflow.log_metric("loss", 0.25, step=1)
+        mlflow.log_metrics({"acc": 0.9, "f1": float("nan")}, step=1)
+        mlflow.set_tag("team", "kf")
+        mlflow.log_artifact(str(note), artifact_path="notes")
+    run_id = run.info.run_id
+
+    found = mlflow.search_runs([exp_id], filter_string="params.lr = '0.1'")
+    assert list(found["run_id"]) == [run_id]
+    assert [f.path for f in mlflow.MlflowClient().list_artifacts(run_id)] == ["notes"]
+    assert [f.path for f in mlflow.MlflowClient().list_artifacts(run_id, "notes")] == ["notes/note.txt"]
+
+    kf = kernelflow.Client(dashboard_server.db_uri)
+    seen = kf.get_run(run_id)
+    assert seen.info.status == "FINISHED" and seen.info.run_name == "first"
+    assert seen.data.params == {"lr": "0.1", "layers": "3", "act": "relu"}
+    assert seen.data.metrics["loss"] == 0.25 and seen.data.metrics["acc"] == 0.9
+    assert math.isnan(seen.data.metrics["f1"])
+    assert seen.data.tags["team"] == "kf"
+    assert list(kf.get_metric_history(run_id, "loss").values) == [0.5, 0.25]
+    assert [f.path for f in kf.list_artifacts(run_id, "notes")] == ["notes/note.txt"]
+    local = kf.download_artifacts(run_id, "notes/note.txt")
+    assert open(local).read() == "hello from mlflow"
+
+
+def test_mlflow_artifact_download(mlflow_env, tmp_path):
+    mlflow = mlflow_env
+    mlflow.set_experiment("mlflow-download")
+    with mlflow.start_run() as run:
+        mlflow.log_text("some text", "a/b.txt")
+        mlflow.log_dict({"k": 1}, "d.json")
+    client = mlflow.MlflowClient()
+    path = client.download_artifacts(run.info.run_id, "a/b.txt", str(tmp_path))
+    assert open(path).read() == "some text"
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+
+
+def test_mlflow_client_metric_history_and_search(mlflow_env):
+    mlflow = mlflow_env
+    client = mlflow.MlflowClient()
+    exp_id = client.create_experiment("mlflow-client", tags={"owner": "me"})
+    runs = [client.create_run(exp_id, run_name=f"r{i}") for i in range(3)]
+    for i, r in enumerate(runs):
+        client.log_metric(r.info.run_id, "score", float(i), step=i)
+        client.set_terminated(r.info.run_id)
+    history = client.get_metric_history(runs[2].info.run_id, "score")
+    assert [(m.step, m.value) for m in history] == [(2, 2.0)]
+    best = client.search_runs([exp_id], order_by=["metrics.score DESC"], max_results=2)
+    assert [r.info.run_name for r in best] == ["r2", "r1"]
+    page2 = client.search_runs([exp_id], order_by=["metrics.score DESC"], max_results=2,
+                               page_token=best.token)
+    assert [r.info.run_name for r in page2] == ["r0"] and not page2.token
+    assert client.get_experiment(exp_id).tags["owner"] == "me"
+    client.rename_experiment(exp_id, "mlflow-client-renamed")
+    assert client.get_experiment_by_name("mlflow-client-renamed").experiment_id == exp_id
+    client.delete_experiment(exp_id)
+    assert client.get_experiment(exp_id).lifecycle_stage == "deleted"
+    client.restore_experiment(exp_id)
+    assert client.get_experiment(exp_id).lifecycle_stage == "active"
