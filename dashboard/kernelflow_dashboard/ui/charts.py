@@ -13,6 +13,7 @@ from .downsample import downsample, visible
 hv.extension("bokeh", logo=False)
 
 POINTS_PER_CHART = 1500
+SHOW_MARKERS_BELOW = 30
 X_AXES = {"Step": "step", "Wall time": "time", "Relative time (s)": "relative"}
 
 
@@ -62,7 +63,12 @@ def _curve(series: Series, x_axis: str, x_range, ylabel: str) -> hv.Curve:
     curve = hv.Curve((xs, ys), kdims=[xlabel], vdims=[ylabel], label=series.label).opts(
         color=series.color, line_width=1.6, tools=["hover"],
     )
-    return curve.opts(xformatter="%d") if x_axis == "step" else curve
+    if x_axis == "step":
+        curve = curve.opts(xformatter="%d")
+    if len(xs) <= SHOW_MARKERS_BELOW:  # a single point draws no line: mark points too
+        dots = hv.Scatter((xs, ys), kdims=[xlabel], vdims=[ylabel], label=series.label)
+        return curve * dots.opts(color=series.color, size=7)
+    return curve
 
 
 def curves_chart(series: list[Series], x_axis: str, title: str, height: int = 300,
@@ -81,8 +87,11 @@ def curves_chart(series: list[Series], x_axis: str, title: str, height: int = 30
     def draw(x_range):
         if x_axis == "time" and x_range is not None:
             x_range = (_to_ms(x_range[0]), _to_ms(x_range[1]))
-        curves = [_curve(s, x_axis, x_range, ylabel) for s in series]
-        overlay = hv.Overlay(curves) if curves else hv.Overlay([hv.Curve([])])
+        overlay = hv.Overlay([])
+        for s in series:
+            overlay = overlay * _curve(s, x_axis, x_range, ylabel)
+        if not series:
+            overlay = hv.Overlay([hv.Curve([])])
         return overlay.opts(title=title, show_legend=len(series) > 1, legend_position="top_left",
                             responsive=True, height=height, toolbar="above",
                             active_tools=["box_zoom"], framewise=False)
