@@ -1,0 +1,251 @@
+"""``%kf`` subcommands that track: experiment, run, end, param, metric, tag, status, capture, live."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from .. import fluent
+from ..errors import KernelflowError
+from .parser import command, parse_metrics, parse_pairs
+
+ERROR_TAG = "kernelflow.error"
+
+
+def in_kernel(shell: Any) -> bool:
+    """True in a Jupyter kernel (widgets can render), False in terminal IPython."""
+    return getattr(shell, "kernel", None) is not None
+
+
+def _need_active_run(what: str):
+    run = fluent.active_run()
+    if run is None:
+        raise UsageError(
+            f"%kf {what}: no active run to log to. Start one with a `%%kf run` cell or "
+            "kernelflow.start_run(), then try again."
+        )
+    return run
+
+
+# -- experiment ------------------------------------------------------------------
+@command("experiment", "set the active experiment (created if it does not exist)",
+         lambda p: p.add_argument("name", nargs="?", help="experiment name; omit to show the active one"))
+def experiment(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    if args.name is None:
+        exp = fluent.get_experiment(fluent._current_experiment_id())
+        print(f"kernelflow: active experiment {exp.name!r} (id {exp.experiment_id})")
+        return
+    exp = fluent.set_experiment(args.name)
+    print(f"kernelflow: active experiment {exp.name!r} (id {exp.experiment_id})")
+
+
+# -- run -------------------------------------------------------------------------
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--name", help="run name (default: a generated one)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="log a param (repeatable)")
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a tag (repeatable)")
+    p.add_argument("--nested", action="store_true", help="start a child run of the active run")
+    p.add_argument("-e", "--experiment", help="experiment name (created if needed)")
+    p.add_argument("-m", "--metric", action="append", metavar="KEY",
+                   help="only chart these metric keys (repeatable; default: all)")
+    p.add_argument("--no-live", action="store_true", help="do not show live metric charts")
+    p.add_argument("--no-capture", action="store_true",
+                   help="do not record the cell source, git state and installed packages")
+
+
+@command("run", "run the cell body as one tracked run (cell magic: %%kf run)", _run_arguments, cell=True)
+def run(shell: Any, args: argparse.Namespace, cell: str) -> Any:
+    __tracebackhide__ = True
+    try:
+        active, chart = _start(shell, args, cell)
+    except KernelflowError as exc:
+        raise UsageError(f"%%kf run: {exc}") from None
+    run_id, status = active.info.run_id, "FAILED"
+    try:
+        value = execute_cell(shell, cell)
+        status = "FINISHED"
+        return value
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    except BaseException as exc:
+        _tag_error(run_id, exc)
+        raise
+    finally:
+        _finish(shell, active, status, chart)
+
+
+def _start(shell: Any, args: argparse.Namespace, cell: str):
+    nested = args.nested or _inside_notebook_run()
+    if not nested:
+        _end_stale_runs(shell)
+    if args.experiment:
+        fluent.set_experiment(args.experiment)
+    tags = parse_pairs(args.tag, "tag")
+    params = parse_pairs(args.param, "param")
+    active = fluent.start_run(run_name=args.name, nested=nested, tags=tags)
+    if params:
+        fluent.log_params(params, run_id=active.info.run_id)
+    if not args.no_capture:
+        from ..capture import capture_run
+
+        capture_run(active.info.run_id, cell, getattr(shell, "execution_count", None), shell)
+    chart = None if args.no_live else _live_chart(shell, active.info.run_id, args.metric)
+    return active, chart
+
+
+def _inside_notebook_run() -> bool:
+    from ..notebooks import attached_run_id
+
+    run = fluent.active_run()
+    return run is not None and run.info.run_id == attached_run_id()
+
+
+def _end_stale_runs(shell: Any) -> None:
+    """End runs left active by earlier cells, so they never block this one (MLflow #2692)."""
+    status = "FINISHED" if getattr(shell, "last_execution_succeeded", True) else "FAILED"
+    while (stale := fluent.active_run()) is not None:
+        fluent.end_run(status, run_id=stale.info.run_id)
+        print(f"kernelflow: ended run {stale.info.run_name!r} ({stale.info.run_id}) left active "
+              f"by an earlier cell, as {status}. Use --nested to start a child run instead.",
+              file=sys.stderr)
+
+
+def _live_chart(shell: Any, run_id: str, keys: list[str] | None):
+    try:
+        from ..widgets.live import LiveChart
+    except ImportError:  # pragma: no cover - ipywidgets is in the notebook extra
+        return None
+    chart = LiveChart(run_id, keys)
+    if in_kernel(shell):
+        chart.display()
+    shell.user_ns["_kf_live"] = chart
+    return chart.start()
+
+
+def execute_cell(shell: Any, cell: str) -> Any:
+    """Run cell source in the user namespace; return the value of a last bare expression.
+
+    Magics inside the cell work (the source goes through IPython's transforms),
+    and tracebacks point at the cell's own lines.
+    """
+    __tracebackhide__ = True
+    code = shell.transform_cell(cell)
+    filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+    tree = ast.parse(code, filename)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, filename, "exec"), shell.user_global_ns, shell.user_ns)
+    if last is not None:
+        return eval(compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
+    return None
+
+
+def _tag_error(run_id: str, exc: BaseException) -> None:
+    try:
+        fluent.default_client().set_tag(run_id, ERROR_TAG, f"{type(exc).__name__}: {exc}"[:1000])
+    except Exception:  # the user's exception matters more than our tag
+        pass
+
+
+def _finish(shell: Any, active, status: str, chart) -> None:
+    failing = sys.exc_info()[0] is not None
+    try:
+        fluent.end_run(status, run_id=active.info.run_id)
+    except Exception as exc:
+        if not failing:
+            raise
+        print(f"kernelflow: could not end run {active.info.run_id}: {exc}", file=sys.stderr)
+    if chart is not None:
+        chart.stop()
+    if chart is None or not in_kernel(shell):
+        run = fluent.get_run(active.info.run_id)
+        print(f"kernelflow: run {run.info.run_name!r} ({run.info.run_id}) {run.info.status} · "
+              f"{len(run.data.params)} params · {len(run.data.metrics)} metrics")
+
+
+# -- end -------------------------------------------------------------------------
+@command("end", "end the active run (and runs nested in it)",
+         lambda p: p.add_argument("--status", default="FINISHED",
+                                  choices=["FINISHED", "FAILED", "KILLED"], help="final status"))
+def end(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    run = _need_active_run("end")
+    fluent.end_run(args.status, run_id=run.info.run_id)
+    print(f"kernelflow: ended run {run.info.run_name!r} ({run.info.run_id}) as {args.status}")
+
+
+# -- param / metric / tag --------------------------------------------------------
+@command("param", "log params to the active run: %kf param lr=0.01 layers=3",
+         lambda p: p.add_argument("pairs", nargs="+", metavar="KEY=VALUE"))
+def param(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    run = _need_active_run("param")
+    fluent.log_params(parse_pairs(args.pairs, "param"), run_id=run.info.run_id)
+
+
+def _metric_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    p.add_argument("--step", type=int, default=None, help="step of these points (default 0)")
+
+
+@command("metric", "log metrics to the active run: %kf metric loss=0.3 acc=0.91 --step 5",
+         _metric_arguments)
+def metric(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    run = _need_active_run("metric")
+    fluent.log_metrics(parse_metrics(args.pairs), step=args.step, run_id=run.info.run_id)
+
+
+@command("tag", "set tags on the active run: %kf tag team=vision stage=tuning",
+         lambda p: p.add_argument("pairs", nargs="+", metavar="KEY=VALUE"))
+def tag(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    _need_active_run("tag")
+    fluent.set_tags(parse_pairs(args.pairs, "tag"))
+
+
+# -- status / capture / live -----------------------------------------------------
+@command("status", "show the tracking URI, the active experiment and run, and what is switched on")
+def status(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    from ..capture import cell_capture_enabled
+    from ..config import get_tracking_uri
+
+    exp = fluent.get_experiment(fluent._current_experiment_id())
+    run = fluent.active_run()
+    lines = [
+        f"tracking URI:  {get_tracking_uri()}",
+        f"experiment:    {exp.name!r} (id {exp.experiment_id})",
+        f"active run:    {f'{run.info.run_name!r} ({run.info.run_id})' if run else 'none'}",
+        f"cell capture:  {'on' if cell_capture_enabled(shell) else 'off'} (%kf capture on|off)",
+    ]
+    print("\n".join(lines))
+
+
+@command("capture", "record every cell run while a run is active into its code/cells.py (opt-in hook)",
+         lambda p: p.add_argument("state", choices=["on", "off", "status"], nargs="?", default="status"))
+def capture(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    from .. import capture as cap
+
+    if args.state == "on":
+        cap.enable_cell_capture(shell)
+    elif args.state == "off":
+        cap.disable_cell_capture(shell)
+    state = "on" if cap.cell_capture_enabled(shell) else "off"
+    print(f"kernelflow: cell capture is {state}")
+
+
+def _live_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", nargs="?", help="run id (default: the active run)")
+    p.add_argument("-m", "--metric", action="append", metavar="KEY", help="chart only these keys")
+
+
+@command("live", "show live metric charts of the active run (or RUN) that update while it runs",
+         _live_arguments)
+def live(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    from ..widgets.live import live as show_live
+
+    shell.user_ns["_kf_live"] = show_live(args.run, args.metric)

@@ -1,0 +1,110 @@
+"""``%kf`` subcommands that show or register: runs, compare, register, models, autolog."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from .. import fluent
+from .parser import command
+
+
+def _runs_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--filter", default="", help="e.g. \"metrics.acc > 0.9 AND params.lr = '0.01'\"")
+    p.add_argument("-o", "--order", action="append", metavar="EXPR",
+                   help="e.g. 'metrics.acc DESC' (repeatable; default: newest first)")
+    p.add_argument("--max", type=int, default=100, help="rows at most (default 100)")
+    p.add_argument("-e", "--experiment", action="append", metavar="NAME",
+                   help="experiment name (repeatable; default: the active experiment)")
+    p.add_argument("--all", action="store_true", help="runs of every experiment")
+    p.add_argument("--columns", help="comma-separated columns, e.g. metrics.acc,params.lr")
+
+
+@command("runs", "show the runs table: filter, sort, pick runs to compare", _runs_arguments)
+def runs(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
+    from ..widgets.runs_table import RunsTable
+
+    ids = None
+    if args.experiment:
+        ids = [_experiment_id(name) for name in args.experiment]
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    table = RunsTable(ids, args.filter, args.order, args.max, columns, args.all)
+    if table.error:
+        raise UsageError(f"%kf runs: {table.error}")
+    return table
+
+
+def _experiment_id(name: str) -> str:
+    exp = fluent.get_experiment_by_name(name)
+    if exp is None:
+        raise UsageError(f"%kf runs: no experiment named {name!r}. `%kf experiment NAME` creates one.")
+    return exp.experiment_id
+
+
+def _compare_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", metavar="RUN_ID_OR_NAME")
+    p.add_argument("-m", "--metric", action="append", metavar="KEY",
+                   help="metric to draw (repeatable; default: every metric)")
+
+
+@command("compare", "overlay the metric curves of several runs", _compare_arguments)
+def compare(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
+    from ..widgets.compare import compare_runs
+
+    return compare_runs(args.runs, args.metric)
+
+
+def _register_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("variable", help="name of the kernel variable holding the model")
+    p.add_argument("model_name", help="registered model name (created if needed)")
+    p.add_argument("-a", "--alias", help="point this alias (e.g. champion) at the new version")
+    p.add_argument("--artifact-path", default="model", help="folder in the run (default: model)")
+
+
+@command("register", "log a kernel variable as a model and register it as a new version",
+         _register_arguments)
+def register(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
+    import kernelflow
+
+    if args.variable not in shell.user_ns:
+        raise UsageError(f"%kf register: no variable named {args.variable!r} in the notebook. "
+                         "Pass the name of the variable that holds the trained model.")
+    model = shell.user_ns[args.variable]
+    info = kernelflow.log_model(model, args.artifact_path)
+    version = kernelflow.register_model(info.model_uri, args.model_name)
+    where = f"models:/{args.model_name}/{version.version}"
+    if args.alias:
+        kernelflow.Client().set_registered_model_alias(args.model_name, args.alias, version.version)
+        where = f"models:/{args.model_name}@{args.alias}"
+    print(f"kernelflow: registered {args.model_name!r} version {version.version} from run "
+          f"{info.run_id}. Load it with kernelflow.load_model({where!r}).")
+    return None
+
+
+@command("models", "show the model registry: versions, aliases, stages; move aliases",
+         lambda p: p.add_argument("name", nargs="?", help="registered model to open"))
+def models(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
+    from ..widgets.registry import RegistryBrowser
+
+    return RegistryBrowser(args.name)
+
+
+def _autolog_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("framework", nargs="?", default="all",
+                   choices=["sklearn", "pytorch", "keras", "all"], help="default: all")
+    p.add_argument("--off", action="store_true", help="turn autologging off")
+    p.add_argument("--no-models", action="store_true", help="do not log trained models")
+
+
+@command("autolog", "log training automatically (scikit-learn, PyTorch Lightning, Keras)",
+         _autolog_arguments)
+def autolog(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    from ..autolog import FRAMEWORKS
+    from ..autolog import autolog as set_autolog
+
+    frameworks = FRAMEWORKS if args.framework == "all" else (args.framework,)
+    set_autolog(disable=args.off, log_models=not args.no_models, frameworks=list(frameworks))
+    state = "off" if args.off else "on"
+    print(f"kernelflow: autologging {state} for {', '.join(frameworks)}")

@@ -1,0 +1,241 @@
+"""Live metric charts that redraw under a cell while training runs.
+
+One daemon thread (the poller) serves every live chart in the process. It
+reads committed points back from the store (the writer commits every 100 ms)
+and redraws a chart only when its data changed. Throttling is adaptive: after
+a redraw that took ``c`` seconds the chart waits at least ``c / budget``
+seconds, so charts never take more than ``budget`` (2 %) of the CPU time the
+training loop could use, however many points the run has.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from typing import Any
+
+from ..client import Client
+from ..errors import KernelflowError
+from . import _data, svg
+
+DEFAULT_MIN_INTERVAL_S = 0.5
+DEFAULT_BUDGET = 0.02
+MAX_CHARTS = 12
+
+
+class LiveChart:
+    """Metric curves of one run, shown as a widget that updates while the run goes on.
+
+    Args:
+        run_id: the run to follow.
+        keys: metric keys to chart (default: every metric the run logs).
+        client: where to read from (default: the current tracking URI).
+        min_interval: seconds between redraws at least.
+        budget: largest share of wall time the redraws may take.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        keys: list[str] | None = None,
+        client: Client | None = None,
+        min_interval: float = DEFAULT_MIN_INTERVAL_S,
+        budget: float = DEFAULT_BUDGET,
+    ) -> None:
+        self.run_id = run_id
+        self.keys = list(keys) if keys else None
+        self.client = _data.client(client)
+        self.min_interval = min_interval
+        self.budget = budget
+        self.widget: Any = None
+        self.html = ""
+        self.redraws = 0
+        self.error: str | None = None
+        self.next_due = 0.0
+        self._counts: dict[str, int] = {}
+        self._status = ""
+        self._lock = threading.Lock()
+
+    # -- showing -----------------------------------------------------------------
+    def display(self) -> LiveChart:
+        """Show the (initially empty) widget in the current cell's output."""
+        import ipywidgets
+        from IPython.display import display
+
+        if self.widget is None:
+            self.widget = ipywidgets.HTML(value=self.html)
+            self.widget.add_class("kernelflow-live")
+        display(self.widget)
+        return self
+
+    def start(self) -> LiveChart:
+        """Begin redrawing in the background until the run ends or :meth:`stop`."""
+        _poller().add(self)
+        return self
+
+    def stop(self) -> None:
+        """Stop following the run and draw its final state."""
+        _poller().remove(self)
+        self.refresh(force=True)
+
+    def __enter__(self) -> LiveChart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- drawing -----------------------------------------------------------------
+    def refresh(self, force: bool = False) -> bool:
+        """Read the run's committed points and redraw if anything changed.
+
+        Returns:
+            True when the chart was redrawn.
+        """
+        with self._lock:  # the poller and the cell thread may both refresh
+            try:
+                return self._refresh(force)
+            except KernelflowError as exc:
+                self.error = exc.message
+                self._set_html(f'<div class="kf-live-error">kernelflow live chart: '
+                               f"{html.escape(exc.message)}</div>")
+                return True
+
+    def _refresh(self, force: bool) -> bool:
+        info = _data.run_info(self.client, self.run_id)
+        keys = self.keys or _data.metric_keys(self.client, self.run_id)
+        histories = {k: _data.history(self.client, self.run_id, k) for k in keys[:MAX_CHARTS]}
+        counts = {k: len(h) for k, h in histories.items()}
+        if counts == self._counts and info.status == self._status and not force:
+            return False
+        self._counts, self._status = counts, info.status
+        if not any(counts.values()) and info.status == "RUNNING":
+            return False  # stay invisible until the first point arrives
+        self._set_html(_render(info, histories, len(keys)))
+        return True
+
+    def _set_html(self, markup: str) -> None:
+        self.html = markup
+        self.redraws += 1
+        if self.widget is not None:
+            self.widget.value = markup
+
+    @property
+    def finished(self) -> bool:
+        """True once the followed run is no longer RUNNING."""
+        return bool(self._status) and self._status != "RUNNING"
+
+
+def _render(info, histories: dict, total_keys: int) -> str:
+    color = svg.run_color(info.run_id)
+    charts = [
+        svg.line_chart([svg.Series(info.run_name, h.steps, h.values, color)], title=k)
+        for k, h in histories.items()
+    ]
+    latest = " · ".join(
+        f"{html.escape(k)} {svg.format_number(float(h.values[-1]))}"
+        for k, h in histories.items() if len(h)
+    )
+    more = f" (showing {len(histories)} of {total_keys} metrics)" if total_keys > len(histories) else ""
+    head = (
+        f'<div class="kf-live-head" style="font:12px sans-serif;margin:2px 0 6px">'
+        f'<b style="color:{color}">{html.escape(info.run_name)}</b> '
+        f'<span class="kf-status">{html.escape(info.status)}</span>'
+        f"{' · ' + latest if latest else ''}{more}</div>"
+    )
+    return f'<div class="kf-live">{head}{svg.chart_grid(charts)}</div>'
+
+
+class _Poller:
+    """The one background thread that redraws every live chart in the process."""
+
+    def __init__(self) -> None:
+        self._charts: list[LiveChart] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, chart: LiveChart) -> None:
+        with self._lock:
+            if chart not in self._charts:
+                chart.next_due = time.monotonic() + chart.min_interval
+                self._charts.append(chart)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kernelflow-live", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def remove(self, chart: LiveChart) -> None:
+        with self._lock:
+            if chart in self._charts:
+                self._charts.remove(chart)
+
+    def charts(self) -> list[LiveChart]:
+        with self._lock:
+            return list(self._charts)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._charts:
+                    self._thread = None  # add() starts a new thread when needed
+                    return
+                charts = list(self._charts)
+            now = time.monotonic()
+            for chart in charts:
+                if chart.next_due <= now:
+                    self._tick(chart)
+            wait = min((c.next_due for c in self.charts()), default=now) - time.monotonic()
+            self._wake.wait(max(0.01, wait))
+            self._wake.clear()
+
+    def _tick(self, chart: LiveChart) -> None:
+        start = time.perf_counter()
+        try:
+            chart.refresh()
+        except Exception as exc:  # a broken chart must not kill the thread serving the others
+            chart.error = f"{type(exc).__name__}: {exc}"
+        cost = time.perf_counter() - start
+        chart.next_due = time.monotonic() + max(chart.min_interval, cost / chart.budget)
+        if chart.finished or chart.error:
+            self.remove(chart)
+
+
+_the_poller: _Poller | None = None
+
+
+def _poller() -> _Poller:
+    global _the_poller
+    if _the_poller is None:
+        _the_poller = _Poller()
+    return _the_poller
+
+
+def live(
+    run_id: str | None = None, keys: list[str] | None = None,
+    min_interval: float = DEFAULT_MIN_INTERVAL_S,
+) -> LiveChart:
+    """Show live metric charts of the active run (or ``run_id``) under the current cell.
+
+    The charts redraw in the background until the run ends; as a context manager
+    (``with kernelflow.live(): train()``) they stop and draw the final state on exit.
+
+    Args:
+        run_id: the run to follow (default: the active run).
+        keys: metric keys to chart (default: all).
+        min_interval: seconds between redraws at least.
+
+    Raises:
+        KernelflowError: when no run is given and none is active.
+    """
+    if run_id is None:
+        from ..fluent import active_run
+
+        active = active_run()
+        if active is None:
+            raise KernelflowError(
+                "kernelflow.live() has no run to follow: start one first (kernelflow.start_run() "
+                "or a %%kf run cell), or pass run_id=."
+            )
+        run_id = active.info.run_id
+    return LiveChart(run_id, keys, min_interval=min_interval).display().start()
