@@ -5,6 +5,8 @@ They call the registry methods of ``kernelflow.Client`` (MLflow's ``MlflowClient
 
 from __future__ import annotations
 
+import re
+
 from kernelflow.errors import InvalidParameterError
 
 from . import shapes
@@ -12,6 +14,17 @@ from .request import Params
 from .service import Api
 
 MAX_SEARCH_RESULTS = 10_000
+# MLflow's client appends this to every registry search to hide prompts. kernelflow has
+# no prompts, and its filter treats `!=` on a missing tag as no match, so drop the clause.
+_PROMPT_CLAUSE = re.compile(
+    r"(?:^|\s+AND\s+)tags?\.(?:`mlflow\.prompt\.is_prompt`|mlflow\.prompt\.is_prompt)"
+    r"\s*!=\s*'true'\s*$", re.I,
+)
+
+
+def _filter(p: Params) -> str | None:
+    text = p.text("filter")
+    return _PROMPT_CLAUSE.sub("", text).strip() or None if text else None
 
 
 def _client(api: Api):
@@ -67,7 +80,7 @@ def get_registered_model(api: Api, p: Params) -> dict:
 def search_registered_models(api: Api, p: Params) -> dict:
     """GET registered-models/search."""
     models = _client(api).search_registered_models(
-        filter_string=p.text("filter"), max_results=_max_results(p, 100),
+        filter_string=_filter(p), max_results=_max_results(p, 100),
         order_by=p.many("order_by") or None, page_token=p.text("page_token"),
     )
     return _paged("registered_models", models, lambda m: shapes.registered_model(m, api.uris))
@@ -149,7 +162,7 @@ def get_model_version(api: Api, p: Params) -> dict:
 def search_model_versions(api: Api, p: Params) -> dict:
     """GET model-versions/search."""
     versions = _client(api).search_model_versions(
-        filter_string=p.text("filter"), max_results=_max_results(p, 10_000),
+        filter_string=_filter(p), max_results=_max_results(p, 10_000),
         order_by=p.many("order_by") or None, page_token=p.text("page_token"),
     )
     return _paged("model_versions", versions, lambda v: shapes.model_version(v, api.uris))
@@ -179,8 +192,8 @@ def transition_stage(api: Api, p: Params) -> dict:
 
 def get_download_uri(api: Api, p: Params) -> dict:
     """GET model-versions/get-download-uri."""
-    version = _client(api).get_model_version(p.need("name"), str(p.need("version")))
-    return {"artifact_uri": api.uris.to_remote(version.source)}
+    uri = _client(api).get_model_version_download_uri(p.need("name"), str(p.need("version")))
+    return {"artifact_uri": api.uris.to_remote(uri)}
 
 
 def set_model_version_tag(api: Api, p: Params) -> dict:
