@@ -89,10 +89,10 @@ def kf_search():
 
 def import_time(module: str) -> tuple[float, list[str]]:
     code = (
-        "import time, sys; t = time.perf_counter(); import {m}; d = time.perf_counter() - t; "
+        f"import time, sys; t = time.perf_counter(); import {module}; d = time.perf_counter() - t; "
         "heavy = [h for h in ('ray', 'litellm', 'panel', 'holoviews', 'bokeh', 'torch', 'sklearn') "
         "if h in sys.modules]; print(d, ','.join(heavy))"
-    ).format(m=module)
+    )
     best, heavy = 1e9, []
     for _ in range(3):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

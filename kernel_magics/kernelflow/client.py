@@ -24,11 +24,7 @@ from .validation import (
 )
 from .writer import Writer
 
-try:
-    from .registry import RegistryClient
-except ImportError:  # pragma: no cover - only while the registry module is absent
-    class RegistryClient:  # type: ignore[no-redef]
-        pass
+from .registry import RegistryClient
 
 _stores: dict[str, Any] = {}
 _stores_lock = threading.Lock()

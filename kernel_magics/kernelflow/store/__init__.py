@@ -5,11 +5,7 @@ from __future__ import annotations
 from .base import StoreBase, now_ms
 from .tracking import TrackingStore
 
-try:  # the registry half lives in its own module
-    from .registry import RegistryStore
-except ImportError:  # pragma: no cover - only while the registry module is absent
-    class RegistryStore:  # type: ignore[no-redef]
-        pass
+from .registry import RegistryStore
 
 
 class SqliteStore(RegistryStore, TrackingStore, StoreBase):
