@@ -1,9 +1,11 @@
 """Choosing how to load a model directory: kernelflow's own, or one made by MLflow.
 
 kernelflow directories name a ``kernelflow.*`` loader module. MLflow ones name
-``mlflow.*``: the ``sklearn`` flavor is read natively (a pickle), so existing
+``mlflow.*``: a pickled ``sklearn`` flavor is read natively, so existing
 MLflow scikit-learn models need no MLflow install; every other MLflow flavor
-goes through ``mlflow.pyfunc`` when MLflow is installed.
+(and skops-serialized scikit-learn, MLflow 3's default) goes through
+``mlflow.pyfunc`` when MLflow is installed. kernelflow still checks the
+input against the signature first, with its own error messages.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def flavor_for(meta: ModelMetadata, model_dir: str) -> tuple[Flavor, dict]:
         if flavor.loader_module() == loader:
             return flavor, {**pyfunc, **(meta.flavors.get(flavor.name) or {})}
     sk = meta.flavors.get("sklearn") or {}
-    if loader == "mlflow.sklearn" and sk.get("pickled_model"):
+    pickled = sk.get("serialization_format", "pickle") in ("pickle", "cloudpickle")
+    if loader == "mlflow.sklearn" and sk.get("pickled_model") and pickled:
         predict_fn = pyfunc.get("predict_fn", "predict")
         return get_flavor("sklearn"), {**sk, "pyfunc_predict_fn": predict_fn}
     if meta.made_by_mlflow and importlib.util.find_spec("mlflow") is not None and pyfunc:

@@ -114,7 +114,7 @@ def resolve_model_version(uri: ModelURI, client: Any = None) -> Any:
     stages = None if uri.latest else [uri.stage]
     found = client.get_latest_versions(name, stages=stages)
     if not found:
-        where = "any version" if uri.latest else f"a version in stage {uri.stage!r}"
+        where = "versions" if uri.latest else f"version in stage {uri.stage!r}"
         raise ResourceNotFoundError(f"Registered model {name!r} has no {where} ({uri.uri}).")
     return max(found, key=lambda v: int(v.version))
 
@@ -129,7 +129,7 @@ def resolve_local_path(uri: str, client: Any = None) -> str:
     if parsed.kind == "path":
         path = os.path.abspath(parsed.path or "")
         if not os.path.exists(path):
-            raise ResourceNotFoundError(f"No model found at {path}: the path does not exist.")
+            raise ResourceNotFoundError(f"Nothing found at {path}: the path does not exist.")
         return path
     client = client or _client()
     if parsed.kind == "runs":

@@ -6,7 +6,7 @@ import os
 import shutil
 from typing import Any
 
-from ...errors import InvalidParameterError
+from ...errors import InvalidParameterError, ResourceNotFoundError
 from ..flavor import Flavor
 from ..python_model import PythonModel, PythonModelContext, call_predict
 from . import _pickle
@@ -81,7 +81,12 @@ def _copy_artifacts(artifacts: dict[str, str], path: str) -> dict[str, dict[str,
 
     out = {}
     for name, source in artifacts.items():
-        local = resolve_local_path(str(source))
+        try:
+            local = resolve_local_path(str(source))
+        except ResourceNotFoundError as exc:
+            raise InvalidParameterError(
+                f"Artifact {name!r} points at {source!r}, which does not exist ({exc.message})."
+            ) from exc
         rel = os.path.join(ARTIFACTS_DIR, name)
         dest = os.path.join(path, rel)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
