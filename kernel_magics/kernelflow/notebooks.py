@@ -139,10 +139,12 @@ def _inject(nb, parameters: dict, run_id: str, kernel_name: str | None):
     from papermill.parameterize import parameterize_notebook
 
     language = nb.metadata.get("kernelspec", {}).get("language") or "python"
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # never touch the caller's copy
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])  # papermill expects every cell to have tags
+    nb.metadata.setdefault("papermill", {})
     if parameters:
         nb = parameterize_notebook(nb, parameters, kernel_name=kernel_name, language=language)
-    else:
-        nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))  # never touch the caller's copy
     attach = nbformat.v4.new_code_cell(
         f"# Injected by kernelflow.run_notebook: this notebook logs into run {run_id}.\n"
         f"import kernelflow.notebooks as _kf_notebooks\n_kf_notebooks.attach_run({run_id!r})",
