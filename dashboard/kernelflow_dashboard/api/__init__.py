@@ -10,19 +10,20 @@ from typing import Any
 
 from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
 from .base import ApiError, BaseHandler, Security, run_blocking
-from .endpoints import ENDPOINTS, PATHS
+from .endpoints import ENDPOINTS, EXTENSIONS
 from .service import Api
 
 
 class JsonApiHandler(BaseHandler):
-    """Dispatches ``/api/2.0/mlflow/<endpoint>`` to the function in ``ENDPOINTS``."""
+    """Dispatches ``/api/2.0/mlflow/<endpoint>`` to the function in its endpoint table."""
 
     api: Api
+    table: dict
 
     async def _dispatch(self, endpoint: str) -> None:
-        fn = ENDPOINTS.get((endpoint, self.request.method))
+        fn = self.table.get((endpoint, self.request.method))
         if fn is None:
-            if endpoint in PATHS:
+            if any(path == endpoint for path, _ in self.table):
                 raise ApiError(405, "ENDPOINT_NOT_FOUND",
                                f"{self.request.method} is not allowed on {self.request.path}.")
             raise ApiError(404, "ENDPOINT_NOT_FOUND",
@@ -45,7 +46,9 @@ def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]
         ]
     out += [(r"/get-artifact", RunArtifactHandler, kw),
             (r"/ajax-api/2\.0/mlflow/get-artifact", RunArtifactHandler, kw)]
-    out += [(p + r"/(.+)", JsonApiHandler, kw) for p in prefixes]
+    out += [(p + r"/(.+)", JsonApiHandler, {**kw, "table": ENDPOINTS}) for p in prefixes]
+    out += [(p.replace("mlflow", "kernelflow") + r"/(.+)", JsonApiHandler,
+             {**kw, "table": EXTENSIONS}) for p in prefixes]
     return out
 
 

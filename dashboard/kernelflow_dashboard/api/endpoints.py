@@ -58,4 +58,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("model-versions/delete-tag", "DELETE"): registry.delete_model_version_tag,
 }
 
-PATHS = {path for path, _ in ENDPOINTS}
+# kernelflow's own additions, under /api/2.0/kernelflow/ (not part of MLflow's API).
+EXTENSIONS: dict[tuple[str, str], Endpoint] = {
+    ("runs/count", "POST"): tracking.count_runs,
+    ("experiments/run-counts", "GET"): tracking.run_counts,
+}

@@ -236,3 +236,17 @@ def search_logged_models(api: Api, p: Params) -> dict:
     for exp_id in p.many("experiment_ids"):
         api.client.get_experiment(str(exp_id))
     return {"models": []}
+
+
+def count_runs(api: Api, p: Params) -> dict:
+    """POST /api/2.0/kernelflow/runs/count: how many runs a search would return."""
+    count = api.store.count_runs(
+        [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or None,
+        run_view_type=_view(p.get("run_view_type")),
+    )
+    return {"count": count}
+
+
+def run_counts(api: Api, p: Params) -> dict:
+    """GET /api/2.0/kernelflow/experiments/run-counts: active runs per experiment id."""
+    return {"counts": api.store.count_runs_by_experiment()}

@@ -1,0 +1,632 @@
+"""``RestStore``: the tracking and registry store behind ``http(s)://host:port`` URIs.
+
+It speaks the MLflow REST API of a ``kernelflow ui`` server (or an MLflow
+server), with the method names the client calls on ``SqliteStore``. Writes still
+go through the background writer: :meth:`RestStore.write_batch` turns one
+batch into ``runs/log-batch`` calls that respect MLflow's limits.
+
+Authentication: ``KERNELFLOW_TOKEN`` (or ``MLFLOW_TRACKING_TOKEN``) is sent as
+``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from array import array
+from typing import Any
+
+import numpy as np
+
+from ..artifacts import FileInfo
+from ..entities import Experiment, MetricHistory, ModelVersion, RegisteredModel, Run, RunData, RunInfo
+from ..errors import (
+    InvalidParameterError,
+    InvalidStateError,
+    KernelflowError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    StoreError,
+)
+
+MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
+HISTORY_PAGE = 100_000
+TIMEOUT_S = 120
+
+_ERRORS: dict[str, type[KernelflowError]] = {
+    "RESOURCE_DOES_NOT_EXIST": ResourceNotFoundError,
+    "RESOURCE_ALREADY_EXISTS": ResourceExistsError,
+    "INVALID_PARAMETER_VALUE": InvalidParameterError,
+    "MALFORMED_REQUEST": InvalidParameterError,
+    "BAD_REQUEST": InvalidParameterError,
+    "INVALID_STATE": InvalidStateError,
+}
+
+
+def error_from_response(status: int, body: str, url: str) -> KernelflowError:
+    """The KernelflowError for an error response (MLflow's ``{"error_code", "message"}``)."""
+    try:
+        data = json.loads(body)
+        code, message = data.get("error_code", "INTERNAL_ERROR"), data.get("message", body)
+    except (ValueError, AttributeError):
+        code, message = "INTERNAL_ERROR", f"HTTP {status} from {url}: {body[:200]}"
+    if status == 401:
+        message += " Set KERNELFLOW_TOKEN to the server's token."
+    cls = _ERRORS.get(code)
+    if cls is not None:
+        return cls(message)
+    err = StoreError(message) if status >= 500 else KernelflowError(message, code)
+    err.http_status = status
+    return err
+
+
+def _metric_json(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _kv(items: dict[str, Any] | None) -> list[dict[str, str]]:
+    return [{"key": k, "value": str(v)} for k, v in (items or {}).items()]
+
+
+def _kv_dict(items: list[dict] | None) -> dict[str, str]:
+    return {t["key"]: t.get("value", "") for t in items or []}
+
+
+class RestRegistryMixin:
+    """The registry half of :class:`RestStore` (the registry store's method names)."""
+
+    call: Any
+
+    def create_registered_model(self, name: str, tags: dict | None = None,
+                                description: str | None = None) -> RegisteredModel:
+        body = {"name": name, "tags": _kv(tags), "description": description}
+        return _model(self.call("POST", "registered-models/create", body)["registered_model"])
+
+    def get_or_create_registered_model(self, name: str) -> bool:
+        """Create the model unless it exists; return True if it was created."""
+        try:
+            self.create_registered_model(name)
+        except ResourceExistsError:
+            return False
+        return True
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return _model(self.call("GET", "registered-models/get", {"name": name})["registered_model"])
+
+    def search_registered_models(self, filter_string: str | None = None, max_results: int = 100,
+                                 order_by: list[str] | None = None, page_token: str | None = None):
+        body = {"filter": filter_string, "max_results": max_results, "order_by": order_by,
+                "page_token": page_token}
+        data = self.call("GET", "registered-models/search", body)
+        return [_model(m) for m in data.get("registered_models", [])], data.get("next_page_token")
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        data = self.call("PATCH", "registered-models/update",
+                         {"name": name, "description": description})
+        return _model(data["registered_model"])
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        data = self.call("POST", "registered-models/rename", {"name": name, "new_name": new_name})
+        return _model(data["registered_model"])
+
+    def delete_registered_model(self, name: str) -> None:
+        self.call("DELETE", "registered-models/delete", {"name": name})
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        self.call("POST", "registered-models/set-tag", {"name": name, "key": key, "value": value})
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self.call("DELETE", "registered-models/delete-tag", {"name": name, "key": key})
+
+    def create_model_version(self, name: str, source: str, run_id: str | None = None,
+                             tags: dict | None = None, run_link: str | None = None,
+                             description: str | None = None, user_id: str | None = None,
+                             storage_location: str | None = None) -> ModelVersion:
+        body = {"name": name, "source": source, "run_id": run_id, "tags": _kv(tags),
+                "run_link": run_link, "description": description}
+        return _version(self.call("POST", "model-versions/create", body)["model_version"])
+
+    def get_model_version(self, name: str, version) -> ModelVersion:
+        data = self.call("GET", "model-versions/get", {"name": name, "version": str(version)})
+        return _version(data["model_version"])
+
+    def search_model_versions(self, filter_string: str | None = None, max_results: int = 10_000,
+                              order_by: list[str] | None = None, page_token: str | None = None):
+        body = {"filter": filter_string, "max_results": max_results, "order_by": order_by,
+                "page_token": page_token}
+        data = self.call("GET", "model-versions/search", body)
+        return [_version(v) for v in data.get("model_versions", [])], data.get("next_page_token")
+
+    def update_model_version(self, name: str, version, description: str | None) -> ModelVersion:
+        body = {"name": name, "version": str(version), "description": description}
+        return _version(self.call("PATCH", "model-versions/update", body)["model_version"])
+
+    def delete_model_version(self, name: str, version) -> None:
+        self.call("DELETE", "model-versions/delete", {"name": name, "version": str(version)})
+
+    def set_model_version_tag(self, name: str, version, key: str, value: str) -> None:
+        self.call("POST", "model-versions/set-tag",
+                  {"name": name, "version": str(version), "key": key, "value": value})
+
+    def delete_model_version_tag(self, name: str, version, key: str) -> None:
+        self.call("DELETE", "model-versions/delete-tag",
+                  {"name": name, "version": str(version), "key": key})
+
+    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
+        data = self.call("POST", "registered-models/get-latest-versions",
+                         {"name": name, "stages": stages or []})
+        return [_version(v) for v in data.get("model_versions", [])]
+
+    def transition_model_version_stage(self, name: str, version, stage: str,
+                                       archive_existing_versions: bool = False) -> ModelVersion:
+        body = {"name": name, "version": str(version), "stage": stage,
+                "archive_existing_versions": bool(archive_existing_versions)}
+        return _version(self.call("POST", "model-versions/transition-stage", body)["model_version"])
+
+    def set_registered_model_alias(self, name: str, alias: str, version) -> None:
+        self.call("POST", "registered-models/alias",
+                  {"name": name, "alias": alias, "version": str(version)})
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self.call("DELETE", "registered-models/alias", {"name": name, "alias": alias})
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        data = self.call("GET", "registered-models/alias", {"name": name, "alias": alias})
+        return _version(data["model_version"])
+
+    def get_model_label_history(self, *args, **kwargs):
+        raise InvalidParameterError(
+            "Alias and stage history is not served over HTTP yet; open the SQLite store "
+            "directly (sqlite:///...) or use the dashboard's model page."
+        )
+
+
+def _version(d: dict) -> ModelVersion:
+    return ModelVersion(
+        d["name"], str(d["version"]), _int(d.get("creation_timestamp")),
+        _int(d.get("last_updated_timestamp")), d.get("description"), d.get("source"),
+        d.get("run_id"), d.get("status", "READY"), d.get("current_stage", "None"),
+        _kv_dict(d.get("tags")), list(d.get("aliases", [])),
+    )
+
+
+def _model(d: dict) -> RegisteredModel:
+    return RegisteredModel(
+        d["name"], _int(d.get("creation_timestamp")), _int(d.get("last_updated_timestamp")),
+        d.get("description"), _kv_dict(d.get("tags")),
+        {a["alias"]: str(a["version"]) for a in d.get("aliases", [])},
+        [_version(v) for v in d.get("latest_versions", [])],
+    )
+
+
+class RestArtifactRepository:
+    """A run's artifacts on a server, through ``/api/2.0/mlflow-artifacts/artifacts``.
+
+    Args:
+        session: the store's ``requests.Session`` (keep-alive, auth header).
+        base_url: the server, like ``http://127.0.0.1:5000``.
+        artifact_uri: the run's ``mlflow-artifacts:/<exp>/<run>/artifacts`` URI.
+    """
+
+    def __init__(self, session, base_url: str, artifact_uri: str) -> None:
+        from urllib.parse import unquote, urlparse
+
+        self.session = session
+        self.base_url = base_url
+        self.root = unquote(urlparse(artifact_uri).path).strip("/")
+
+    def _url(self, rel: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts/{quote(rel)}"
+
+    def _join(self, *parts: str | None) -> str:
+        return "/".join(p.strip("/") for p in (self.root, *parts) if p and p.strip("/"))
+
+    def _check(self, resp) -> None:
+        if resp.status_code != 200:
+            raise error_from_response(resp.status_code, resp.text, resp.url)
+
+    def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:
+        """Upload one file; return its path relative to the run's artifacts."""
+        if not os.path.isfile(local_path):
+            raise ResourceNotFoundError(
+                f"Cannot log artifact {local_path!r}: no such file. Use log_artifacts() for a folder."
+            )
+        _check_relative(artifact_path)
+        name = os.path.basename(local_path)
+        with open(local_path, "rb") as f:
+            self._check(self.session.put(self._url(self._join(artifact_path, name)), data=f,
+                                         timeout=TIMEOUT_S))
+        return "/".join(p for p in (artifact_path, name) if p)
+
+    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
+        """Upload a folder's contents, keeping its layout."""
+        if not os.path.isdir(local_dir):
+            raise ResourceNotFoundError(
+                f"Cannot log artifacts from {local_dir!r}: no such folder. Use log_artifact() for a file."
+            )
+        for folder, _, files in os.walk(local_dir):
+            rel = os.path.relpath(folder, local_dir).replace(os.sep, "/")
+            sub = "/".join(p for p in (artifact_path, "" if rel == "." else rel) if p) or None
+            for name in files:
+                self.log_artifact(os.path.join(folder, name), sub)
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """List one level under ``path`` (folders first), paths relative to the run."""
+        _check_relative(path)
+        resp = self.session.get(f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts",
+                                params={"path": self._join(path)}, timeout=TIMEOUT_S)
+        self._check(resp)
+        prefix = path.strip("/") + "/" if path and path.strip("/") else ""
+        infos = [FileInfo(prefix + f["path"], bool(f.get("is_dir")), _int(f.get("file_size")))
+                 for f in resp.json().get("files", [])]
+        return sorted(infos, key=lambda i: (not i.is_dir, i.path))
+
+    def download_artifacts(self, path: str | None = None, dst_path: str | None = None) -> str:
+        """Download a file or folder; return its local path (under ``dst_path`` or a temp dir)."""
+        import tempfile
+
+        _check_relative(path)
+        dst = dst_path or tempfile.mkdtemp(prefix="kernelflow-artifacts-")
+        os.makedirs(dst, exist_ok=True)
+        rel = (path or "").strip("/")
+        target = os.path.join(dst, os.path.basename(rel) or "artifacts")
+        if rel and self._download_file(rel, target):
+            return target
+        entries = self.list_artifacts(rel or None)
+        if not entries and rel:
+            raise ResourceNotFoundError(f"No artifact {path!r} in this run; see list_artifacts().")
+        os.makedirs(target, exist_ok=True)
+        for entry in entries:
+            sub = os.path.join(target, os.path.basename(entry.path))
+            if entry.is_dir:
+                self.download_artifacts(entry.path, target)
+            else:
+                self._download_file(entry.path, sub)
+        return target
+
+    def _download_file(self, rel: str, local: str) -> bool:
+        resp = self.session.get(self._url(self._join(rel)), stream=True, timeout=TIMEOUT_S)
+        if resp.status_code == 404:
+            resp.close()
+            return False
+        self._check(resp)
+        with open(local, "wb") as f:
+            for chunk in resp.iter_content(1024 * 1024):
+                f.write(chunk)
+        return True
+
+
+def _check_relative(path: str | None) -> None:
+    if path and (path.startswith("/") or ".." in path.replace("\\", "/").split("/")):
+        raise InvalidParameterError(
+            f"Artifact path {path!r} is not allowed: use a relative path with no '..' parts."
+        )
+
+
+class RestStore(RestRegistryMixin):
+    """A tracking store reached over HTTP.
+
+    Args:
+        uri: the server's base URL, like ``http://127.0.0.1:5000``.
+        token: bearer token; defaults to ``KERNELFLOW_TOKEN`` or ``MLFLOW_TRACKING_TOKEN``.
+        session: a ``requests.Session`` to use (a seam for tests); one is made if None.
+    """
+
+    def __init__(self, uri: str, token: str | None = None, session=None) -> None:
+        import requests
+
+        self.uri = uri.rstrip("/")
+        self.session = session or requests.Session()
+        token = token or os.environ.get("KERNELFLOW_TOKEN") or os.environ.get("MLFLOW_TRACKING_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    # -- transport -------------------------------------------------------------
+    def call(self, method: str, endpoint: str, body: dict | None = None, prefix: str = "mlflow") -> dict:
+        """Call ``/api/2.0/<prefix>/<endpoint>`` and return the decoded JSON answer.
+
+        Raises:
+            KernelflowError: the server's error, as the matching subclass.
+            StoreError: the server cannot be reached.
+        """
+        import requests
+
+        url = f"{self.uri}/api/2.0/{prefix}/{endpoint}"
+        kwargs: dict[str, Any] = {"params": body} if method == "GET" else {"json": body or {}}
+        try:
+            resp = self.session.request(method, url, timeout=TIMEOUT_S, **kwargs)
+        except requests.RequestException as exc:
+            raise StoreError(
+                f"Cannot reach the kernelflow server at {self.uri} ({exc.__class__.__name__}). "
+                "Is `kernelflow ui` running there?"
+            ) from exc
+        if resp.status_code != 200:
+            raise error_from_response(resp.status_code, resp.text, url)
+        return resp.json() if resp.content else {}
+
+    # -- experiments -----------------------------------------------------------
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict | None = None) -> str:
+        body = {"name": name, "artifact_location": artifact_location, "tags": _kv(tags)}
+        return self.call("POST", "experiments/create", body)["experiment_id"]
+
+    def get_experiment(self, experiment_id) -> Experiment:
+        data = self.call("GET", "experiments/get", {"experiment_id": str(experiment_id)})
+        return _experiment(data["experiment"])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            data = self.call("GET", "experiments/get-by-name", {"experiment_name": name})
+        except ResourceNotFoundError:
+            return None
+        return _experiment(data["experiment"])
+
+    def search_experiments(self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000,
+                           name_filter: tuple[str, str] | None = None, page_token: str | None = None,
+                           order_by_time_desc: bool = False) -> tuple[list[Experiment], str | None]:
+        body: dict[str, Any] = {"view_type": view_type, "max_results": max_results,
+                                "page_token": page_token}
+        if name_filter:
+            op, value = name_filter
+            body["filter"] = f"name {op} '" + value.replace("'", "''") + "'"
+        if order_by_time_desc:
+            body["order_by"] = ["creation_time DESC"]
+        data = self.call("POST", "experiments/search", body)
+        return [_experiment(e) for e in data.get("experiments", [])], data.get("next_page_token")
+
+    def delete_experiment(self, experiment_id) -> None:
+        self.call("POST", "experiments/delete", {"experiment_id": str(experiment_id)})
+
+    def restore_experiment(self, experiment_id) -> None:
+        self.call("POST", "experiments/restore", {"experiment_id": str(experiment_id)})
+
+    def rename_experiment(self, experiment_id, new_name: str) -> None:
+        self.call("POST", "experiments/update",
+                  {"experiment_id": str(experiment_id), "new_name": new_name})
+
+    def set_experiment_tag(self, experiment_id, key: str, value) -> None:
+        self.call("POST", "experiments/set-experiment-tag",
+                  {"experiment_id": str(experiment_id), "key": key, "value": str(value)})
+
+    def count_runs_by_experiment(self) -> dict[str, int]:
+        return self.call("GET", "experiments/run-counts", prefix="kernelflow")["counts"]
+
+    # -- runs --------------------------------------------------------------------
+    def create_run(self, experiment_id, user_id: str, start_time: int | None, run_name: str,
+                   tags: dict | None = None, parent_run_id: str | None = None,
+                   source_notebook: str | None = None) -> Run:
+        tags = dict(tags or {})
+        if parent_run_id:
+            tags["mlflow.parentRunId"] = parent_run_id
+        if source_notebook:
+            tags.setdefault("mlflow.source.name", source_notebook)
+        body = {"experiment_id": str(experiment_id), "user_id": user_id, "start_time": start_time,
+                "run_name": run_name, "tags": _kv(tags)}
+        return _run(self.call("POST", "runs/create", body)["run"])
+
+    def get_run(self, run_id: str) -> Run:
+        return _run(self.call("GET", "runs/get", {"run_id": run_id})["run"])
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        return self.get_run(run_id).info
+
+    def get_params(self, run_id: str) -> dict[str, str]:
+        return dict(self.get_run(run_id).data.params)
+
+    def get_metric_keys(self, run_id: str) -> list[str]:
+        return sorted(self.get_run(run_id).data.metrics)
+
+    def update_run_info(self, run_id: str, status: str | None = None, end_time: int | None = None,
+                        run_name: str | None = None) -> RunInfo:
+        body = {"run_id": run_id, "status": status, "end_time": end_time, "run_name": run_name}
+        return _info(self.call("POST", "runs/update", body)["run_info"])
+
+    def delete_run(self, run_id: str) -> None:
+        self.call("POST", "runs/delete", {"run_id": run_id})
+
+    def restore_run(self, run_id: str) -> None:
+        self.call("POST", "runs/restore", {"run_id": run_id})
+
+    # -- search --------------------------------------------------------------------
+    def search_runs(self, experiment_ids: list, filter_string: str | None = None,
+                    run_view_type: str = "ACTIVE_ONLY", max_results: int = 1000,
+                    order_by: list[str] | None = None, page_token: str | None = None,
+                    ) -> tuple[list[Run], str | None]:
+        body = {"experiment_ids": [str(e) for e in experiment_ids], "filter": filter_string or "",
+                "run_view_type": run_view_type, "max_results": max_results,
+                "order_by": order_by or [], "page_token": page_token}
+        data = self.call("POST", "runs/search", body)
+        return [_run(r) for r in data.get("runs", [])], data.get("next_page_token")
+
+    def search_runs_columns(self, experiment_ids: list, **kwargs) -> tuple[dict, str | None]:
+        """Search and return column lists shaped like ``mlflow.search_runs``' DataFrame."""
+        runs, token = self.search_runs(experiment_ids, **kwargs)
+        return _columns(runs), token
+
+    def count_runs(self, experiment_ids: list, filter_string: str | None = None,
+                   run_view_type: str = "ACTIVE_ONLY") -> int:
+        body = {"experiment_ids": [str(e) for e in experiment_ids], "filter": filter_string or "",
+                "run_view_type": run_view_type}
+        return int(self.call("POST", "runs/count", body, prefix="kernelflow")["count"])
+
+    # -- metrics -------------------------------------------------------------------
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
+        ts: list[int] = []
+        steps: list[int] = []
+        values: list[float] = []
+        token = None
+        while True:
+            body = {"run_id": run_id, "metric_key": key, "max_results": HISTORY_PAGE,
+                    "page_token": token}
+            data = self.call("GET", "metrics/get-history", body)
+            for m in data.get("metrics", []):
+                ts.append(int(m.get("timestamp", 0)))
+                steps.append(int(m.get("step", 0)))
+                values.append(float(m.get("value", "NaN")))
+            token = data.get("next_page_token")
+            if not token:
+                break
+        return MetricHistory(key, np.array(ts, dtype=np.int64), np.array(steps, dtype=np.int64),
+                             np.array(values, dtype=np.float64))
+
+    # -- the writer's batches ------------------------------------------------------------
+    def write_batch(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> list[str]:
+        """Send queued ops and metric points as ``log-batch`` calls (MLflow's limits).
+
+        What was sent is removed from ``ops`` and ``metrics`` in place, so when the
+        server cannot be reached the writer's retry sends only the rest. Values the
+        server refuses (4xx) are returned as messages, like SqliteStore's conflicts.
+        """
+        conflicts: list[str] = []
+        self._send_ops(ops, conflicts)
+        self._send_metrics(metrics, conflicts)
+        return conflicts
+
+    def _send(self, endpoint: str, body: dict, conflicts: list[str]) -> None:
+        try:
+            self.call("POST", endpoint, body)
+        except KernelflowError as exc:
+            if isinstance(exc, StoreError) or exc.http_status >= 500:
+                raise
+            conflicts.append(exc.message)
+
+    def _send_ops(self, ops: list[tuple], conflicts: list[str]) -> None:
+        done = 0
+        try:
+            while done < len(ops):
+                done = self._send_op_group(ops, done, conflicts)
+        finally:
+            del ops[:done]
+
+    def _send_op_group(self, ops: list[tuple], start: int, conflicts: list[str]) -> int:
+        """Send ops from ``start`` (one call); return the index after the last one sent."""
+        kind, run_id = ops[start][0], ops[start][1]
+        if kind == "deltag":
+            self._send("runs/delete-tag", {"run_id": run_id, "key": ops[start][2]}, conflicts)
+            return start + 1
+        if kind == "status":
+            _, _, status, end_time = ops[start]
+            self._send("runs/update", {"run_id": run_id, "status": status, "end_time": end_time},
+                       conflicts)
+            return start + 1
+        params: list[dict] = []
+        tags: list[dict] = []
+        i = start
+        while i < len(ops) and ops[i][0] in ("param", "tag") and ops[i][1] == run_id:
+            bucket, limit = (params, MAX_PARAMS) if ops[i][0] == "param" else (tags, MAX_TAGS)
+            if len(bucket) >= limit:
+                break
+            bucket.append({"key": ops[i][2], "value": str(ops[i][3])})
+            i += 1
+        self._send("runs/log-batch", {"run_id": run_id, "params": params, "tags": tags}, conflicts)
+        return i
+
+    def _send_metrics(self, metrics: dict[tuple[str, str], array], conflicts: list[str]) -> None:
+        sent: dict[tuple[str, str], int] = {}
+        try:
+            for batch_run, batch in _metric_batches(metrics):
+                self._send("runs/log-batch", {"run_id": batch_run, "metrics": [
+                    m for _, _, ms in batch for m in ms]}, conflicts)
+                for key, n, _ in batch:
+                    sent[(batch_run, key)] = sent.get((batch_run, key), 0) + n
+        finally:
+            for k, n in sent.items():
+                if n * 3 >= len(metrics[k]):
+                    del metrics[k]
+                else:
+                    del metrics[k][:n * 3]
+
+    # -- artifacts -------------------------------------------------------------------
+    def artifact_repository(self, info: RunInfo):
+        """The run's artifacts: over HTTP for ``mlflow-artifacts:`` URIs, else a local folder."""
+        if info.artifact_uri.startswith("mlflow-artifacts:"):
+            return RestArtifactRepository(self.session, self.uri, info.artifact_uri)
+        from ..artifacts import LocalArtifactRepository
+
+        return LocalArtifactRepository(info.artifact_uri)
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+
+def _metric_batches(metrics: dict[tuple[str, str], array]):
+    """Yield (run_id, [(key, n_points, [metric json...])]) with at most 1000 points each."""
+    by_run: dict[str, list[str]] = {}
+    for run_id, key in metrics:
+        by_run.setdefault(run_id, []).append(key)
+    for run_id, keys in by_run.items():
+        batch: list[tuple[str, int, list[dict]]] = []
+        room = MAX_METRICS
+        for key in keys:
+            points = np.frombuffer(metrics[(run_id, key)], dtype=np.float64).reshape(-1, 3)
+            start = 0
+            while start < len(points):
+                part = points[start:start + room]
+                batch.append((key, len(part), [
+                    {"key": key, "value": _metric_json(v), "timestamp": int(t), "step": int(s)}
+                    for t, s, v in part.tolist()
+                ]))
+                start += len(part)
+                room -= len(part)
+                if room == 0:
+                    yield run_id, batch
+                    batch, room = [], MAX_METRICS
+        if batch:
+            yield run_id, batch
+
+
+def _experiment(d: dict) -> Experiment:
+    return Experiment(
+        str(d["experiment_id"]), d.get("name", ""), d.get("artifact_location", ""),
+        d.get("lifecycle_stage", "active"), _kv_dict(d.get("tags")),
+        _int(d.get("creation_time")), _int(d.get("last_update_time")),
+    )
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _info(d: dict) -> RunInfo:
+    return RunInfo(
+        d.get("run_id") or d.get("run_uuid"), str(d.get("experiment_id", "")),
+        d.get("run_name", ""), d.get("user_id", ""), d.get("status", "RUNNING"),
+        _int(d.get("start_time")), _int(d.get("end_time")), d.get("artifact_uri", ""),
+        d.get("lifecycle_stage", "active"),
+    )
+
+
+def _run(d: dict) -> Run:
+    data = d.get("data", {})
+    metrics = {m["key"]: float(m.get("value", "NaN")) for m in data.get("metrics", [])}
+    return Run(_info(d["info"]), RunData(metrics, _kv_dict(data.get("params")),
+                                         _kv_dict(data.get("tags"))))
+
+
+def _columns(runs: list[Run]) -> dict[str, list]:
+    n = len(runs)
+    cols: dict[str, list] = {
+        "run_id": [r.info.run_id for r in runs],
+        "experiment_id": [r.info.experiment_id for r in runs],
+        "status": [r.info.status for r in runs],
+        "artifact_uri": [r.info.artifact_uri for r in runs],
+        "start_time": [r.info.start_time for r in runs],
+        "end_time": [r.info.end_time for r in runs],
+    }
+    for i, r in enumerate(runs):
+        for prefix, items in (("metrics.", r.data.metrics), ("params.", r.data.params),
+                              ("tags.", r.data.tags)):
+            for k, v in items.items():
+                cols.setdefault(prefix + k, [None] * n)[i] = v
+    return cols
+
+
+__all__ = ["RestStore", "error_from_response"]
