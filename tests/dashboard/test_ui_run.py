@@ -1,0 +1,90 @@
+"""The run page in a real headless Chromium: facts, charts, cell source, artifacts, live refresh."""
+
+from __future__ import annotations
+
+import pytest
+from browser_conftest_helpers import browser, open_page, page, shot, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def seeded(dashboard_server, tmp_path_factory):
+    """A finished run with params, a curve, a cell source tag and artifacts of each kind."""
+    import kernelflow
+    from kernelflow.entities import Metric
+
+    client = kernelflow.Client(dashboard_server.db_uri)
+    exp = client.create_experiment("ui-run")
+    run = client.create_run(exp, run_name="trained-model")
+    rid = run.info.run_id
+    client.log_param(rid, "lr", "0.01")
+    client.log_batch(rid, metrics=[Metric("loss", 1.0 / (s + 1), 1_700_000_000_000 + s, s)
+                                   for s in range(500)])
+    client.set_tag(rid, "kernelflow.cell_source", "model.fit(X, y)  # <b>not bold</b>")
+    client.log_text(rid, "epoch 1 done\n<script>alert(1)</script>", "logs/train.log")
+    client.log_dict(rid, {"layers": [64, 32]}, "config.json")
+    client.log_text(rid, "a,b\n1,<i>x</i>\n2,y\n", "data/sample.csv")
+    client.log_text(rid, "<h1>Report</h1><script>parent.document.title='pwned'</script>",
+                    "report.html")
+    client.set_terminated(rid)
+    live = client.create_run(exp, run_name="still-running")
+    client.log_metric(live.info.run_id, "acc", 0.5, step=0)
+    client.flush()
+    return {"url": dashboard_server.url, "rid": rid, "live": live.info.run_id, "client": client}
+
+
+def test_run_page_shows_params_metrics_chart_and_cell_source(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['rid']}", ".kf-chart canvas")
+    assert page.locator(".kf-run-name").inner_text() == "trained-model"
+    assert "Finished" in page.locator(".kf-run-facts").inner_text()
+    assert "lr" in page.locator(".kf-params").inner_text()
+    assert "0.002" in page.locator(".kf-metrics").inner_text()  # latest loss, 1/500
+    shot(page, "run-page")
+    page.locator(".bk-tab", has_text="Cell source").click()
+    assert page.locator(".kf-cell-source").inner_text() == "model.fit(X, y)  # <b>not bold</b>"
+
+
+def open_artifact(page, *names):
+    page.locator(".bk-tab", has_text="Artifacts").click()
+    for name in names:
+        page.locator(".kf-artifact-list .tabulator-cell", has_text=name).first.click()
+
+
+def test_artifacts_preview_text_json_csv_and_sandboxed_html(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['rid']}", ".kf-run-name")
+    open_artifact(page, "logs", "train.log")
+    text = page.locator(".kf-artifact-text")
+    text.wait_for()
+    assert "<script>alert(1)</script>" in text.inner_text()
+    open_artifact(page, "..", "config.json")
+    wait_until(page, lambda: '"layers"' in page.locator(".kf-artifact-text").inner_text(), "JSON")
+    open_artifact(page, "data", "sample.csv")
+    page.locator(".kf-artifact-table .tabulator-row").first.wait_for()
+    cells = page.locator(".kf-artifact-table .tabulator-cell").all_inner_texts()
+    assert "<i>x</i>" in cells
+    open_artifact(page, "..", "report.html")
+    frame = page.locator("iframe.kf-artifact-html")
+    frame.wait_for()
+    assert frame.get_attribute("sandbox") == ""
+    assert page.frame_locator("iframe.kf-artifact-html").locator("h1").inner_text() == "Report"
+    assert page.title() != "pwned"
+    shot(page, "run-artifacts-html")
+
+
+def test_running_run_refreshes_without_reload(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['live']}", ".kf-metrics")
+    assert "Running" in page.locator(".kf-run-facts").inner_text()
+    client = seeded["client"]
+    client.log_metric(seeded["live"], "acc", 0.875, step=1)
+    client.flush()
+    wait_until(page, lambda: "0.875" in page.locator(".kf-metrics").inner_text(),
+               "the new metric value to appear", timeout_ms=15_000)
+    client.set_terminated(seeded["live"])
+    wait_until(page, lambda: "Finished" in page.locator(".kf-run-facts").inner_text(),
+               "the status to change", timeout_ms=15_000)
+
+
+def test_missing_run_says_so(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id=deadbeef", ".kf-error")
+    assert "No run with id 'deadbeef'" in page.locator(".kf-error").inner_text()
