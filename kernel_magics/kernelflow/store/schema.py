@@ -13,7 +13,7 @@ import sqlite_utils
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v1_tracking(db: sqlite_utils.Database) -> None:
@@ -150,10 +150,30 @@ def _v3_traces(db: sqlite_utils.Database) -> None:
     db["spans"].create_index(["trace_id"])
 
 
+# A run's latest metrics, params and tags as one JSON object with prefixed keys
+# ("metrics.acc", "params.lr", "tags.team"; NaN as null). The store refreshes it
+# in the same transaction as every write to those tables, so searches read one
+# column per run instead of joining three tables.
+RUN_SUMMARY_SQL = """
+UPDATE runs SET summary = (SELECT json_group_object(k, v) FROM (
+    SELECT 'metrics.' || key AS k, CASE WHEN is_nan THEN NULL ELSE value END AS v
+        FROM latest_metrics WHERE run_uuid = runs.run_uuid
+    UNION ALL SELECT 'params.' || key, value FROM params WHERE run_uuid = runs.run_uuid
+    UNION ALL SELECT 'tags.' || key, value FROM tags WHERE run_uuid = runs.run_uuid
+))
+"""
+
+
+def _v4_run_summary(db: sqlite_utils.Database) -> None:
+    db["runs"].add_column("summary", str)
+    db.execute(RUN_SUMMARY_SQL)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
     3: _v3_traces,
+    4: _v4_run_summary,
 }
 
 

@@ -22,6 +22,7 @@ from ..errors import (
 )
 from ..search import parse_filter, parse_order_by
 from .base import now_ms
+from .schema import RUN_SUMMARY_SQL
 from .search_sql import compile_order, compile_where, like_to_glob
 
 ACTIVE, DELETED = "active", "deleted"
@@ -275,6 +276,7 @@ class TrackingStore:
                 "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
                 [(run_id, k, str(v)) for k, v in all_tags.items()],
             )
+            _refresh_summaries(conn, [run_id])
 
         self.write(txn)
         info = RunInfo(run_id, exp.experiment_id, run_name, user_id, "RUNNING", start, None,
@@ -342,6 +344,7 @@ class TrackingStore:
                 conn.execute(
                     "INSERT OR REPLACE INTO tags VALUES (?, 'mlflow.runName', ?)", [run_id, run_name]
                 )
+                _refresh_summaries(conn, [run_id])
 
         self.write(txn)
         return self.get_run_info(run_id) if (status or run_name) else info
@@ -382,6 +385,8 @@ class TrackingStore:
         def txn(conn: sqlite3.Connection) -> list[str]:
             conflicts = self._apply_ops(conn, ops)
             self._insert_metrics(conn, metrics)
+            touched = {op[1] for op in ops if op[0] != "status"} | {run for run, _ in metrics}
+            _refresh_summaries(conn, sorted(touched))
             return conflicts
 
         return self.write(txn)
@@ -480,6 +485,7 @@ class TrackingStore:
         max_results: int = 1000,
         order_by: list[str] | None = None,
         page_token: str | None = None,
+        _columns: str | None = None,
     ) -> tuple[list[tuple], str | None]:
         """Return (run rows, next page token); paging, filter and sort all run in SQL."""
         clauses = parse_filter(filter_string)
@@ -488,8 +494,9 @@ class TrackingStore:
         where, params = compile_where(clauses, exp_ids, _view(run_view_type))
         joins, order_sql, join_params = compile_order(order)
         offset = decode_page_token(page_token)
+        columns = _columns or ", ".join("r." + c for c in _RUN_COLUMNS.split(", "))
         sql = (
-            f"SELECT {', '.join('r.' + c for c in _RUN_COLUMNS.split(', '))} FROM runs r {joins} "
+            f"SELECT {columns} FROM runs r {joins} "
             f"WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         )
         rows = self.query(sql, [*join_params, *params, max_results + 1, offset])
@@ -511,35 +518,63 @@ class TrackingStore:
         return [Run(_info(r), data[r[0]]) for r in rows], token
 
     def search_runs_columns(self, experiment_ids: list, **kwargs) -> tuple[dict, str | None]:
-        """Search and return column lists shaped like ``mlflow.search_runs``' DataFrame."""
-        rows, token = self.search_run_ids(experiment_ids, **kwargs)
+        """Search and return column lists (times in ms) like ``mlflow.search_runs``' columns."""
+        rows, token = self.search_run_ids(experiment_ids, _columns=_FRAME_COLUMNS, **kwargs)
         n = len(rows)
-        index = {r[0]: i for i, r in enumerate(rows)}
         cols: dict[str, list] = {
-            "run_id": [r[0] for r in rows],
-            "experiment_id": [str(r[1]) for r in rows],
-            "status": [r[4] for r in rows],
-            "artifact_uri": [r[7] for r in rows],
-            "start_time": [r[5] for r in rows],
-            "end_time": [r[6] for r in rows],
+            name: [r[i] for r in rows]
+            for i, name in enumerate(
+                ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
+            )
         }
-        ids = list(index)
-        for prefix, sql in (
-            ("metrics.", "SELECT run_uuid, key, CASE WHEN is_nan THEN 'nan' ELSE value END "
-                         "FROM latest_metrics"),
-            ("params.", "SELECT run_uuid, key, value FROM params"),
-            ("tags.", "SELECT run_uuid, key, value FROM tags"),
-        ):
-            for start in range(0, len(ids), 900):
-                part = ids[start:start + 900]
-                for rid, key, value in self.query(
-                    f"{sql} WHERE run_uuid IN ({_placeholders(len(part))})", part
-                ):
-                    col = cols.get(prefix + key)
-                    if col is None:
-                        col = cols[prefix + key] = [None] * n
-                    col[index[rid]] = float(value) if prefix == "metrics." else value
+        cols["experiment_id"] = [str(e) for e in cols["experiment_id"]]
+        for i, row in enumerate(rows):
+            for key, value in json.loads(row[6] or "{}").items():
+                col = cols.get(key)
+                if col is None:
+                    col = cols[key] = [None] * n
+                col[i] = value
+        for key in cols:
+            if key.startswith("metrics."):
+                cols[key] = [math.nan if v is None else v for v in cols[key]]
         return cols, token
+
+    def search_runs_frame(self, experiment_ids: list, **kwargs):
+        """Search and return a pandas DataFrame shaped like ``mlflow.search_runs``' result.
+
+        Columns: run_id, experiment_id, status, artifact_uri, start_time,
+        end_time, then ``metrics.*``, ``params.*`` and ``tags.*`` sorted by name.
+        Each run's values come from its JSON summary column: one read per run.
+        """
+        import pandas as pd
+
+        rows, token = self.search_run_ids(experiment_ids, _columns=_FRAME_COLUMNS, **kwargs)
+        attrs = list(zip(*rows, strict=True)) if rows else [()] * 7
+        frame = pd.DataFrame({
+            "run_id": attrs[0],
+            "experiment_id": [str(e) for e in attrs[1]],
+            "status": attrs[2],
+            "artifact_uri": attrs[3],
+            "start_time": pd.to_datetime(pd.Series(attrs[4], dtype="float64"), unit="ms", utc=True),
+            "end_time": pd.to_datetime(pd.Series(attrs[5], dtype="float64"), unit="ms", utc=True),
+        })
+        records = json.loads("[" + ",".join(s or "{}" for s in attrs[6]) + "]")
+        values = pd.DataFrame.from_records(records, index=frame.index) if records else None
+        if values is not None and len(values.columns):
+            frame = pd.concat([frame, values[sorted(values.columns)]], axis=1)
+        return frame, token
+
+
+_FRAME_COLUMNS = (
+    "r.run_uuid, r.experiment_id, r.status, r.artifact_uri, r.start_time, r.end_time, r.summary"
+)
+
+
+def _refresh_summaries(conn: sqlite3.Connection, run_ids: list[str]) -> None:
+    """Recompute the JSON summary of each run (same transaction as the write)."""
+    for start in range(0, len(run_ids), 500):
+        part = run_ids[start:start + 500]
+        conn.execute(f"{RUN_SUMMARY_SQL} WHERE run_uuid IN ({_placeholders(len(part))})", part)
 
 
 def _view(view_type: str) -> str | None:
