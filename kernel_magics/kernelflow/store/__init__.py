@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from .base import StoreBase, now_ms
-from .tracking import TrackingStore
-
 from .registry import RegistryStore
+from .tracking import TrackingStore
 
 
 class SqliteStore(RegistryStore, TrackingStore, StoreBase):
