@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from kernelflow.client import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS, MAX_BATCH_TOTAL
 from kernelflow.entities import Metric, Param, RunTag
 from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
 
@@ -201,7 +202,7 @@ def delete_tag(api: Api, p: Params) -> dict:
 
 def log_batch(api: Api, p: Params) -> dict:
     """POST runs/log-batch (MLflow's limits: 1000 metrics, 100 params, 100 tags, 1000 total)."""
-    run_id = _check_active(api, p.need("run_id"))
+    run_id = p.need("run_id")
     now = _now()
     metrics = [
         Metric(m.get("key"), _float(m.get("value")), int(m.get("timestamp") or now),
@@ -210,8 +211,27 @@ def log_batch(api: Api, p: Params) -> dict:
     ]
     params = [Param(x.get("key"), x.get("value", "")) for x in p.many("params")]
     tags = [RunTag(x.get("key"), x.get("value", "")) for x in p.many("tags")]
+    _check_batch_limits(len(metrics), len(params), len(tags))
+    _check_active(api, run_id)
     api.client.log_batch(run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
     return {}
+
+
+def _check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
+    """MLflow's log-batch limits, checked before touching the store."""
+    for what, n, limit in (("metrics", n_metrics, MAX_BATCH_METRICS),
+                           ("params", n_params, MAX_BATCH_PARAMS),
+                           ("tags", n_tags, MAX_BATCH_TAGS)):
+        if n > limit:
+            raise InvalidParameterError(
+                f"A batch logging request can contain at most {limit} {what}. "
+                f"Got {n} {what}. Please split up {what} across multiple requests and try again."
+            )
+    if n_metrics + n_params + n_tags > MAX_BATCH_TOTAL:
+        raise InvalidParameterError(
+            f"A batch logging request can contain at most {MAX_BATCH_TOTAL} metrics, params and "
+            f"tags in total. Got {n_metrics + n_params + n_tags}. Please split it up."
+        )
 
 
 def _float(value) -> float:
