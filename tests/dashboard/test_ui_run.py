@@ -53,17 +53,17 @@ def open_artifact(page, *names):
 
 def test_artifacts_preview_text_json_csv_and_sandboxed_html(seeded, page):
     open_page(page, f"{seeded['url']}/run?id={seeded['rid']}", ".kf-run-name")
-    open_artifact(page, "logs", "train.log")
+    open_artifact(page, "logs/", "train.log")
     text = page.locator(".kf-artifact-text")
     text.wait_for()
     assert "<script>alert(1)</script>" in text.inner_text()
-    open_artifact(page, "..", "config.json")
+    open_artifact(page, "../", "config.json")
     wait_until(page, lambda: '"layers"' in page.locator(".kf-artifact-text").inner_text(), "JSON")
-    open_artifact(page, "data", "sample.csv")
+    open_artifact(page, "data/", "sample.csv")
     page.locator(".kf-artifact-table .tabulator-row").first.wait_for()
     cells = page.locator(".kf-artifact-table .tabulator-cell").all_inner_texts()
     assert "<i>x</i>" in cells
-    open_artifact(page, "..", "report.html")
+    open_artifact(page, "../", "report.html")
     frame = page.locator("iframe.kf-artifact-html")
     frame.wait_for()
     assert frame.get_attribute("sandbox") == ""

@@ -156,8 +156,8 @@ class ArtifactBrowser:
             self.preview[:] = [shell.error_box(exc.message)]
             return
         self.path = path
-        rows = [("📁 ..", "")] if path else []
-        rows += [(("📁 " if e.is_dir else "📄 ") + os.path.basename(e.path), size_text(e.file_size))
+        rows = [("../", "")] if path else []
+        rows += [(os.path.basename(e.path) + ("/" if e.is_dir else ""), size_text(e.file_size))
                  for e in self.entries]
         self.listing.value = pd.DataFrame(rows, columns=["name", "size"])
         self.where.object = f'<span class="kf-muted">artifacts/{esc(path)}</span>'
