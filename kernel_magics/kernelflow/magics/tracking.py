@@ -119,7 +119,7 @@ def _end_stale_runs(shell: Any) -> None:
 
 def _live_chart(shell: Any, run_id: str, keys: list[str] | None):
     try:
-        from ..widgets.live import LiveChart
+        from ..widgets.live_chart import LiveChart
     except ImportError:  # pragma: no cover - ipywidgets is in the notebook extra
         return None
     chart = LiveChart(run_id, keys)
@@ -246,6 +246,6 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
 @command("live", "show live metric charts of the active run (or RUN) that update while it runs",
          _live_arguments)
 def live(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
-    from ..widgets.live import live as show_live
+    from ..widgets.live_chart import live as show_live
 
     shell.user_ns["_kf_live"] = show_live(args.run, args.metric)

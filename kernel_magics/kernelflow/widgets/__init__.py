@@ -9,8 +9,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "LiveChart": "live",
-    "live": "live",
+    "LiveChart": "live_chart",
+    "live": "live_chart",
     "RunsTable": "runs_table",
     "CompareChart": "compare",
     "compare_runs": "compare",

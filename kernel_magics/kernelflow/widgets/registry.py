@@ -67,6 +67,7 @@ class RegistryBrowser:
             self.client.get_registered_model(name)  # raises a clear not-found error
         self.name = name or (self.model_names[0] if self.model_names else None)
         self._widget: Any = None
+        self.widget  # noqa: B018 - build now so the controls exist as attributes
 
     @property
     def widget(self) -> Any:

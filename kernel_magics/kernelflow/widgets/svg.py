@@ -70,7 +70,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
         return []
     if hi <= lo:
         return [lo]
-    raw = (hi - lo) / max(1, count - 1)
+    raw = (hi - lo) / max(1, count)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
     first = math.ceil(lo / step) * step
@@ -159,14 +159,11 @@ def _polyline(f: _Frame, s: Series) -> str:
     if not len(x):
         return ""
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(f.px(x), f.py(y)))
+    attrs = f'class="kf-series" data-label="{html.escape(s.label)}" data-points="{len(s.y)}"'
     if len(x) == 1:
         cx, cy = pts.split(",")
-        return f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{s.color}"/>'
-    label = html.escape(s.label)
-    return (
-        f'<polyline class="kf-series" data-label="{label}" data-points="{len(s.y)}" '
-        f'fill="none" stroke="{s.color}" stroke-width="1.6" points="{pts}"/>'
-    )
+        return f'<circle {attrs} cx="{cx}" cy="{cy}" r="2.5" fill="{s.color}"/>'
+    return f'<polyline {attrs} fill="none" stroke="{s.color}" stroke-width="1.6" points="{pts}"/>'
 
 
 def line_chart(series: list[Series], title: str = "", width: int = 360, height: int = 220) -> str:
