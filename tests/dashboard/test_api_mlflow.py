@@ -79,3 +79,36 @@ def test_mlflow_client_metric_history_and_search(mlflow_env):
     assert client.get_experiment(exp_id).lifecycle_stage == "deleted"
     client.restore_experiment(exp_id)
     assert client.get_experiment(exp_id).lifecycle_stage == "active"
+
+
+def test_concurrent_mlflow_clients(mlflow_env, dashboard_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import kernelflow
+    from mlflow.entities import Metric
+
+    client = mlflow_env.MlflowClient()
+    exp_id = client.create_experiment("concurrent")
+    shared = client.create_run(exp_id).info.run_id
+
+    def work(worker: int) -> None:
+        for batch in range(5):
+            metrics = [Metric("m", float(i), 1, batch * 200 + i) for i in range(200)]
+            client.log_batch(shared, metrics=metrics)
+            client.log_param(shared, f"w{worker}-{batch}", batch)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(work, range(4)))
+    seen = kernelflow.Client(dashboard_server.db_uri)
+    assert len(seen.get_metric_history(shared, "m")) == 4 * 5 * 200
+    assert len(seen.get_run(shared).data.params) == 20
+
+
+def test_ui_and_api_share_one_port(dashboard_server):
+    import requests
+
+    pytest.importorskip("kernelflow_dashboard.ui")
+    page = requests.get(dashboard_server.url + "/runs")
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    api = requests.post(dashboard_server.url + "/api/2.0/mlflow/experiments/search", json={})
+    assert api.status_code == 200 and "experiments" in api.json()

@@ -9,8 +9,8 @@ from kernelflow.errors import InvalidParameterError
 from kernelflow.store.tracking import decode_page_token, encode_page_token
 
 from . import shapes
-from .service import Api
 from .request import Params
+from .service import Api
 
 MAX_RUNS_BULK = 100
 MAX_RESULTS_PER_RUN = 2500

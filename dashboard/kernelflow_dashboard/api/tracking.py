@@ -9,8 +9,8 @@ from kernelflow.entities import Metric, Param, RunTag
 from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
 
 from . import shapes
-from .service import Api
 from .request import Params
+from .service import Api
 
 VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL",
               "ACTIVE_ONLY": "ACTIVE_ONLY", "DELETED_ONLY": "DELETED_ONLY", "ALL": "ALL"}

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from ..artifacts import FileInfo
-from ..entities import Experiment, MetricHistory, ModelVersion, RegisteredModel, Run, RunData, RunInfo
+from ..entities import (
+    Experiment,
+    MetricHistory,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    RunData,
+    RunInfo,
+)
 from ..errors import (
     InvalidParameterError,
     InvalidStateError,
