@@ -97,3 +97,37 @@ def test_history_paging_and_bulk_interval(dashboard_server):
     for rid in rids:
         steps = [m["step"] for m in sampled if m["run_id"] == rid]
         assert len(steps) == 50 and steps[0] == 100 and steps[-1] == 899
+
+
+def test_changed_param_from_another_process_is_a_400(dashboard_server):
+    import kernelflow
+
+    exp_id = call(dashboard_server, "POST", "experiments/create",
+                  json={"name": "param-race"}).json()["experiment_id"]
+    rid = call(dashboard_server, "POST", "runs/create",
+               json={"experiment_id": exp_id}).json()["run"]["info"]["run_id"]
+    assert call(dashboard_server, "POST", "runs/log-parameter",
+                json={"run_id": rid, "key": "other", "value": "1"}).ok
+    kernelflow.Client(dashboard_server.db_uri).log_param(rid, "lr", "0.1", synchronous=True)
+    resp = call(dashboard_server, "POST", "runs/log-parameter",
+                json={"run_id": rid, "key": "lr", "value": "0.2"})
+    assert resp.status_code == 400 and resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_run_artifact_list_and_get_artifact(dashboard_server):
+    exp_id = call(dashboard_server, "POST", "experiments/create",
+                  json={"name": "run-artifacts"}).json()["experiment_id"]
+    info = call(dashboard_server, "POST", "runs/create",
+                json={"experiment_id": exp_id}).json()["run"]["info"]
+    rel = info["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    art = f"{dashboard_server.url}/api/2.0/mlflow-artifacts/artifacts/{rel}"
+    assert requests.put(f"{art}/plots/a.csv", data=b"x,y\n1,2\n").ok
+    listing = call(dashboard_server, "GET", "artifacts/list",
+                   params={"run_id": info["run_id"], "path": "plots"}).json()
+    assert listing["files"] == [{"path": "plots/a.csv", "is_dir": False, "file_size": 8}]
+    got = requests.get(f"{dashboard_server.url}/get-artifact",
+                       params={"run_id": info["run_id"], "path": "plots/a.csv"})
+    assert got.content == b"x,y\n1,2\n"
+    escape = requests.get(f"{dashboard_server.url}/get-artifact",
+                          params={"run_id": info["run_id"], "path": "../../../x"})
+    assert escape.status_code == 400

@@ -181,6 +181,7 @@ def log_metric(api: Api, p: Params) -> dict:
 def log_param(api: Api, p: Params) -> dict:
     """POST runs/log-parameter."""
     run_id = _check_active(api, p.need("run_id", "run_uuid"))
+    _forget_params(api, run_id)
     api.client.log_batch(run_id, params=[Param(p.need("key"), p.text("value", ""))],
                          synchronous=True)
     return {}
@@ -213,8 +214,19 @@ def log_batch(api: Api, p: Params) -> dict:
     tags = [RunTag(x.get("key"), x.get("value", "")) for x in p.many("tags")]
     _check_batch_limits(len(metrics), len(params), len(tags))
     _check_active(api, run_id)
+    if params:
+        _forget_params(api, run_id)
     api.client.log_batch(run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
     return {}
+
+
+def _forget_params(api: Api, run_id: str) -> None:
+    """Drop the client's cached params of a run so a change is checked against the file.
+
+    Other processes (notebooks, other servers) log to the same SQLite file; with a
+    stale cache a changed param would only fail at commit, as a 500 instead of a 400.
+    """
+    api.client._params.pop(run_id, None)  # type: ignore[attr-defined]
 
 
 def _check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
