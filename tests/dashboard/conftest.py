@@ -46,11 +46,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path, token: str | None = None, api_only: bool = False) -> DashboardServer:
-    """Start the server process on a fresh store in ``folder`` and wait until it is healthy."""
+def start_server(folder: Path, token: str | None = None, api_only: bool = False,
+                 env: dict[str, str] | None = None) -> DashboardServer:
+    """Start the server process on a fresh store in ``folder`` and wait until it is healthy.
+
+    Args:
+        folder: where the SQLite file, the artifact root and the server's log go.
+        token: require this token.
+        api_only: skip the UI pages (``KERNELFLOW_DASHBOARD_API_ONLY=1``): starts faster.
+        env: extra environment variables for the server process.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     db_path, root, port = folder / "kernelflow.db", folder / "artifacts", free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("KERNELFLOW_TOKEN", None)
     env.pop("KERNELFLOW_ARTIFACT_ROOT", None)
     if api_only:
@@ -107,8 +115,9 @@ def make_server(tmp_path):
     """Start extra servers (``make_server(token="s3cret")``); all stopped after the test."""
     started: list[DashboardServer] = []
 
-    def make(token: str | None = None, api_only: bool = False) -> DashboardServer:
-        server = start_server(tmp_path / f"server{len(started)}", token, api_only)
+    def make(token: str | None = None, api_only: bool = False,
+             env: dict[str, str] | None = None) -> DashboardServer:
+        server = start_server(tmp_path / f"server{len(started)}", token, api_only, env)
         started.append(server)
         return server
 

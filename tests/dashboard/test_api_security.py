@@ -155,3 +155,16 @@ def test_oversized_json_body_is_refused(dashboard_server):
     except requests.ConnectionError:
         return  # the server closed the connection: refused before reading it all
     assert resp.status_code in (400, 413)
+
+
+def test_artifact_upload_size_limit(make_server):
+    server = make_server(api_only=True, env={"KERNELFLOW_MAX_ARTIFACT_BYTES": "1000"})
+    url = f"{server.url}{ART}/big/blob.bin"
+    assert requests.put(f"{server.url}{ART}/big/small.bin", data=b"x" * 1000).status_code == 200
+    try:
+        resp = requests.put(url, data=b"x" * 5000)
+        assert resp.status_code >= 400
+    except requests.ConnectionError:
+        pass  # refused mid-body by closing the connection
+    folder = server.artifact_root / "big"
+    assert sorted(p.name for p in folder.iterdir()) == ["small.bin"]  # no partial upload left
