@@ -358,3 +358,18 @@ def test_run_repr_html_escapes_user_strings(tracking_uri):
         kf.log_param("p", "<i>x</i>")
     html = kf.get_run(run.info.run_id)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html and "<i>" not in html
+
+
+def test_experiment_keys_for_column_choosers(tracking_uri):
+    kf.set_experiment("keys")
+    with kf.start_run():
+        kf.log_params({"b": 1, "a": 2})
+        kf.log_metric("loss", 1.0)
+    with kf.start_run() as gone:
+        kf.log_param("deleted_only", 1)
+    kf.delete_run(gone.info.run_id)
+    exp_id = kf.get_experiment_by_name("keys").experiment_id
+    keys = kf.Client()._store.get_experiment_keys([exp_id])
+    assert keys["params"] == ["a", "b"]
+    assert keys["metrics"] == ["loss"]
+    assert "mlflow.runName" in keys["tags"]

@@ -465,6 +465,20 @@ class TrackingStore:
             key, data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
         )
 
+    def get_experiment_keys(
+        self, experiment_ids: list, run_view_type: str = "ACTIVE_ONLY"
+    ) -> dict[str, list[str]]:
+        """Distinct metric, param and tag keys over the runs of some experiments, sorted."""
+        exp_ids = [_experiment_id(e) for e in experiment_ids]
+        where, params = compile_where([], exp_ids, _view(run_view_type))
+        runs = f"SELECT r.run_uuid FROM runs r WHERE {where}"
+        return {
+            kind: [k for (k,) in self.query(
+                f"SELECT DISTINCT key FROM {table} WHERE run_uuid IN ({runs}) ORDER BY key", params
+            )]
+            for kind, table in (("metrics", "latest_metrics"), ("params", "params"), ("tags", "tags"))
+        }
+
     def get_metric_keys(self, run_id: str) -> list[str]:
         return [k for (k,) in self.query(
             "SELECT key FROM latest_metrics WHERE run_uuid = ? ORDER BY key", [run_id]
