@@ -112,3 +112,39 @@ def test_ui_and_api_share_one_port(dashboard_server):
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     api = requests.post(dashboard_server.url + "/api/2.0/mlflow/experiments/search", json={})
     assert api.status_code == 200 and "experiments" in api.json()
+
+
+def test_mlflow_run_lifecycle_tags_and_nested_runs(mlflow_env, dashboard_server):
+    import kernelflow
+
+    mlflow = mlflow_env
+    client = mlflow.MlflowClient()
+    exp_id = mlflow.set_experiment("lifecycle").experiment_id
+    client.set_experiment_tag(exp_id, "purpose", "tests")
+    with mlflow.start_run(run_name="parent") as parent:
+        with mlflow.start_run(run_name="child", nested=True) as child:
+            mlflow.set_tag("temp", "x")
+    client.delete_tag(child.info.run_id, "temp")
+    assert "temp" not in client.get_run(child.info.run_id).data.tags
+    assert client.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    client.delete_run(child.info.run_id)
+    assert client.get_run(child.info.run_id).info.lifecycle_stage == "deleted"
+    assert [r.info.run_name for r in client.search_runs([exp_id])] == ["parent"]
+    assert len(client.search_runs([exp_id], run_view_type=3)) == 2  # ViewType.ALL
+    client.restore_run(child.info.run_id)
+    client.update_run(child.info.run_id, name="renamed")
+    names = {e.name for e in mlflow.search_experiments(filter_string="name LIKE 'life%'")}
+    assert names == {"lifecycle"}
+    kf = kernelflow.Client(dashboard_server.db_uri)
+    assert kf.get_experiment(exp_id).tags["purpose"] == "tests"
+    assert kf.get_run(child.info.run_id).info.run_name == "renamed"
+
+
+def test_mlflow_register_model_fluent(mlflow_env, tmp_path):
+    mlflow = mlflow_env
+    mlflow.set_experiment("fluent-register")
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(tmp_path / "MLmodel"), "model")
+    mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", "fluent-model")
+    assert mv.version == "1" and mv.run_id == run.info.run_id
