@@ -11,6 +11,8 @@ autolog is reported as a warning; training always goes on.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 FRAMEWORKS = ("sklearn", "pytorch", "keras")
@@ -46,3 +48,18 @@ def autolog(
         module.enable(
             log_models=log_models, log_input_examples=log_input_examples, disable=disable, **options
         )
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``kernelflow.autolog(...)`` work although ``kernelflow.autolog`` is a package.
+
+    Importing a submodule (``kernelflow.autolog.sklearn``) rebinds the package
+    attribute ``kernelflow.autolog`` to this module, replacing the function;
+    making the module callable keeps MLflow's ``autolog()`` spelling working.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        return autolog(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
