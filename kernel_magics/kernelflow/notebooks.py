@@ -33,7 +33,8 @@ def attach_run(run_id: str) -> None:
     global _attached
     from . import fluent
 
-    fluent.start_run(run_id=run_id)
+    run = fluent.start_run(run_id=run_id)
+    fluent.set_experiment(experiment_id=run.info.experiment_id)
     _attached = run_id
 
 

@@ -43,11 +43,21 @@ def kernel_env(tracking_uri, tmp_path, monkeypatch):
     return dict(os.environ)
 
 
-def execute_notebook(nb, cwd, timeout: int = 120):
-    """Execute a notebook with nbclient and a real python3 kernel; return the client."""
+@pytest.fixture
+def binder_dir():
+    """The repository's binder/ folder."""
+    return BINDER
+
+
+@pytest.fixture
+def execute_notebook(kernel_env):
+    """Execute a notebook with nbclient and a real python3 kernel, in a given folder."""
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
-    client.execute()
-    return client
+    def execute(nb, cwd, timeout: int = 120):
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+        return client
+
+    return execute
