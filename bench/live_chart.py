@@ -1,0 +1,89 @@
+"""How much does a live chart slow a training loop? (Target: at most 5 %.)
+
+Runs a 100k-step loop that logs one metric per step, with and without a live
+chart following the run (the real LiveChart, its ipywidgets widget and the
+poller thread, reading the real SQLite file). Two loops: a bare one (only
+log_metric) and one with ~30 us of numpy work per step, so the chart redraws
+many times. Prints wall time (median, min) and process CPU time (all threads, so the
+chart thread's work counts) of alternating repetitions.
+
+    python bench/live_chart.py [--steps 100000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+import kernelflow as kf
+from kernelflow.widgets.live_chart import LiveChart
+
+_root: str | None = None
+
+
+def loop(steps: int, work: bool) -> None:
+    a = np.random.default_rng(0).random(256)
+    for i in range(steps):
+        if work:
+            a = np.sqrt(a * a + 1e-3)  # stand-in for a training step
+        kf.log_metric("loss", 1.0 / (i + 1), step=i)
+
+
+def timed(steps: int, work: bool, live: bool) -> tuple[float, float, int]:
+    # A fresh file per run: a growing database would favour whichever mode runs first.
+    kf.set_tracking_uri(f"sqlite:///{tempfile.mkdtemp(dir=_root)}/bench.db")
+    with kf.start_run() as run:
+        chart = LiveChart(run.info.run_id).start() if live else None
+        if chart is not None:
+            import ipywidgets
+
+            chart.widget = ipywidgets.HTML()  # updated like a displayed one (no frontend here)
+        start, cpu = time.perf_counter(), time.process_time()
+        loop(steps, work)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    redraws = 0
+    if chart is not None:
+        chart.stop()
+        redraws = chart.redraws
+    return elapsed, cpu, redraws
+
+
+def measure(steps: int, repeat: int, work: bool) -> None:
+    plain, live, redraws = [], [], []
+    plain_cpu, live_cpu = [], []
+    timed(steps // 10, work, True)  # warm up imports, the store and the poller
+    for i in range(repeat):
+        for mode in ((False, True) if i % 2 == 0 else (True, False)):  # alternate the order
+            t, c, r = timed(steps, work, mode)
+            (live if mode else plain).append(t)
+            (live_cpu if mode else plain_cpu).append(c)
+            if mode:
+                redraws.append(r)
+    label = "with ~30 us work/step" if work else "bare log_metric loop"
+    rows = (("wall, median", statistics.median, plain, live), ("wall, min", min, plain, live),
+            ("CPU, median", statistics.median, plain_cpu, live_cpu))
+    for name, stat, without, with_chart in rows:  # CPU time (all threads) resists other load
+        p, lv = stat(without), stat(with_chart)
+        print(f"{label:<22} {name:<12} without chart {p:6.3f} s   with live chart "
+              f"{lv:6.3f} s   overhead {100 * (lv - p) / p:+5.1f} %   "
+              f"redraws/run {statistics.median(redraws):.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=6)
+    args = parser.parse_args()
+    global _root
+    with tempfile.TemporaryDirectory() as _root:
+        print(f"{args.steps} steps, one metric per step, {args.repeat} runs of each (order alternated)")
+        measure(args.steps, args.repeat, work=False)
+        measure(args.steps, args.repeat, work=True)
+
+
+if __name__ == "__main__":
+    main()
