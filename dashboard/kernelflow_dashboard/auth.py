@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import html
+import os
 from urllib.parse import urlparse
 
 import tornado.web
@@ -83,6 +84,16 @@ class TokenCheck:
         return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
+def allowed_origins() -> set[str]:
+    """Extra ``host[:port]`` names trusted as origins and hosts (``KERNELFLOW_ALLOWED_ORIGINS``).
+
+    Set it when a proxy (JupyterLab's server proxy, a reverse proxy) puts the
+    dashboard behind another address, e.g. ``KERNELFLOW_ALLOWED_ORIGINS=hub.example.org``.
+    """
+    raw = os.environ.get("KERNELFLOW_ALLOWED_ORIGINS", "")
+    return {o.strip().lower() for o in raw.split(",") if o.strip()}
+
+
 def origin_allowed(handler: tornado.web.RequestHandler) -> bool:
     """Refuse cross-site browser writes: an ``Origin`` header must name this server.
 
@@ -94,7 +105,9 @@ def origin_allowed(handler: tornado.web.RequestHandler) -> bool:
         return True
     if origin == "null":
         return handler.request.method in ("GET", "HEAD")
-    return urlparse(origin).netloc.lower() == handler.request.host.lower()
+    netloc = urlparse(origin).netloc.lower()
+    extra = allowed_origins()
+    return netloc == handler.request.host.lower() or netloc in extra or "*" in extra
 
 
 _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]", "::1"}
@@ -105,7 +118,9 @@ def host_allowed(handler: tornado.web.RequestHandler, loopback_only: bool) -> bo
     if not loopback_only:
         return True
     host = handler.request.host_name.lower()
-    return host in _LOOPBACK_NAMES
+    extra = allowed_origins()
+    return (host in _LOOPBACK_NAMES or host in extra or handler.request.host.lower() in extra
+            or "*" in extra)
 
 
 def make_login_handler(check: TokenCheck) -> type[tornado.web.RequestHandler]:

@@ -19,7 +19,7 @@ import tornado.web
 from . import context
 from .api import Api, Security, routes
 from .api.base import BaseHandler
-from .auth import TokenCheck, make_auth_provider, make_login_handler
+from .auth import TokenCheck, allowed_origins, make_auth_provider, make_login_handler
 
 log = logging.getLogger("kernelflow_dashboard")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -84,10 +84,12 @@ def load_pages() -> dict[str, Any] | None:
 
 
 def _websocket_origins(host: str, port: int) -> list[str]:
+    """Origins allowed to open the pages' websocket: this server plus
+    ``KERNELFLOW_ALLOWED_ORIGINS``; any origin when bound beyond loopback with no list."""
+    extra = sorted(allowed_origins())
     if host in LOOPBACK:
-        return [f"127.0.0.1:{port}", f"localhost:{port}"]
-    extra = os.environ.get("KERNELFLOW_ALLOWED_ORIGINS")
-    return [o.strip() for o in extra.split(",") if o.strip()] if extra else ["*"]
+        return [f"127.0.0.1:{port}", f"localhost:{port}", *extra]
+    return extra or ["*"]
 
 
 def serve(

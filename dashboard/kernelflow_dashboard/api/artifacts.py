@@ -52,6 +52,13 @@ class ArtifactListHandler(BaseHandler):
         self.write_json({"files": [shapes.file_info(f, basename_only=True) for f in files]})
 
 
+def _check_size(n: int) -> None:
+    if n > MAX_ARTIFACT_BYTES:
+        raise ApiError(413, "INVALID_PARAMETER_VALUE",
+                       f"Artifact too large: {n} bytes; this server takes at most "
+                       f"{MAX_ARTIFACT_BYTES} (KERNELFLOW_MAX_ARTIFACT_BYTES).")
+
+
 def _check_dir(root: str) -> str:
     os.makedirs(root, exist_ok=True)
     return root
@@ -67,7 +74,9 @@ class ArtifactHandler(BaseHandler):
         super().prepare()
         self._tmp = None
         if self.request.method == "PUT":
-            self.request.connection.set_max_body_size(MAX_ARTIFACT_BYTES)
+            self._received = 0
+            _check_size(int(self.request.headers.get("Content-Length") or 0))
+            self.request.connection.set_max_body_size(MAX_ARTIFACT_BYTES + 1)
             self._target = _safe(self.api.uris.root, self.path_kwargs["path"])
             if os.path.isdir(self._target):
                 raise InvalidParameterError(f"{self.path_kwargs['path']!r} is a folder.")
@@ -81,6 +90,10 @@ class ArtifactHandler(BaseHandler):
             if len(chunk) and self.request.method != "PUT":
                 raise ApiError(400, "INVALID_PARAMETER_VALUE", "This request takes no body.")
             return
+        self._received += len(chunk)
+        if self._received > MAX_ARTIFACT_BYTES:
+            self._discard()
+            _check_size(self._received)
         self._tmp.write(chunk)
 
     async def put(self, path: str) -> None:
