@@ -84,8 +84,9 @@ def test_mlflow_client_metric_history_and_search(mlflow_env):
 def test_concurrent_mlflow_clients(mlflow_env, dashboard_server):
     from concurrent.futures import ThreadPoolExecutor
 
-    import kernelflow
     from mlflow.entities import Metric
+
+    import kernelflow
 
     client = mlflow_env.MlflowClient()
     exp_id = client.create_experiment("concurrent")
