@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..errors import KernelflowError
-from . import tracking, views, dashboard  # noqa: F401, I001 - registers subcommands in this order
+from . import dashboard, tracking, views  # noqa: F401 - registers the subcommands
 from .parser import COMMANDS, HelpShown, build_parser, split_line
 
 __all__ = ["KernelflowMagics", "load_ipython_extension", "unload_ipython_extension"]

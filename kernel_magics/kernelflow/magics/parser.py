@@ -38,6 +38,9 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+# The order `%kf --help` lists them in: the lifecycle, then the helpers.
+ORDER = ("experiment", "run", "param", "metric", "tag", "end", "live", "runs", "compare",
+         "register", "models", "autolog", "dashboard", "capture", "status")
 
 
 def command(name: str, help: str, arguments: Callable | None = None, cell: bool = False):
@@ -64,7 +67,8 @@ def build_parser() -> MagicArgumentParser:
         formatter_class=_formatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=MagicArgumentParser)
-    for cmd in COMMANDS.values():
+    rank = {name: i for i, name in enumerate(ORDER)}
+    for cmd in sorted(COMMANDS.values(), key=lambda c: rank.get(c.name, len(rank))):
         prog = f"%%kf {cmd.name}" if cmd.cell else f"%kf {cmd.name}"
         p = sub.add_parser(cmd.name, help=cmd.help.replace("%", "%%"), description=cmd.help,
                            prog=prog, formatter_class=_formatter)

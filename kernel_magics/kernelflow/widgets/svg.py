@@ -158,7 +158,7 @@ def _polyline(f: _Frame, s: Series) -> str:
     x, y = x[ok], y[ok]
     if not len(x):
         return ""
-    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(f.px(x), f.py(y)))
+    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(f.px(x), f.py(y), strict=True))
     attrs = f'class="kf-series" data-label="{html.escape(s.label)}" data-points="{len(s.y)}"'
     if len(x) == 1:
         cx, cy = pts.split(",")
