@@ -82,23 +82,9 @@ class RunsTable:
     # -- rendering -------------------------------------------------------------
     def table_html(self) -> str:
         """The table as HTML (also what shows where widgets cannot render)."""
-        if not self.runs:
-            return "<p class='kf-empty'>No runs match.</p>"
-        mkeys, pkeys = self.metric_columns(), self.param_columns()
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in
-                       ["run", "id", "status", "started", "duration"] + mkeys + pkeys)
-        rows = "".join(self._row(r, mkeys, pkeys) for r in self.runs)
-        return f"{_fmt.TABLE_STYLE}<table class='kf-table'><tr>{head}</tr>{rows}</table>"
+        from .reprs import runs_html
 
-    @staticmethod
-    def _row(r: Run, mkeys: list[str], pkeys: list[str]) -> str:
-        i = r.info
-        cells = [_fmt.run_name_cell(i.run_name, i.run_id), f"<code>{i.run_id[:8]}</code>",
-                 _fmt.status_badge(i.status), _fmt.ago(i.start_time),
-                 _fmt.duration(i.start_time, i.end_time)]
-        cells += [_fmt.value(r.data.metrics[k]) if k in r.data.metrics else "" for k in mkeys]
-        cells += [_fmt.value(r.data.params[k]) if k in r.data.params else "" for k in pkeys]
-        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        return runs_html(self.runs, self.metric_columns(), self.param_columns())
 
     def to_text(self) -> str:
         """A plain-text table for terminals."""

@@ -1,0 +1,115 @@
+"""Rich reprs for entities, so an object left at the end of a cell shows well.
+
+Plain functions over the entities (no ipywidgets): ``entities.py`` can make
+``Run._repr_html_`` return ``run_html(self)`` and so on.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from . import _fmt
+
+MAX_COLUMNS = 12
+
+
+def _kv_table(title: str, items: dict[str, Any]) -> str:
+    if not items:
+        return ""
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_fmt.value(v)}</td></tr>"
+                   for k, v in sorted(items.items()))
+    return (f"<div style='display:inline-block;vertical-align:top;margin-right:16px'>"
+            f"<b>{html.escape(title)}</b><table class='kf-table'>{rows}</table></div>")
+
+
+def run_html(run: Any) -> str:
+    """A run: name in its chart colour, status, timing, then params, metrics and user tags."""
+    i = run.info
+    head = (f"<div style='font:13px sans-serif;margin-bottom:4px'>"
+            f"{_fmt.run_name_cell(i.run_name, i.run_id)} <code>{html.escape(i.run_id)}</code> · "
+            f"{_fmt.status_badge(i.status)} · experiment {html.escape(str(i.experiment_id))} · "
+            f"started {_fmt.ago(i.start_time)} · {_fmt.duration(i.start_time, i.end_time)}</div>")
+    tags = {k: v for k, v in run.data.tags.items() if not k.startswith(("mlflow.", "kernelflow."))}
+    body = (_kv_table("Params", run.data.params) + _kv_table("Metrics", run.data.metrics)
+            + _kv_table("Tags", tags))
+    return f"{_fmt.TABLE_STYLE}<div class='kernelflow-run'>{head}{body}</div>"
+
+
+def run_text(run: Any) -> str:
+    """One line per run: name, id, status, latest metrics."""
+    i = run.info
+    metrics = ", ".join(f"{k}={_fmt.format_number_or_blank(v)}"
+                        for k, v in sorted(run.data.metrics.items()))
+    return f"Run {i.run_name!r} ({i.run_id}) {i.status}" + (f" · {metrics}" if metrics else "")
+
+
+def runs_html(runs: Sequence[Any], metric_keys: list[str] | None = None,
+              param_keys: list[str] | None = None) -> str:
+    """Runs as one table (search results): a row per run, columns for metrics and params."""
+    if not runs:
+        return "<p class='kf-empty'>No runs match.</p>"
+    mkeys = metric_keys if metric_keys is not None else _keys(runs, "metrics")
+    pkeys = param_keys if param_keys is not None else _keys(runs, "params")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in
+                   ["run", "id", "status", "started", "duration"] + mkeys + pkeys)
+    rows = "".join(_run_row(r, mkeys, pkeys) for r in runs)
+    return f"{_fmt.TABLE_STYLE}<table class='kf-table'><tr>{head}</tr>{rows}</table>"
+
+
+def _keys(runs: Sequence[Any], kind: str) -> list[str]:
+    return sorted({k for r in runs for k in getattr(r.data, kind)})[:MAX_COLUMNS]
+
+
+def _run_row(r: Any, mkeys: list[str], pkeys: list[str]) -> str:
+    i = r.info
+    cells = [_fmt.run_name_cell(i.run_name, i.run_id), f"<code>{i.run_id[:8]}</code>",
+             _fmt.status_badge(i.status), _fmt.ago(i.start_time),
+             _fmt.duration(i.start_time, i.end_time)]
+    cells += [_fmt.value(r.data.metrics[k]) if k in r.data.metrics else "" for k in mkeys]
+    cells += [_fmt.value(r.data.params[k]) if k in r.data.params else "" for k in pkeys]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def experiment_html(exp: Any) -> str:
+    """An experiment: name, id, stage, artifact location, tags."""
+    rows = {"id": exp.experiment_id, "lifecycle stage": exp.lifecycle_stage,
+            "artifact location": exp.artifact_location, "created": _fmt.ago(exp.creation_time)}
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-experiment' style='font:13px sans-serif'>"
+            f"<b>Experiment {html.escape(exp.name)}</b>{_kv_table('', rows)}"
+            f"{_kv_table('Tags', exp.tags)}</div>")
+
+
+def experiment_text(exp: Any) -> str:
+    """``Experiment 'name' (id 3, active)``."""
+    return f"Experiment {exp.name!r} (id {exp.experiment_id}, {exp.lifecycle_stage})"
+
+
+def model_version_html(mv: Any) -> str:
+    """A model version: name, version, aliases, stage, status, source run, how to load it."""
+    aliases = " ".join(f"<code>@{html.escape(a)}</code>" for a in sorted(mv.aliases))
+    uri = f"models:/{mv.name}/{mv.version}"
+    rows = {"aliases": "", "stage": mv.current_stage, "status": mv.status, "run": mv.run_id or "",
+            "source": mv.source or "", "created": _fmt.ago(mv.creation_timestamp),
+            "description": mv.description or ""}
+    table = _kv_table("", rows).replace("<td></td>", f"<td>{aliases}</td>", 1)
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-model-version' style='font:13px sans-serif'>"
+            f"<b>{html.escape(mv.name)}</b> version <b>{html.escape(str(mv.version))}</b> · "
+            f"load with <code>kernelflow.load_model({uri!r})</code>{table}</div>")
+
+
+def model_version_text(mv: Any) -> str:
+    """``ModelVersion iris v2 @champion (READY)``."""
+    aliases = "".join(f" @{a}" for a in sorted(mv.aliases))
+    return f"ModelVersion {mv.name} v{mv.version}{aliases} ({mv.status})"
+
+
+def registered_model_html(model: Any) -> str:
+    """A registered model: its aliases and latest versions."""
+    aliases = {f"@{a}": f"version {v}" for a, v in model.aliases.items()}
+    latest = {f"v{v.version}": v.current_stage for v in model.latest_versions}
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-registered-model' style='font:13px sans-serif'>"
+            f"<b>Registered model {html.escape(model.name)}</b> "
+            f"{html.escape(model.description or '')}<br>{_kv_table('Aliases', aliases)}"
+            f"{_kv_table('Latest versions', latest)}</div>")
