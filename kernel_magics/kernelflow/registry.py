@@ -354,13 +354,20 @@ def _storage_location(source: str, client: Any) -> str | None:
 
 
 def register_model(
-    model_uri: str, name: str, tags: dict[str, Any] | None = None, description: str | None = None
+    model_uri: str,
+    name: str,
+    await_registration_for: int | None = None,
+    *,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> ModelVersion:
     """Register a logged model as the next version of ``name`` (created if needed).
 
     Args:
         model_uri: ``runs:/<run_id>/<path>``, ``models:/...`` or a local model directory.
         name: The registered model's name.
+        await_registration_for: Accepted for MLflow compatibility; versions
+            are READY at once.
         tags: Tags for the new version.
         description: The new version's description.
 

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-import kernelflow
+import kernelflow  # noqa: E402
 
 rng = np.random.default_rng(0)
 X = rng.random((48, 4)).astype("float32")

@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import kernelflow
-from kernelflow.pytorch import LoopLogger
+import kernelflow  # noqa: E402
+from kernelflow.pytorch import LoopLogger  # noqa: E402
 
 rng = np.random.default_rng(0)
 X = torch.from_numpy(rng.random((32, 4)).astype("float32"))

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
 
-import kernelflow
+import kernelflow  # noqa: E402
 
 
 @pytest.fixture(scope="module")

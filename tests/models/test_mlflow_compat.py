@@ -10,8 +10,8 @@ import yaml
 
 pytest.importorskip("sklearn")
 
-import kernelflow
-from kernelflow.errors import InvalidParameterError
+import kernelflow  # noqa: E402
+from kernelflow.errors import InvalidParameterError  # noqa: E402
 
 MLFLOW_SKLEARN_MLMODEL = {
     "artifact_path": "model",
@@ -91,6 +91,7 @@ def test_unknown_mlflow_flavor_says_to_install_mlflow(tmp_path, monkeypatch):
 
 
 @pytest.mark.mlflow
+@pytest.mark.slow
 def test_directory_made_by_mlflow_itself_loads(tmp_path, iris, iris_model):
     mlflow_sklearn = pytest.importorskip("mlflow.sklearn")
     from mlflow.models import infer_signature as mlflow_infer

@@ -96,3 +96,24 @@ def test_artifact_can_be_a_model_uri(tracking_uri, tmp_path):
 def test_pyfunc_log_model_needs_a_model(tracking_uri):
     with pytest.raises(InvalidParameterError, match="needs python_model"):
         kernelflow.pyfunc.log_model("m")
+
+
+def test_missing_module_at_load_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    from kernelflow.errors import KernelflowError
+
+    (tmp_path / "kf_vanishing_mod.py").write_text(
+        "import kernelflow\n"
+        "class Model(kernelflow.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import kf_vanishing_mod
+
+    kernelflow.save_model(kf_vanishing_mod.Model(), str(tmp_path / "m"))
+    monkeypatch.delitem(sys.modules, "kf_vanishing_mod")
+    (tmp_path / "kf_vanishing_mod.py").unlink()
+    with pytest.raises(KernelflowError, match="needs the Python module 'kf_vanishing_mod'.*requirements.txt"):
+        kernelflow.load_model(str(tmp_path / "m"))

@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import kernelflow
-from kernelflow.errors import InvalidParameterError
+import kernelflow  # noqa: E402
+from kernelflow.errors import InvalidParameterError  # noqa: E402
 
 
 class TinyNet(torch.nn.Module):
@@ -73,6 +73,7 @@ def test_export_without_example_is_refused(tmp_path, net):
         kernelflow.pytorch.save_model(net, str(tmp_path / "m"), serialization="export")
 
 
+@pytest.mark.slow
 def test_loads_in_a_process_without_the_class(tmp_path, net, x):
     kernelflow.save_model(net, str(tmp_path / "m"), input_example=x[:2])
     np.save(tmp_path / "x.npy", x)

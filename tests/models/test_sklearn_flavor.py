@@ -10,8 +10,8 @@ import yaml
 
 pytest.importorskip("sklearn")
 
-import kernelflow
-from kernelflow.errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
+import kernelflow  # noqa: E402
+from kernelflow.errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError  # noqa: E402
 
 
 def test_save_load_round_trip_predicts_identically(tmp_path, iris, iris_model):

@@ -27,7 +27,7 @@ WORKER = textwrap.dedent(
 
 def test_two_processes_register_distinct_consecutive_versions(client, model_uri, tracking_uri):
     local_path = kernelflow.models.api.local_model_dir(model_uri)  # no run lookup in the workers
-    start_at = f"{time.time() + 3.0:.3f}"
+    start_at = f"{time.time() + 2.5:.3f}"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, tracking_uri, local_path, start_at],
@@ -36,7 +36,7 @@ def test_two_processes_register_distinct_consecutive_versions(client, model_uri,
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    for proc, (_, err) in zip(procs, outputs):
+    for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
     numbers = [int(v) for out, _ in outputs for v in out.split()]
     assert sorted(numbers) == list(range(1, 2 * PER_PROCESS + 1))

@@ -245,8 +245,16 @@ def load_model(model_uri: str, dst_path: str | None = None) -> PyFuncModel:
     model_dir = local_model_dir(model_uri, dst_path)
     meta = ModelMetadata.load(model_dir)
     flavor, conf = flavor_for(meta, model_dir)
-    native = flavor.load(model_dir, conf)
-    return PyFuncModel(native, flavor, conf, meta, model_dir)
+    return PyFuncModel(_load(flavor, model_dir, conf), flavor, conf, meta, model_dir)
+
+
+def _load(flavor: Flavor, model_dir: str, conf: dict) -> Any:
+    try:
+        return flavor.load(model_dir, conf)
+    except ModuleNotFoundError as exc:  # torch / keras / user code absent here
+        from .flavors._pickle import missing_module
+
+        raise missing_module(exc) from exc
 
 
 def load_native(model_uri: str, flavor_name: str, dst_path: str | None = None) -> Any:
@@ -254,7 +262,7 @@ def load_native(model_uri: str, flavor_name: str, dst_path: str | None = None) -
     model_dir = local_model_dir(model_uri, dst_path)
     meta = ModelMetadata.load(model_dir)
     conf = native_flavor_conf(meta, flavor_name, model_dir)
-    return get_flavor(flavor_name).load(model_dir, conf)
+    return _load(get_flavor(flavor_name), model_dir, conf)
 
 
 def local_model_dir(model_uri: str, dst_path: str | None = None) -> str:

@@ -371,7 +371,7 @@ def _enforce_tensor(spec: TensorSpec, data: Any) -> np.ndarray:
                 )
         arr = arr.astype(want)
     shape = tuple(spec.shape)
-    fits = arr.ndim == len(shape) and all(w in (-1, None) or w == g for w, g in zip(shape, arr.shape))
+    fits = arr.ndim == len(shape) and all(w in (-1, None) or w == g for w, g in zip(shape, arr.shape, strict=False))
     if not fits:
         raise InvalidParameterError(
             f"Model input has shape {list(arr.shape)} but the model's signature expects "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from ...errors import InvalidParameterError
+from ...errors import InvalidParameterError, KernelflowError
 
 
 def serialization_format() -> str:
@@ -38,6 +38,22 @@ def dump(obj: Any, path: str) -> str:
 
 
 def load(path: str) -> Any:
-    """Unpickle ``path`` (pickle reads cloudpickle's output too)."""
+    """Unpickle ``path`` (pickle reads cloudpickle's output too).
+
+    Raises:
+        KernelflowError: a module the model needs is not installed.
+    """
     with open(path, "rb") as fh:
-        return pickle.load(fh)
+        try:
+            return pickle.load(fh)
+        except ModuleNotFoundError as exc:
+            raise missing_module(exc) from exc
+
+
+def missing_module(exc: ModuleNotFoundError) -> KernelflowError:
+    """The error for a model whose framework (or code) is not importable here."""
+    return KernelflowError(
+        f"Loading this model needs the Python module {exc.name!r}, which is not installed "
+        "here. Install the packages listed in the model's requirements.txt "
+        "(pip install -r requirements.txt)."
+    )
