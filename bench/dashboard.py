@@ -72,7 +72,7 @@ def seed(db_uri: str, n_runs: int, n_points: int) -> tuple[str, str]:
     batch = 1000
     for s in range(0, n_points, batch):
         client.log_batch(rid, metrics=[Metric("loss", float(v), now + int(k), int(k))
-                                       for k, v in zip(steps[s:s + batch], values[s:s + batch])])
+                                       for k, v in zip(steps[s:s + batch], values[s:s + batch], strict=False)])
     client.set_terminated(rid)
     client.flush()
     assert len(client.get_metric_history(rid, "loss")) == n_points

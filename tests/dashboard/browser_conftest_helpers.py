@@ -1,6 +1,7 @@
 """Helpers and fixtures for the UI tests: a headless Debian Chromium driven by Playwright.
 
-Test modules import the fixtures they use (``from browser_conftest_helpers import browser``).
+Test modules import the fixtures they use (``browser_fixture``, ``page_fixture``; pytest
+knows them as ``browser`` and ``page``).
 Everything skips cleanly when ``/usr/bin/chromium`` or the ``playwright`` package is missing.
 Screenshots go to ``test-artifacts/`` at the repository root (gitignored).
 """
@@ -18,8 +19,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 20_000
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture():
     """A headless Chromium shared by one test module."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
@@ -30,8 +31,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
+@pytest.fixture(name="page")
+def page_fixture(browser):
     """A fresh page (1440x900) that records script errors and dialogs; fails on either."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from browser_conftest_helpers import browser, open_page, page, shot, wait_until  # noqa: F401
+from browser_conftest_helpers import (  # noqa: F401  (fixtures)
+    browser_fixture,
+    open_page,
+    page_fixture,
+    shot,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 

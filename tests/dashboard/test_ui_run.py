@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from browser_conftest_helpers import browser, open_page, page, shot, wait_until  # noqa: F401
+from browser_conftest_helpers import (  # noqa: F401  (fixtures)
+    browser_fixture,
+    open_page,
+    page_fixture,
+    shot,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +34,7 @@ def seeded(dashboard_server, tmp_path_factory):
     client.log_text(rid, "a,b\n1,<i>x</i>\n2,y\n", "data/sample.csv")
     client.log_text(rid, "<h1>Report</h1><script>parent.document.title='pwned'</script>",
                     "report.html")
+    client.log_image(rid, np.full((8, 8, 3), 200, dtype=np.uint8), "plots/square.png")
     client.set_terminated(rid)
     live = client.create_run(exp, run_name="still-running")
     client.log_metric(live.info.run_id, "acc", 0.5, step=0)
@@ -63,6 +71,10 @@ def test_artifacts_preview_text_json_csv_and_sandboxed_html(seeded, page):
     page.locator(".kf-artifact-table .tabulator-row").first.wait_for()
     cells = page.locator(".kf-artifact-table .tabulator-cell").all_inner_texts()
     assert "<i>x</i>" in cells
+    open_artifact(page, "../", "plots/", "square.png")
+    image = page.locator("img.kf-artifact-img")
+    image.wait_for()
+    assert image.evaluate("img => img.naturalWidth") == 8
     open_artifact(page, "../", "report.html")
     frame = page.locator("iframe.kf-artifact-html")
     frame.wait_for()

@@ -6,9 +6,9 @@ import time
 
 import pytest
 from browser_conftest_helpers import (  # noqa: F401  (fixtures)
-    browser,
+    browser_fixture,
     open_page,
-    page,
+    page_fixture,
     row_texts,
     run_names,
     shot,
@@ -130,3 +130,19 @@ def test_hostile_run_name_and_param_are_shown_as_text(seeded, page):
 def test_unknown_experiment_explains(seeded, page):
     open_page(page, runs_url(seeded, "no-such-exp"), ".kf-error")
     assert "No experiment named 'no-such-exp'" in page.locator(".kf-error").inner_text()
+
+
+def test_new_and_running_runs_show_up_without_reload(seeded, page):
+    open_page(page, runs_url(seeded), ".kf-runs .tabulator-row")
+    before = matching(page)
+    client = seeded["client"]
+    live = client.create_run(seeded["exp"], run_name="arrived-later")
+    wait_until(page, lambda: run_names(page)[:1] == ["arrived-later"], "the new run",
+               timeout_ms=15_000)
+    assert matching(page) == before + 1
+    status = page.locator(".kf-runs .tabulator-row").first.locator("[tabulator-field='Status']")
+    assert "Running" in status.inner_text()
+    client.set_terminated(live.info.run_id)
+    wait_until(page, lambda: "Finished" in status.inner_text(), "the status to change",
+               timeout_ms=15_000)
+    client.delete_run(live.info.run_id)

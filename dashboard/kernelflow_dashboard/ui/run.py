@@ -114,7 +114,7 @@ class RunPage:
         keys = sorted(self.run.data.metrics)
         x_axis = X_AXES[self.x_axis.value]
         rid, color = self.run.info.run_id, run_color(self.run.info.run_id)
-        panes = dict(zip(self._counts, self.charts.objects)) if not force else {}
+        panes = dict(zip(self._counts, self.charts.objects, strict=False)) if not force else {}
         new = []
         for key in keys:
             history = self.client.get_metric_history(rid, key)

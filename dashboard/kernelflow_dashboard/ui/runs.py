@@ -62,10 +62,10 @@ def to_frame(cols: dict, chosen: list[str], now_ms: float) -> pd.DataFrame:
     users = cols.get("tags.mlflow.user", [None] * n)
     data = {
         "run_id": ids,
-        "Run Name": [run_link(i, nm or "") for i, nm in zip(ids, names)],
+        "Run Name": [run_link(i, nm or "") for i, nm in zip(ids, names, strict=False)],
         "Created": [relative_time(s, now_ms) for s in cols.get("start_time", [])],
         "Duration": [duration(s, e, now_ms) for s, e in zip(cols.get("start_time", []),
-                                                             cols.get("end_time", []))],
+                                                             cols.get("end_time", []), strict=False)],
         "Status": [status_html(s) for s in cols.get("status", [])],
         "User": [u or "" for u in users],
     }
@@ -86,6 +86,8 @@ class RunsPage:
         self.selected: set[str] = set()
         self.keys: dict[str, list[str]] = {"metrics": [], "params": [], "tags": []}
         self.cols: dict = {}
+        self._keys_total = -1
+        self._muted = False
         self._build_widgets()
 
     def _resolve(self, name: str):
@@ -128,8 +130,8 @@ class RunsPage:
     def _wire(self) -> None:
         self.filter.param.watch(lambda e: self.reload(reset=True), "value")
         for w in (self.view, self.sort, self.descending, self.page_size):
-            w.param.watch(lambda e: self.reload(reset=True), "value")
-        self.columns.param.watch(lambda e: self.render(), "value")
+            w.param.watch(lambda e: None if self._muted else self.reload(reset=True), "value")
+        self.columns.param.watch(lambda e: None if self._muted else self.render(), "value")
         self.prev.on_click(lambda e: self.move(-1))
         self.next.on_click(lambda e: self.move(1))
         self.table.param.watch(self._on_select, "selection")
@@ -158,7 +160,13 @@ class RunsPage:
             self._show_error(exc.message)
             return
         self._show_error("")
-        self._update_keys()
+        if self.total != self._keys_total:  # new runs may bring new keys
+            self._keys_total = self.total
+            self._muted = True
+            try:
+                self._update_keys()
+            finally:
+                self._muted = False
         self.render()
 
     def _update_keys(self) -> None:
