@@ -32,6 +32,10 @@ def test_round_trip_predicts_identically(tmp_path, trained):
     loaded = kernelflow.load_model(str(tmp_path / "m"))
     np.testing.assert_allclose(loaded.predict(x), model.predict(x, verbose=0), rtol=1e-5)
     assert loaded.signature.outputs.inputs[0].shape == (-1, 1)
+    reqs = (tmp_path / "m" / "requirements.txt").read_text().splitlines()
+    backend = keras.backend.backend()
+    assert any(r.startswith("keras==") for r in reqs)
+    assert any(r.startswith(f"{'torch' if backend == 'torch' else backend}==") for r in reqs)
 
 
 def test_flavor_module_returns_keras_model(tmp_path, trained):

@@ -46,6 +46,8 @@ def test_export_round_trip_with_free_batch_size(tmp_path, net, x):
     model = kernelflow.load_model(str(tmp_path / "m"))
     np.testing.assert_allclose(model.predict(x), expected(net, x), rtol=1e-5)
     assert model.signature.inputs.inputs[0].shape == (-1, 4)
+    reqs = (tmp_path / "m" / "requirements.txt").read_text().splitlines()
+    assert f"torch=={torch.__version__.split('+')[0]}" in reqs
 
 
 def test_torchscript_without_example(tmp_path, net, x):

@@ -75,7 +75,7 @@ def save_model(
         meta = _write_model(chosen, model, path, input_example, signature, options)
         meta.run_id, meta.artifact_path, meta.metadata = run_id, artifact_path, metadata
         meta.save(path)
-        write_requirements(path, chosen.packages, pip_requirements, extra_pip_requirements)
+        write_requirements(path, chosen.requirements(model), pip_requirements, extra_pip_requirements)
         _write_python_env(path)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)

@@ -60,6 +60,17 @@ class Flavor:
         """The module written as ``python_function.loader_module``."""
         return f"kernelflow.{self.name}"
 
+    def requirements(self, model: Any) -> tuple[str, ...]:
+        """pip distributions ``model`` needs: the flavor's, plus the one its class comes from.
+
+        A model class from a third-party package (an XGBoost estimator, a
+        ``timm`` network) brings that package into ``requirements.txt``.
+        """
+        from .requirements import distribution_of
+
+        own = distribution_of(type(model).__module__)
+        return (*self.packages, own) if own and own not in self.packages else self.packages
+
 
 def class_path(obj: Any) -> list[str]:
     """Fully qualified names of the classes in ``type(obj).__mro__``."""

@@ -8,6 +8,7 @@ from importlib import metadata
 
 REQUIREMENTS_FILE = "requirements.txt"
 BASE_PACKAGES = ("kernelflow", "numpy", "pandas", "cloudpickle")
+_IMPORT_TO_DIST = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python", "yaml": "pyyaml"}
 
 
 def installed_version(dist: str) -> str | None:
@@ -16,6 +17,19 @@ def installed_version(dist: str) -> str | None:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return None
+
+
+def distribution_of(module: str) -> str | None:
+    """The pip distribution that provides ``module`` (None for stdlib or local code)."""
+    top = module.split(".")[0]
+    if top in ("__main__", "builtins", "kernelflow"):
+        return None
+    # Most packages share their import name (torch, keras, xgboost); scanning every
+    # installed distribution (packages_distributions) would take seconds.
+    for name in (_IMPORT_TO_DIST.get(top, top), top.replace("_", "-")):
+        if installed_version(name) is not None:
+            return name
+    return None
 
 
 def pin(dist: str) -> str:

@@ -41,6 +41,11 @@ class KerasFlavor(Flavor):
         """True for Keras 3 models (Sequential, functional or subclassed)."""
         return any(p.startswith("keras.src.models.model.Model") for p in class_path(model))
 
+    def requirements(self, model: Any) -> tuple[str, ...]:
+        """keras plus the backend it runs on (torch, tensorflow or jax)."""
+        backend = import_keras().backend.backend()
+        return (*self.packages, {"tensorflow": "tensorflow", "jax": "jax"}.get(backend, "torch"))
+
     def save(self, model: Any, path: str, input_example: Any = None, **options: Any) -> dict:
         """Write the ``.keras`` archive (architecture, weights, optimizer state)."""
         keras = import_keras()
