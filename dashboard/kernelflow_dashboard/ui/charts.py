@@ -26,6 +26,7 @@ class Series:
     color: str
     x: np.ndarray
     y: np.ndarray
+    _full: tuple | None = None
 
     @classmethod
     def from_history(cls, history, run_id: str, label: str, color: str, x_axis: str) -> Series:
@@ -43,7 +44,14 @@ class Series:
         return cls(run_id, label, color, x, y)
 
     def view(self, x_range) -> tuple[np.ndarray, np.ndarray]:
-        """The downsampled points inside ``x_range`` (all points when None)."""
+        """The downsampled points inside ``x_range`` (all points when None or wider)."""
+        if len(self.x) and x_range is not None and x_range[0] is not None and \
+                x_range[0] <= self.x[0] and x_range[1] >= self.x[-1]:
+            x_range = None
+        if x_range is None:
+            if self._full is None:  # the first draw and every reset reuse this
+                self._full = downsample(self.x, self.y, POINTS_PER_CHART)
+            return self._full
         return downsample(*visible(self.x, self.y, x_range), POINTS_PER_CHART)
 
 

@@ -145,13 +145,14 @@ class RunPage:
                                    sizing_mode="stretch_width")),
             ("Cell source", source_pane),
             ("Artifacts", ArtifactBrowser(self.client, self.run.info.run_id).view()),
-            sizing_mode="stretch_width", dynamic=False,
+            sizing_mode="stretch_width", dynamic=True,  # other tabs render when opened
         )
         return shell.page("runs", self.head, tabs, experiment=self.experiment.name)
 
 
 def run_page() -> pn.viewable.Viewable:
     """Build the run page for the ``id`` URL argument."""
+    pn.extension("tabulator")  # the artifacts tab's tables render later, after the page
     run_id = shell.arg("id")
     try:
         page = RunPage(run_id)
