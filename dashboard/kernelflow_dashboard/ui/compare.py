@@ -10,7 +10,7 @@ from kernelflow.errors import KernelflowError
 
 from . import shell
 from .charts import X_AXES, Series, curves_chart
-from .formatting import esc, format_value, run_color, run_link
+from .formatting import distinct_colors, esc, format_value, run_link
 
 MAX_RUNS = 100
 
@@ -70,9 +70,9 @@ def _scale(values: list) -> tuple[list[float], list[tuple[float, str]]]:
     return [pos[str(v)] for v in values], [(pos[c], c[:20]) for c in cats]
 
 
-def scatter(runs: list, cols: dict[str, list], x: str, y: str) -> hv.Points:
+def scatter(runs: list, cols: dict[str, list], x: str, y: str, colors: dict) -> hv.Points:
     """One point per run at (x, y), in the run's colour."""
-    data = [(numeric(cols[x][i]), numeric(cols[y][i]), r.info.run_name, run_color(r.info.run_id))
+    data = [(numeric(cols[x][i]), numeric(cols[y][i]), r.info.run_name, colors[r.info.run_id])
             for i, r in enumerate(runs)]
     data = [d for d in data if d[0] is not None and d[1] is not None]
     return hv.Points(data, kdims=["x", "y"], vdims=["run", "color"]).opts(
@@ -81,9 +81,10 @@ def scatter(runs: list, cols: dict[str, list], x: str, y: str) -> hv.Points:
     )
 
 
-def diff_table(runs: list, cols: dict[str, list]) -> pn.pane.HTML:
+def diff_table(runs: list, cols: dict[str, list], colors: dict) -> pn.pane.HTML:
     """Params and metrics side by side; rows whose values differ are highlighted."""
-    head = "".join(f"<th>{run_link(r.info.run_id, r.info.run_name)}</th>" for r in runs)
+    head = "".join(f"<th>{run_link(r.info.run_id, r.info.run_name, colors[r.info.run_id])}</th>"
+                   for r in runs)
     body = []
     for key, values in cols.items():
         differs = len({str(v) for v in values}) > 1
@@ -99,6 +100,7 @@ class ComparePage:
     def __init__(self, run_ids: list[str]) -> None:
         self.client = shell.client()
         self.runs = [self.client.get_run(rid) for rid in run_ids[:MAX_RUNS]]
+        self.colors = distinct_colors([r.info.run_id for r in self.runs])
         self.cols = columns_of(self.runs)
         metrics = [c.split(".", 1)[1] for c in self.cols if c.startswith("metrics.")]
         numeric_cols = [c for c, vs in self.cols.items() if any(numeric(v) is not None for v in vs)]
@@ -118,7 +120,7 @@ class ComparePage:
         if not metric:
             return shell.html('<span class="kf-muted">These runs logged no metrics.</span>')
         series = [Series.from_history(self.client.get_metric_history(r.info.run_id, metric),
-                                      r.info.run_id, r.info.run_name, run_color(r.info.run_id),
+                                      r.info.run_id, r.info.run_name, self.colors[r.info.run_id],
                                       X_AXES[x_axis])
                   for r in self.runs if metric in r.data.metrics]
         return curves_chart(series, X_AXES[x_axis], metric, height=340, ylabel=metric)
@@ -134,12 +136,13 @@ class ComparePage:
         """Scatter of two columns."""
         if not x or not y:
             return shell.html('<span class="kf-muted">Needs two numeric columns.</span>')
-        return pn.pane.HoloViews(scatter(self.runs, self.cols, x, y), sizing_mode="stretch_width",
+        return pn.pane.HoloViews(scatter(self.runs, self.cols, x, y, self.colors), sizing_mode="stretch_width",
                                  css_classes=["kf-scatter"])
 
     def view(self) -> pn.viewable.Viewable:
         """The page's layout."""
-        names = " ".join(run_link(r.info.run_id, r.info.run_name) + "&nbsp;&nbsp;" for r in self.runs)
+        names = " ".join(run_link(r.info.run_id, r.info.run_name, self.colors[r.info.run_id])
+                         + "&nbsp;&nbsp;" for r in self.runs)
         exp = self.client.get_experiment(self.runs[0].info.experiment_id).name
         head = shell.header(f"Comparing {len(self.runs)} runs",
                             [("./", "Experiments"), (shell.url("runs", experiment=exp), exp)],
@@ -150,7 +153,7 @@ class ComparePage:
             pn.Row(pn.Column(self.pc_metric, pn.bind(self.parallel, self.pc_metric)),
                    pn.Column(pn.Row(self.sx, self.sy), pn.bind(self.scatter, self.sx, self.sy)),
                    sizing_mode="stretch_width"),
-            shell.html("<h3>Parameters and metrics</h3>"), diff_table(self.runs, self.cols),
+            shell.html("<h3>Parameters and metrics</h3>"), diff_table(self.runs, self.cols, self.colors),
             experiment=exp,
         )
 

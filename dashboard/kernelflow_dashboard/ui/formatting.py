@@ -30,6 +30,25 @@ def run_color(run_id: str) -> str:
     return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
 
 
+def distinct_colors(run_ids: list[str]) -> dict[str, str]:
+    """Each run's colour, moving a run whose colour is taken to the next free one.
+
+    Used where runs are drawn together (compare), so two runs never share a colour;
+    without a clash every run keeps :func:`run_color`.
+    """
+    taken: set[str] = set()
+    out = {}
+    for rid in run_ids:
+        start = PALETTE.index(run_color(rid))
+        for k in range(len(PALETTE)):
+            color = PALETTE[(start + k) % len(PALETTE)]
+            if color not in taken or len(taken) >= len(PALETTE):
+                break
+        taken.add(color)
+        out[rid] = color
+    return out
+
+
 def relative_time(ms: int | None, now_ms: float | None = None) -> str:
     """Describe a timestamp in ms like ``"3 minutes ago"``."""
     if not ms:
@@ -73,10 +92,10 @@ def status_html(status: str) -> str:
     return f'<span class="kf-status kf-{cls}" title="{esc(status)}">{icon} {esc(status.title())}</span>'
 
 
-def run_link(run_id: str, name: str) -> str:
+def run_link(run_id: str, name: str, color: str | None = None) -> str:
     """Return an escaped link to a run with its colour dot."""
     return (
-        f'<span class="kf-dot" style="background:{run_color(run_id)}"></span>'
+        f'<span class="kf-dot" style="background:{esc(color or run_color(run_id))}"></span>'
         f'<a href="run?id={esc(run_id)}">{esc(name or run_id[:8])}</a>'
     )
 
