@@ -39,8 +39,15 @@ def run(kc, code, timeout=60):
         messages.append(msg)
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
-    reply = kc.get_shell_msg(timeout=timeout)
-    return reply["content"], messages
+    return reply_to(kc, msg_id, timeout)["content"], messages
+
+
+def reply_to(kc, msg_id, timeout=60):
+    """The shell reply to ``msg_id`` (skipping stray kernel_info replies from startup)."""
+    while True:
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
 
 
 def live_updates(messages):
@@ -88,8 +95,7 @@ def test_interrupted_cell_in_kernel_ends_killed(kernel):
     )
     time.sleep(2.0)
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=30)
-    assert reply["parent_header"]["msg_id"] == msg_id
+    reply = reply_to(kc, msg_id, timeout=30)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     run_ = by_name("interrupted")
     assert run_.info.status == "KILLED"

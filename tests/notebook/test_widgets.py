@@ -78,7 +78,7 @@ def test_live_chart_updates_in_background_while_run_goes_on(tracking_uri):
     run = kf.start_run(run_name="bg")
     chart = LiveChart(run.info.run_id, min_interval=0.05).display().start()
     kf.log_metric("loss", 1.0, step=0)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # generous: the chart backs off when the machine is busy
     while 'data-points="1"' not in chart.widget.value and time.monotonic() < deadline:
         time.sleep(0.05)
     assert 'data-points="1"' in chart.widget.value
