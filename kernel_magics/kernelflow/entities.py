@@ -86,6 +86,8 @@ class RunData:
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    #: the latest point of each metric with its step and timestamp
+    latest_metrics: dict[str, Metric] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

@@ -373,3 +373,11 @@ def test_experiment_keys_for_column_choosers(tracking_uri):
     assert keys["params"] == ["a", "b"]
     assert keys["metrics"] == ["loss"]
     assert "mlflow.runName" in keys["tags"]
+
+
+def test_run_data_keeps_latest_step_and_timestamp(tracking_uri):
+    with kf.start_run() as run:
+        kf.log_metric("m", 1.0, step=3, timestamp=1234)
+        kf.log_metric("m", 0.5, step=7, timestamp=5678)
+    latest = kf.get_run(run.info.run_id).data.latest_metrics["m"]
+    assert (latest.value, latest.step, latest.timestamp) == (0.5, 7, 5678)

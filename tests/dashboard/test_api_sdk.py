@@ -132,3 +132,12 @@ def test_registry_over_http(remote):
     assert local.get_registered_model("remote-model").aliases == {"best": "1"}
     assert [m.name for m in client.search_registered_models("name = 'remote-model'")] == [
         "remote-model"]
+
+
+def test_latest_metric_keeps_its_step_and_timestamp_over_http(remote):
+    client, _ = remote
+    run = client.create_run("0")
+    client.log_metric(run.info.run_id, "m", 1.0, timestamp=1111, step=4)
+    client.log_metric(run.info.run_id, "m", 2.0, timestamp=2222, step=9)
+    latest = client.get_run(run.info.run_id).data.latest_metrics["m"]
+    assert (latest.value, latest.step, latest.timestamp) == (2.0, 9, 2222)

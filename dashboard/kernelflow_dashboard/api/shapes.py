@@ -65,9 +65,12 @@ def metric_value(value: float) -> float | str:
 
 
 def run(r, uris: ArtifactUris) -> dict[str, Any]:
-    """A ``Run`` message (latest metric values carry step 0 and timestamp 0)."""
+    """A ``Run`` message; each latest metric carries its own step and timestamp."""
+    latest = r.data.latest_metrics
     metrics = [
-        {"key": k, "value": metric_value(v), "timestamp": 0, "step": 0}
+        {"key": k, "value": metric_value(v),
+         "timestamp": latest[k].timestamp if k in latest else 0,
+         "step": latest[k].step if k in latest else 0}
         for k, v in r.data.metrics.items()
     ]
     return {

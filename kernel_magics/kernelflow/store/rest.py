@@ -22,6 +22,7 @@ import numpy as np
 from ..artifacts import FileInfo
 from ..entities import (
     Experiment,
+    Metric,
     MetricHistory,
     ModelVersion,
     RegisteredModel,
@@ -614,9 +615,14 @@ def _info(d: dict) -> RunInfo:
 
 def _run(d: dict) -> Run:
     data = d.get("data", {})
-    metrics = {m["key"]: float(m.get("value", "NaN")) for m in data.get("metrics", [])}
+    latest = {
+        m["key"]: Metric(m["key"], float(m.get("value", "NaN")), int(m.get("timestamp", 0)),
+                         int(m.get("step", 0)))
+        for m in data.get("metrics", [])
+    }
+    metrics = {k: m.value for k, m in latest.items()}
     return Run(_info(d["info"]), RunData(metrics, _kv_dict(data.get("params")),
-                                         _kv_dict(data.get("tags"))))
+                                         _kv_dict(data.get("tags")), latest))
 
 
 def _columns(runs: list[Run]) -> dict[str, list]:

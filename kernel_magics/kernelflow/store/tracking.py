@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..entities import Experiment, MetricHistory, Run, RunData, RunInfo
+from ..entities import Experiment, Metric, MetricHistory, Run, RunData, RunInfo
 from ..errors import (
     InvalidParameterError,
     InvalidStateError,
@@ -308,11 +308,14 @@ class TrackingStore:
         for chunk_start in range(0, len(run_ids), 900):
             ids = run_ids[chunk_start:chunk_start + 900]
             marks = _placeholders(len(ids))
-            for rid, k, v, is_nan in self.query(
-                f"SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN ({marks})",
+            for rid, k, v, is_nan, ts, step in self.query(
+                "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics "
+                f"WHERE run_uuid IN ({marks})",
                 ids,
             ):
-                out[rid].metrics[k] = math.nan if is_nan else v
+                value = math.nan if is_nan else v
+                out[rid].metrics[k] = value
+                out[rid].latest_metrics[k] = Metric(k, value, ts, step)
             for rid, k, v in self.query(
                 f"SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({marks})", ids
             ):
