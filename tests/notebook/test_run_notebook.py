@@ -106,3 +106,11 @@ def test_cli_kernelflow_run(kernel_env, param_nb, tmp_path):
     assert top.data.params == {"alpha": "3", "name": "cli"}
     assert top.data.metrics == {"doubled": 6.0}  # 3 was parsed as a number
     assert top.info.run_id in proc.stdout
+
+
+def test_run_inside_an_active_run_is_its_child(kernel_env, param_nb):
+    with kf.start_run(run_name="sweep") as parent:
+        child = run_notebook(param_nb, {"alpha": 1})
+        assert kf.active_run().info.run_id == parent.info.run_id  # caller's run untouched
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert child.info.experiment_id == parent.info.experiment_id
