@@ -3,8 +3,8 @@
 Runs a 100k-step loop that logs one metric per step, with and without a live
 chart following the run (the real LiveChart, its ipywidgets widget and the
 poller thread, reading the real SQLite file). Two loops: a bare one (only
-log_metric) and one with ~30 us of numpy work per step, so the chart redraws
-many times. Prints wall time (median, min) and process CPU time (all threads, so the
+log_metric) and one with ~30 us of numpy work per step (about 3 s per run), so
+the chart redraws several times while the loop runs. Prints wall time (median, min) and process CPU time (all threads, so the
 chart thread's work counts) of alternating repetitions.
 
     python bench/live_chart.py [--steps 100000] [--repeat 5]
@@ -26,7 +26,7 @@ _root: str | None = None
 
 
 def loop(steps: int, work: bool) -> None:
-    a = np.random.default_rng(0).random(256)
+    a = np.random.default_rng(0).random(16_384)
     for i in range(steps):
         if work:
             a = np.sqrt(a * a + 1e-3)  # stand-in for a training step
