@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .base import StoreBase, now_ms
+from .logged_models import LoggedModelStore
 from .registry import RegistryStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(RegistryStore, TrackingStore, StoreBase):
+class SqliteStore(LoggedModelStore, RegistryStore, TrackingStore, StoreBase):
     """One SQLite tracking file with its artifact root."""
 
 

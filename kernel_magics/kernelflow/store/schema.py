@@ -13,7 +13,7 @@ import sqlite_utils
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v1_tracking(db: sqlite_utils.Database) -> None:
@@ -169,11 +169,50 @@ def _v4_run_summary(db: sqlite_utils.Database) -> None:
     db.execute(RUN_SUMMARY_SQL)
 
 
+def _v5_logged_models(db: sqlite_utils.Database) -> None:
+    """MLflow 3's "logged models": a model with its own id, artifacts, tags, params, metrics."""
+    db["logged_models"].create(
+        {
+            "model_id": str,
+            "experiment_id": int,
+            "name": str,
+            "source_run_id": str,
+            "status": str,
+            "status_message": str,
+            "artifact_location": str,
+            "creation_timestamp": int,
+            "last_updated_timestamp": int,
+            "model_type": str,
+            "lifecycle_stage": str,
+        },
+        pk="model_id",
+        not_null={"experiment_id", "name", "status", "lifecycle_stage"},
+    )
+    db["logged_models"].create_index(["experiment_id", "creation_timestamp"])
+    db["logged_models"].create_index(["source_run_id"])
+    db["logged_model_tags"].create(
+        {"model_id": str, "key": str, "value": str}, pk=("model_id", "key")
+    )
+    db["logged_model_params"].create(
+        {"model_id": str, "key": str, "value": str}, pk=("model_id", "key")
+    )
+    db["logged_model_metrics"].create(
+        {"model_id": str, "key": str, "value": float, "timestamp": int, "step": int,
+         "run_uuid": str, "dataset_name": str, "dataset_digest": str},
+    )
+    db["logged_model_metrics"].create_index(["model_id", "key"])
+    # A run's outputs: the models it logged, and at which step (MLflow's LoggedModelOutput).
+    db["logged_model_outputs"].create(
+        {"run_uuid": str, "model_id": str, "step": int}, pk=("run_uuid", "model_id")
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
     3: _v3_traces,
     4: _v4_run_summary,
+    5: _v5_logged_models,
 }
 
 
