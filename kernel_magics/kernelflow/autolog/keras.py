@@ -95,7 +95,7 @@ def _build_callback_class() -> type:
 
     keras = import_keras()
 
-    class KernelflowCallback(keras.callbacks.Callback):
+    class KernelflowCallback(keras.callbacks.Callback):  # type: ignore[name-defined]
         """Logs fit params, each epoch's metrics (step = epoch) and the trained model.
 
         Args:
@@ -110,9 +110,11 @@ def _build_callback_class() -> type:
             self.run: AutologRun | None = None
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.model.name))
-            if self.run is not None:
-                safely(FRAMEWORK, "log params", lambda: self.run.log_params(self._params()))
+            run = self.run = safely(
+                FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.model.name)
+            )
+            if run is not None:
+                safely(FRAMEWORK, "log params", lambda: run.log_params(self._params()))
 
         def _params(self) -> dict[str, Any]:
             opt = self.model.optimizer
@@ -139,9 +141,9 @@ def _build_callback_class() -> type:
 
         def end_failed(self) -> None:
             """End the run as FAILED (fit raised before on_train_end)."""
-            if self.run is not None:
-                safely(FRAMEWORK, "end the run", lambda: self.run.end(failed=True))
-                self.run = None
+            run, self.run = self.run, None
+            if run is not None:
+                safely(FRAMEWORK, "end the run", lambda: run.end(failed=True))
 
     return KernelflowCallback
 

@@ -58,9 +58,9 @@ class LoopLogger:
         self.run: AutologRun | None = None
 
     def __enter__(self) -> LoopLogger:
-        self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.run_name))
-        if self.run is not None:
-            safely(FRAMEWORK, "log params", lambda: self.run.log_params(self._start_params()))
+        run = self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.run_name))
+        if run is not None:
+            safely(FRAMEWORK, "log params", lambda: run.log_params(self._start_params()))
         return self
 
     def _start_params(self) -> dict[str, Any]:
@@ -120,12 +120,12 @@ def _patch(module: Any) -> None:
     if trainer in _originals or getattr(trainer.fit, "_kernelflow_autolog", False):
         return
     _originals[trainer] = trainer.fit
-    trainer.fit = _wrap_fit(trainer.fit, module)
+    trainer.fit = _wrap_fit(trainer.fit, module)  # type: ignore[method-assign]
 
 
 def _unpatch() -> None:
     for trainer, fit in _originals.items():
-        trainer.fit = fit
+        trainer.fit = fit  # type: ignore[attr-defined]
     _originals.clear()
 
 
@@ -177,9 +177,11 @@ def _build_callback_class(pl: Any) -> type:
             self.example: Any = None
 
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-            self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, type(pl_module).__name__))
-            if self.run is not None:
-                safely(FRAMEWORK, "log params", lambda: self.run.log_params(_trainer_params(trainer, pl_module)))
+            run = self.run = safely(
+                FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, type(pl_module).__name__)
+            )
+            if run is not None:
+                safely(FRAMEWORK, "log params", lambda: run.log_params(_trainer_params(trainer, pl_module)))
 
         def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
             if self.example is None and _options["log_input_examples"]:
@@ -200,9 +202,9 @@ def _build_callback_class(pl: Any) -> type:
             self.run = None
 
         def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
-            if self.run is not None:
-                safely(FRAMEWORK, "end the run", lambda: self.run.end(failed=True))
-                self.run = None
+            run, self.run = self.run, None
+            if run is not None:
+                safely(FRAMEWORK, "end the run", lambda: run.end(failed=True))
 
     return KernelflowLightningCallback
 

@@ -176,7 +176,8 @@ def compile_conditions(conditions: list[Condition], alias: str, tag_table: str, 
 
     ``tag_table`` and ``keys`` (e.g. ``"name, version"``) say how tags join.
     """
-    parts, params = ["1 = 1"], []
+    parts: list[str] = ["1 = 1"]
+    params: list[Any] = []
     for c in conditions:
         if c.tag is None:
             parts.append(_compare(f"{alias}.{c.column}", c.op, c.value, params))

@@ -51,7 +51,7 @@ class PythonFunctionFlavor(Flavor):
         if isinstance(model, PythonModel):
             context = context_for(path, conf)
             model.load_context(context)
-            model._kernelflow_context = context  # predict passes it back to the model
+            model._kernelflow_context = context  # type: ignore[attr-defined]  # for predict
         return model
 
     def predict(
