@@ -23,6 +23,13 @@ def test_save_load_round_trip_predicts_identically(tmp_path, iris, iris_model):
     assert type(loaded.unwrap()) is type(iris_model)
 
 
+def test_loaded_model_shows_itself_in_a_notebook(tmp_path, iris, iris_model):
+    X, _ = iris
+    kernelflow.save_model(iris_model, str(tmp_path / "m"), input_example=X.head(2))
+    page = kernelflow.load_model(str(tmp_path / "m"))._repr_html_()
+    assert "sklearn" in page and "LogisticRegression" in page and "sepal length (cm)" in page
+
+
 def test_metadata_file_records_everything(tmp_path, iris, iris_model):
     X, _ = iris
     info = kernelflow.save_model(iris_model, str(tmp_path / "m"), input_example=X.head(3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from ..errors import InvalidParameterError
@@ -91,6 +92,24 @@ class PyFuncModel:
     def unwrap_python_model(self) -> Any:
         """MLflow's name for :meth:`unwrap` on PythonModel-based models."""
         return self._native
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        meta = self.metadata
+        rows = [
+            ("flavor", self.flavor),
+            ("model", type(self._native).__qualname__),
+            ("run", meta.run_id or "—"),
+            ("created (UTC)", meta.utc_time_created),
+            ("path", self.model_dir),
+        ]
+        body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
+        sig = self.signature
+        if sig is not None and sig.inputs is not None:
+            body += f"<tr><th>inputs</th><td><code>{esc(repr(sig.inputs))}</code></td></tr>"
+        if sig is not None and sig.outputs is not None:
+            body += f"<tr><th>outputs</th><td><code>{esc(repr(sig.outputs))}</code></td></tr>"
+        return f"<table class='kernelflow-model'>{body}</table>"
 
     def __repr__(self) -> str:
         where = f"run_id={self.metadata.run_id}" if self.metadata.run_id else self.model_dir
