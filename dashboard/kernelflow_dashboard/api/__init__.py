@@ -10,7 +10,7 @@ from typing import Any
 
 from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
 from .base import ApiError, BaseHandler, Security, run_blocking
-from .endpoints import ENDPOINTS, EXTENSIONS
+from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
 from .service import Api
 
 
@@ -21,14 +21,15 @@ class JsonApiHandler(BaseHandler):
     table: dict
 
     async def _dispatch(self, endpoint: str) -> None:
-        fn = self.table.get((endpoint, self.request.method))
+        fn, path_fields, exists = find_endpoint(self.table, endpoint, self.request.method)
         if fn is None:
-            if any(path == endpoint for path, _ in self.table):
+            if exists:
                 raise ApiError(405, "ENDPOINT_NOT_FOUND",
                                f"{self.request.method} is not allowed on {self.request.path}.")
             raise ApiError(404, "ENDPOINT_NOT_FOUND",
                            f"No API endpoint {self.request.path}; see the MLflow REST API reference.")
         params = self.params()
+        params.update(path_fields)
         self.write_json(await run_blocking(fn, self.api, params))
 
     get = post = patch = delete = put = _dispatch

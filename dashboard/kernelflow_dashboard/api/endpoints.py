@@ -1,10 +1,15 @@
-"""The endpoint table: (path under ``/api/2.0/mlflow/``, HTTP method) -> function."""
+"""The endpoint tables: (path under ``/api/2.0/mlflow/``, HTTP method) -> function.
+
+``ENDPOINTS`` holds fixed paths; ``PATH_ENDPOINTS`` holds paths with ids in them
+(``logged-models/{model_id}``), whose named groups join the request's fields.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from . import metrics, registry, tracking
+from . import logged_models, metrics, registry, tracking
 from .artifacts import list_run_artifacts
 
 Endpoint = Callable[..., dict]
@@ -33,7 +38,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("metrics/get-history", "GET"): metrics.get_history,
     ("metrics/get-history-bulk-interval", "GET"): metrics.get_history_bulk_interval,
     ("artifacts/list", "GET"): list_run_artifacts,
-    ("logged-models/search", "POST"): tracking.search_logged_models,
+    ("runs/outputs", "POST"): logged_models.log_outputs,
+    ("logged-models", "POST"): logged_models.create_logged_model,
+    ("logged-models/search", "POST"): logged_models.search_logged_models,
     ("registered-models/create", "POST"): registry.create_registered_model,
     ("registered-models/get", "GET"): registry.get_registered_model,
     ("registered-models/search", "GET"): registry.search_registered_models,
@@ -57,6 +64,39 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("model-versions/set-tag", "POST"): registry.set_model_version_tag,
     ("model-versions/delete-tag", "DELETE"): registry.delete_model_version_tag,
 }
+
+_MODEL = r"logged-models/(?P<model_id>[^/]+)"
+PATH_ENDPOINTS: list[tuple[re.Pattern, str, Endpoint]] = [
+    (re.compile(_MODEL), "GET", logged_models.get_logged_model),
+    (re.compile(_MODEL), "PATCH", logged_models.finalize_logged_model),
+    (re.compile(_MODEL), "DELETE", logged_models.delete_logged_model),
+    (re.compile(_MODEL + "/tags"), "PATCH", logged_models.set_logged_model_tags),
+    (re.compile(_MODEL + "/tags/(?P<tag_key>.+)"), "DELETE", logged_models.delete_logged_model_tag),
+    (re.compile(_MODEL + "/params"), "POST", logged_models.log_logged_model_params),
+    (re.compile(_MODEL + "/artifacts/directories"), "GET",
+     logged_models.list_logged_model_artifacts),
+]
+
+
+def find_endpoint(table: dict, endpoint: str, method: str) -> tuple[Endpoint | None, dict, bool]:
+    """Look up a request's function.
+
+    Returns:
+        ``(function or None, fields taken from the path, whether the path exists
+        for another method)``.
+    """
+    fn = table.get((endpoint, method))
+    if fn is not None:
+        return fn, {}, False
+    exists = any(path == endpoint for path, _ in table)
+    if table is ENDPOINTS:
+        for pattern, verb, candidate in PATH_ENDPOINTS:
+            match = pattern.fullmatch(endpoint)
+            if match and verb == method:
+                return candidate, match.groupdict(), False
+            exists = exists or bool(match)
+    return None, {}, exists
+
 
 # kernelflow's own additions, under /api/2.0/kernelflow/ (not part of MLflow's API).
 EXTENSIONS: dict[tuple[str, str], Endpoint] = {

@@ -9,7 +9,7 @@ import re
 
 from kernelflow.errors import InvalidParameterError
 
-from . import shapes
+from . import logged_models, shapes
 from .request import Params
 from .service import Api
 
@@ -41,7 +41,11 @@ def _rm(api: Api, model) -> dict:
 
 
 def _mv(api: Api, version) -> dict:
-    return {"model_version": shapes.model_version(version, api.uris)}
+    out = shapes.model_version(version, api.uris)
+    model_id = api.store.logged_model_at(version.source) if version.source else None
+    if model_id:
+        out["model_id"] = model_id
+    return {"model_version": out}
 
 
 def _paged(key: str, items, convert) -> dict:
@@ -142,15 +146,23 @@ def get_by_alias(api: Api, p: Params) -> dict:
 
 # -- model versions ----------------------------------------------------------------
 def create_model_version(api: Api, p: Params) -> dict:
-    """POST model-versions/create; a ``mlflow-artifacts:/`` source is stored as a local path."""
-    source = p.need("source")
+    """POST model-versions/create.
+
+    A ``mlflow-artifacts:/`` source is stored as a local path, and a logged model's
+    ``models:/<model_id>`` as its local folder (so any client can load the version);
+    the logged model then lists the new version among its registrations.
+    """
+    source, model_id, model_run = logged_models.resolve_source(
+        api, p.need("source"), p.text("model_id") or None)
     if source.startswith("mlflow-artifacts:"):
         source = api.uris.to_local(source)
     version = _client(api).create_model_version(
-        p.need("name"), source, run_id=p.text("run_id") or None,
+        p.need("name"), source, run_id=p.text("run_id") or model_run,
         tags=shapes.kv_dict(p.get("tags")) or None, run_link=p.text("run_link"),
         description=p.text("description"),
     )
+    if model_id:
+        logged_models.record_registration(api, model_id, version.name, version.version)
     return _mv(api, version)
 
 

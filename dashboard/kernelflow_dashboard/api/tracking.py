@@ -8,7 +8,7 @@ from kernelflow.client import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAG
 from kernelflow.entities import Metric, Param, RunTag
 from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
 
-from . import shapes
+from . import logged_models, shapes
 from .request import Params
 from .service import Api
 
@@ -110,8 +110,13 @@ def create_run(api: Api, p: Params) -> dict:
 
 
 def get_run(api: Api, p: Params) -> dict:
-    """GET runs/get."""
-    return {"run": shapes.run(api.client.get_run(p.need("run_id", "run_uuid")), api.uris)}
+    """GET runs/get, with the models the run logged as its outputs."""
+    run_id = p.need("run_id", "run_uuid")
+    out = shapes.run(api.client.get_run(run_id), api.uris)
+    outputs = logged_models.run_outputs(api, run_id)
+    if outputs:
+        out["outputs"] = outputs
+    return {"run": out}
 
 
 def update_run(api: Api, p: Params) -> dict:
@@ -174,6 +179,9 @@ def log_metric(api: Api, p: Params) -> dict:
     run_id = _check_active(api, p.need("run_id", "run_uuid"))
     metric = Metric(p.need("key"), p.number("value"), p.integer("timestamp") or _now(),
                     p.integer("step", 0))
+    if p.text("model_id"):
+        logged_models.log_model_metrics(api, run_id, [{**p, "value": metric.value,
+                                                       "timestamp": metric.timestamp}])
     api.client.log_batch(run_id, metrics=[metric], synchronous=True)
     return {}
 
@@ -205,10 +213,10 @@ def log_batch(api: Api, p: Params) -> dict:
     """POST runs/log-batch (MLflow's limits: 1000 metrics, 100 params, 100 tags, 1000 total)."""
     run_id = p.need("run_id")
     now = _now()
+    raw = [{**m, "timestamp": int(m.get("timestamp") or now)} for m in p.many("metrics")]
     metrics = [
-        Metric(m.get("key"), _float(m.get("value")), int(m.get("timestamp") or now),
-               int(m.get("step") or 0))
-        for m in p.many("metrics")
+        Metric(m.get("key"), _float(m.get("value")), m["timestamp"], int(m.get("step") or 0))
+        for m in raw
     ]
     params = [Param(x.get("key"), x.get("value", "")) for x in p.many("params")]
     tags = [RunTag(x.get("key"), x.get("value", "")) for x in p.many("tags")]
@@ -216,8 +224,31 @@ def log_batch(api: Api, p: Params) -> dict:
     _check_active(api, run_id)
     if params:
         _forget_params(api, run_id)
+    if any(m.get("model_id") for m in raw):
+        logged_models.log_model_metrics(api, run_id, raw)
+        metrics = _unseen(api, run_id, metrics, raw)
     api.client.log_batch(run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
     return {}
+
+
+def _unseen(api: Api, run_id: str, metrics: list[Metric], raw: list[dict]) -> list[Metric]:
+    """Drop model-linked points the run already has.
+
+    MLflow's ``log_model`` re-sends a run's metrics at the model's step with the
+    model's id, to link them to the model; MLflow dedupes such identical points,
+    so kernelflow must not append them to the run's history a second time.
+    """
+    seen: dict[str, set] = {}
+    out = []
+    for metric, m in zip(metrics, raw, strict=True):
+        if m.get("model_id"):
+            if metric.key not in seen:
+                history = api.client.get_metric_history(run_id, metric.key)
+                seen[metric.key] = {(x.timestamp, x.step, x.value) for x in history}
+            if (metric.timestamp, metric.step, metric.value) in seen[metric.key]:
+                continue
+        out.append(metric)
+    return out
 
 
 def _forget_params(api: Api, run_id: str) -> None:
@@ -257,17 +288,6 @@ def _float(value) -> float:
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def search_logged_models(api: Api, p: Params) -> dict:
-    """POST logged-models/search: kernelflow has no MLflow 3 "logged models", so none match.
-
-    MLflow's client calls this while listing a run's artifacts; creating logged
-    models (``/logged-models`` POST) is not supported and answers ENDPOINT_NOT_FOUND.
-    """
-    for exp_id in p.many("experiment_ids"):
-        api.client.get_experiment(str(exp_id))
-    return {"models": []}
 
 
 def count_runs(api: Api, p: Params) -> dict:
