@@ -83,6 +83,9 @@ _EXPORTS: dict[str, str] = {
     "PythonModel": "models",
     "register_model": "registry",
     "autolog": "autolog",
+    # notebooks
+    "live": "widgets.live_chart",
+    "run_notebook": "notebooks",
 }
 _SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog"}
 

@@ -44,6 +44,13 @@ class PagedList(list):
         super().__init__(items)
         self.token = token
 
+    def _repr_html_(self) -> str | None:
+        if self and all(isinstance(item, Run) for item in self):
+            from .widgets.reprs import runs_html
+
+            return runs_html(self)
+        return None  # IPython falls back to the plain repr
+
 
 def get_store(uri: str | None = None):
     """Return the (cached, per process) store for a tracking URI."""
@@ -224,12 +231,14 @@ class Client(RegistryClient):
             self._check_open(run_id)
         if key not in _valid_keys:
             check_key(key, "metric key")
-        self._writer.log_metric(
+        self._writer.log_points(
             run_id,
             key,
-            value if type(value) is float else check_metric_value(key, value),
-            timestamp if timestamp is not None else int(time.time() * 1000),
-            step if type(step) is int else check_step(step),
+            (
+                timestamp if timestamp is not None else int(time.time() * 1000),
+                step if type(step) is int else check_step(step),
+                value if type(value) is float else check_metric_value(key, value),
+            ),
         )
         if synchronous:
             self.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,13 +23,15 @@ class Experiment:
         """Return the experiment as a plain dict."""
         return asdict(self)
 
+    def __repr__(self) -> str:
+        from .widgets.reprs import experiment_text
+
+        return experiment_text(self)
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-            for k, v in self.to_dict().items()
-            if k != "tags"
-        )
-        return f"<table class='kernelflow-experiment'>{rows}</table>"
+        from .widgets.reprs import experiment_html
+
+        return experiment_html(self)
 
 
 @dataclass(slots=True)
@@ -102,33 +103,14 @@ class Run:
         return {"info": asdict(self.info), "data": asdict(self.data)}
 
     def __repr__(self) -> str:
-        i = self.info
-        return (
-            f"<Run {i.run_name!r} id={i.run_id} status={i.status} "
-            f"metrics={len(self.data.metrics)} params={len(self.data.params)}>"
-        )
+        from .widgets.reprs import run_text
+
+        return run_text(self)
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        i = self.info
+        from .widgets.reprs import run_html
 
-        def table(title: str, items: dict[str, Any]) -> str:
-            rows = "".join(
-                f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
-                for k, v in sorted(items.items())
-            )
-            return f"<b>{esc(title)}</b><table>{rows}</table>" if items else ""
-
-        head = (
-            f"<b>Run {esc(i.run_name)}</b> <code>{esc(i.run_id)}</code> "
-            f"— {esc(i.status)} (experiment {esc(i.experiment_id)})"
-        )
-        return (
-            f"<div class='kernelflow-run'>{head}"
-            f"{table('Params', self.data.params)}{table('Metrics', self.data.metrics)}"
-            f"{table('Tags', {k: v for k, v in self.data.tags.items() if not k.startswith('mlflow.')})}"
-            "</div>"
-        )
+        return run_html(self)
 
 
 class MetricHistory(Sequence):
@@ -189,6 +171,11 @@ class RegisteredModel:
     aliases: dict[str, str] = field(default_factory=dict)
     latest_versions: list[ModelVersion] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        from .widgets.reprs import registered_model_html
+
+        return registered_model_html(self)
+
 
 @dataclass
 class ModelVersion:
@@ -209,6 +196,16 @@ class ModelVersion:
     run_link: str | None = None
     status_message: str | None = None
     storage_location: str | None = None
+
+    def __repr__(self) -> str:
+        from .widgets.reprs import model_version_text
+
+        return model_version_text(self)
+
+    def _repr_html_(self) -> str:
+        from .widgets.reprs import model_version_html
+
+        return model_version_html(self)
 
 
 @dataclass

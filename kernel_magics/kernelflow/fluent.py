@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any
 
@@ -120,6 +121,8 @@ def start_run(
         KernelflowError: if a run is already active and ``nested`` is False.
     """
     c = default_client()
+    if _active_runs and not nested and _is_attached(_active_runs[-1].info.run_id):
+        nested = True  # in a notebook executed by run_notebook: runs become children of its run
     if _active_runs and not nested:
         active = _active_runs[-1].info
         raise KernelflowError(
@@ -143,6 +146,11 @@ def start_run(
     active = ActiveRun(run)
     _active_runs.append(active)
     return active
+
+
+def _is_attached(run_id: str) -> bool:
+    notebooks = sys.modules.get("kernelflow.notebooks")
+    return notebooks is not None and notebooks.attached_run_id() == run_id
 
 
 def active_run() -> ActiveRun | None:
@@ -207,12 +215,14 @@ def log_metric(
     rid = run_id or (_active_runs[-1].info.run_id if _active_runs else _run_id())
     if rid not in c._open_runs:
         c._check_open(rid)
-    c._writer.log_metric(
+    c._writer.log_points(
         rid,
         key if key in _valid_keys else check_key(key, "metric key"),
-        value if type(value) is float else check_metric_value(key, value),
-        timestamp if timestamp is not None else int(time.time() * 1000),
-        step if type(step) is int else check_step(step),
+        (
+            timestamp if timestamp is not None else int(time.time() * 1000),
+            step if type(step) is int else check_step(step),
+            value if type(value) is float else check_metric_value(key, value),
+        ),
     )
     if synchronous or _sync_logging:
         c.flush()

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import atexit
 import threading
-import time
 import weakref
 from array import array
-from collections.abc import Callable
 
 from .errors import KernelflowError, LoggingError
 
@@ -33,16 +31,12 @@ class Writer:
     Args:
         store: an object with ``write_batch(ops, metrics) -> list[str]``.
         interval: seconds between background commits.
-        clock: returns seconds since the epoch (a seam for tests).
     """
 
     def __init__(
-        self, store, interval: float = DEFAULT_INTERVAL_S, clock: Callable[[], float] = time.time
-    ) -> None:
+        self, store, interval: float = DEFAULT_INTERVAL_S) -> None:
         self.store = store
         self.interval = interval
-        self.clock = clock
-        self.synchronous = False
         self._lock = threading.Lock()  # guards the buffers
         self._commit_lock = threading.Lock()  # one commit at a time
         self._metrics: dict[tuple[str, str], array] = {}
@@ -56,20 +50,10 @@ class Writer:
     # -- producer side ---------------------------------------------------------
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
         """Queue one metric point (already validated)."""
-        if self._error is not None:
-            self._raise_error()
-        with self._lock:
-            buf = self._metrics.get((run_id, key))
-            if buf is None:
-                buf = self._metrics[(run_id, key)] = array("d")
-            buf.extend((timestamp, step, value))
-        if self._thread is None:
-            self._start()
-        if self.synchronous:
-            self.flush()
+        self.log_points(run_id, key, (timestamp, step, value))
 
     def log_points(self, run_id: str, key: str, points) -> None:
-        """Queue many (timestamp, step, value) points of one metric at once."""
+        """Queue flat (timestamp, step, value, timestamp, step, value, ...) points of one metric."""
         if self._error is not None:
             self._raise_error()
         with self._lock:
@@ -79,8 +63,6 @@ class Writer:
             buf.extend(points)
         if self._thread is None:
             self._start()
-        if self.synchronous:
-            self.flush()
 
     def add_ops(self, ops: list[tuple]) -> None:
         """Queue ordered param/tag/status operations."""
@@ -90,8 +72,6 @@ class Writer:
             self._ops.extend(ops)
         if self._thread is None:
             self._start()
-        if self.synchronous:
-            self.flush()
 
     def pending(self) -> int:
         """Number of queued metric points and operations not yet committed."""

@@ -381,3 +381,29 @@ def test_run_data_keeps_latest_step_and_timestamp(tracking_uri):
         kf.log_metric("m", 0.5, step=7, timestamp=5678)
     latest = kf.get_run(run.info.run_id).data.latest_metrics["m"]
     assert (latest.value, latest.step, latest.timestamp) == (0.5, 7, 5678)
+
+
+def test_start_run_inside_an_attached_notebook_run_makes_a_child(tracking_uri):
+    from kernelflow import notebooks
+
+    parent = kf.Client().create_run("0", run_name="notebook-run")
+    notebooks.attach_run(parent.info.run_id)
+    try:
+        with kf.start_run(run_name="inner") as inner:
+            kf.log_metric("m", 1.0)
+        assert kf.get_run(inner.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    finally:
+        notebooks._attached = None
+        kf.end_run()
+
+
+def test_reprs_of_search_results_and_entities(tracking_uri):
+    with kf.start_run(run_name="<b>shown</b>") as run:
+        kf.log_metric("acc", 0.5)
+    runs = kf.Client().search_runs(["0"])
+    page = runs._repr_html_()
+    assert "&lt;b&gt;shown&lt;/b&gt;" in page and "<b>shown</b>" not in page
+    assert "acc" in page
+    assert kf.Client().search_experiments()._repr_html_() is None  # not runs: plain repr
+    assert run.info.run_id in repr(kf.get_run(run.info.run_id))
+    assert "Default" in repr(kf.get_experiment("0"))
