@@ -22,6 +22,7 @@ from kernelflow.models.uri import parse_model_uri
         ("models:/iris/latest", {"kind": "models", "name": "iris", "latest": True}),
         ("file:///tmp/m", {"kind": "path", "path": "/tmp/m"}),
         ("some/dir", {"kind": "path", "path": "some/dir"}),
+        ("models:/m-0123abcd", {"kind": "logged_model", "model_id": "m-0123abcd"}),
     ],
 )
 def test_parse(uri, fields):
@@ -33,7 +34,6 @@ def test_parse(uri, fields):
 @pytest.mark.parametrize(
     "uri, message",
     [
-        ("models:/iris", "Malformed model URI"),
         ("models:/iris/champion", "neither a version number"),
         ("models:/@x", "Malformed model URI"),
         ("runs:/", "Malformed run URI"),
@@ -101,6 +101,7 @@ def test_dst_path_copies_the_model(registered, tmp_path):
         ("models:/twice@nobody", "has no alias 'nobody'"),
         ("models:/twice/Archived", "has no version in stage 'Archived'"),
         ("models:/nothing/1", "'nothing' does not exist"),
+        ("models:/twice", "names no logged model. For a registered model write models:/twice/"),
         ("runs:/0123456789abcdef/model", "0123456789abcdef"),
     ],
 )
@@ -112,3 +113,10 @@ def test_missing_targets_raise_not_found(registered, uri, message):
 def test_missing_path_raises_not_found(tmp_path):
     with pytest.raises(ResourceNotFoundError, match="does not exist"):
         kernelflow.load_model(str(tmp_path / "nope"))
+
+
+def test_logged_model_uri_loads_its_folder(client, tmp_path):
+    model = client._store.create_logged_model("0", name="m")  # as the REST API does for mlflow 3
+    kernelflow.save_model(double, model.artifact_location)
+    out = kernelflow.load_model(f"models:/{model.model_id}").predict([[1.0]])
+    assert out.tolist() == [[2.0]]

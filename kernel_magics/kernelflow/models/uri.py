@@ -7,6 +7,7 @@ Accepted forms (MLflow's)::
     models:/<name>@<alias>       the version an alias points at
     models:/<name>/<stage>       the newest version in Staging / Production / ...
     models:/<name>/latest        the newest version
+    models:/<model_id>           an MLflow 3 logged model (e.g. logged by the mlflow client)
     file:///abs/path, /abs/path, relative/path
 """
 
@@ -35,6 +36,7 @@ class ModelURI:
     alias: str | None = None
     stage: str | None = None
     latest: bool = False
+    model_id: str | None = None
 
 
 def parse_model_uri(uri: str) -> ModelURI:
@@ -81,6 +83,8 @@ def _parse_models(uri: str) -> ModelURI:
         if not name or not alias or "/" in alias:
             raise InvalidParameterError(usage)
         return ModelURI("models", uri, name=name, alias=alias)
+    if rest and "/" not in rest:  # MLflow 3: models:/<model_id>
+        return ModelURI("logged_model", uri, model_id=rest)
     name, _, suffix = rest.rpartition("/")
     if not name or not suffix:
         raise InvalidParameterError(usage)
@@ -134,6 +138,8 @@ def resolve_local_path(uri: str, client: Any = None) -> str:
     client = client or _client()
     if parsed.kind == "runs":
         return client.download_artifacts(parsed.run_id, parsed.path or "")
+    if parsed.kind == "logged_model":
+        return _logged_model_path(parsed, client)
     version = resolve_model_version(parsed, client)
     location = getattr(version, "storage_location", None)
     if location and os.path.exists(location):
@@ -141,3 +147,21 @@ def resolve_local_path(uri: str, client: Any = None) -> str:
     if not version.source:
         raise ResourceNotFoundError(f"{uri} (version {version.version}) has no source to load.")
     return resolve_local_path(version.source, client)
+
+
+def _logged_model_path(uri: ModelURI, client: Any) -> str:
+    getter = getattr(client, "get_logged_model", None) or getattr(
+        getattr(client, "_store", None), "get_logged_model", None
+    )
+    hint = (
+        f"{uri.uri} names no logged model. For a registered model write "
+        f"models:/{uri.model_id}/<version>, models:/{uri.model_id}@<alias> or "
+        f"models:/{uri.model_id}/latest."
+    )
+    if getter is None:
+        raise ResourceNotFoundError(hint)
+    try:
+        location = getter(uri.model_id).artifact_location
+    except ResourceNotFoundError as exc:
+        raise ResourceNotFoundError(hint) from exc
+    return resolve_local_path(location, client)
