@@ -50,7 +50,9 @@ def test_run_page_shows_params_metrics_chart_and_cell_source(seeded, page):
     assert "0.002" in page.locator(".kf-metrics").inner_text()  # latest loss, 1/500
     shot(page, "run-page")
     page.locator(".bk-tab", has_text="Cell source").click()
-    assert page.locator(".kf-cell-source").inner_text() == "model.fit(X, y)  # <b>not bold</b>"
+    source = page.locator(".kf-cell-source")  # the tab renders when opened
+    wait_until(page, lambda: source.inner_text() != "", "the cell source tab")
+    assert source.inner_text() == "model.fit(X, y)  # <b>not bold</b>"
 
 
 def open_artifact(page, *names):

@@ -79,8 +79,41 @@ def test_filter_narrows_runs_and_bad_filter_says_why(seeded, page):
     box.press("Enter")
     error = page.locator(".kf-filter-error")
     error.wait_for(state="visible")
-    assert ">>>" in error.inner_text() or "operator" in error.inner_text().lower()
+    assert "position 13" in error.inner_text() and "^" in error.inner_text()
+    wait_until(page, lambda: page.locator(".kf-runs .tabulator-row").count() == 0,
+               "the stale rows to go")
+    assert "fix the filter" in page.locator(".kf-summary").inner_text()
     shot(page, "runs-bad-filter")
+
+
+def select_value(pg, css: str) -> str:
+    """The shown value of a Panel Select widget."""
+    return pg.locator(f"{css} select").input_value()
+
+
+def test_header_click_sorts_all_runs_in_sql_and_syncs_the_sort_controls(seeded, page):
+    open_page(page, runs_url(seeded), ".kf-runs .tabulator-row")
+    header = page.locator(".kf-runs .tabulator-col[tabulator-field='metrics.acc']")
+    header.locator(".tabulator-col-title").click()
+    wait_until(page, lambda: run_names(page)[:1] == ["run-00"], "ascending acc")
+    assert run_names(page)[:3] == ["run-00", "run-01", "run-02"]
+    assert select_value(page, ".kf-sort") == "metrics.acc"
+    assert "Ascending" in select_value(page, ".kf-order")
+    assert "↑" in header.inner_text()
+    header.locator(".tabulator-col-title").click()  # again: flips, over all 61 runs
+    wait_until(page, lambda: run_names(page)[:1] == ["run-59"], "descending acc")
+    page.locator(".kf-next button").click()
+    wait_until(page, lambda: "51–61" in page.locator(".kf-summary").inner_text(), "page two")
+    assert run_names(page)[-2:] == ["run-00", XSS_NAME]  # runs without the metric go last
+    shot(page, "runs-sorted-by-header")
+
+
+def test_one_metric_column_keeps_its_group_label_whole(seeded, page):
+    open_page(page, runs_url(seeded), ".kf-runs .tabulator-row")
+    title = page.locator(".kf-runs .tabulator-col-group .tabulator-col-title",
+                         has_text="Metrics").first
+    assert title.inner_text() == "Metrics"
+    assert title.evaluate("el => el.scrollWidth <= el.clientWidth"), "label is cut"
 
 
 def test_select_two_runs_then_compare(seeded, page):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import time
 
 import pandas as pd
@@ -19,6 +21,10 @@ BASE_SORTS = {
 }
 VIEWS = {"Active": "ACTIVE_ONLY", "Deleted": "DELETED_ONLY", "All": "ALL"}
 FIXED = ["Run Name", "Created", "Duration", "Status", "User"]
+HEADER_SORTS = {"Run Name": "Run name", "Created": "Created", "Status": "Status"}
+UNSORTABLE = {"Duration": False, "User": False}  # not orderable in SQL
+GROUPS = (("metrics", "Metrics"), ("params", "Parameters"), ("tags", "Tags"))
+CHAR_PX, CELL_PAD_PX, GROUP_PAD_PX = 7.5, 18, 28
 REFRESH_MS = 3000
 DEFAULT_KEYS_PER_KIND = 6
 FILTER_HINT = "metrics.rmse < 1 and params.model = 'tree'"
@@ -41,6 +47,34 @@ def fetch_page(store, experiment_id: str, filter_string: str, view: str, order: 
     return cols
 
 
+def order_key(column: str) -> str:
+    """The order_by key of a ``kind.key`` column, back-quoting keys that are not plain words."""
+    kind, _, key = column.partition(".")
+    return column if re.fullmatch(r"[\w.]+", key) else f"{kind}.`{key}`"
+
+
+def group_widths(frame: pd.DataFrame, groups: dict[str, list[str]],
+                 titles: dict[str, str]) -> dict[str, int]:
+    """Pixel widths that keep each group's label from being cut (e.g. "Metrics" over one column).
+
+    Only the members of groups narrower than their label get a width; others fit their data.
+    """
+    widths: dict[str, int] = {}
+    for label, members in groups.items():
+        natural = {c: _text_px(max([len(str(titles.get(c, c)))]
+                                   + [len(str(v)) for v in frame[c]] if c in frame else [1]))
+                   for c in members}
+        needed = len(label) * CHAR_PX * 1.1 + GROUP_PAD_PX
+        if sum(natural.values()) < needed:
+            share = math.ceil(needed / len(members))
+            widths.update({c: max(w, share) for c, w in natural.items()})
+    return widths
+
+
+def _text_px(chars: int) -> int:
+    return math.ceil(chars * CHAR_PX + CELL_PAD_PX)
+
+
 def experiment_keys(store, experiment_id: str, seen: dict) -> dict[str, list[str]]:
     """All metric/param/tag keys of an experiment (store query if available, else those seen)."""
     getter = getattr(store, "get_experiment_keys", None)
@@ -52,6 +86,13 @@ def experiment_keys(store, experiment_id: str, seen: dict) -> dict[str, list[str
         if kind in keys and key:
             keys[kind].append(key)
     return {k: sorted(set(v)) for k, v in keys.items()}
+
+
+def table_value(value) -> str:
+    """A cell's text: "-" where the run lacks the key (the store gives NaN/None), as MLflow."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format_value(value)
 
 
 def to_frame(cols: dict, chosen: list[str], now_ms: float) -> pd.DataFrame:
@@ -70,7 +111,7 @@ def to_frame(cols: dict, chosen: list[str], now_ms: float) -> pd.DataFrame:
         "User": [u or "" for u in users],
     }
     for col in chosen:
-        data[col] = [format_value(v) for v in cols.get(col, [None] * n)]
+        data[col] = [table_value(v) for v in cols.get(col, [None] * n)]
     return pd.DataFrame(data)
 
 
@@ -104,9 +145,9 @@ class RunsPage:
         )
         self.view = pn.widgets.Select(name="State", options=list(VIEWS), value="Active", width=110)
         self.sort = pn.widgets.Select(name="Sort", options=list(BASE_SORTS), value="Created",
-                                      width=180)
+                                      width=180, css_classes=["kf-sort"])
         self.descending = pn.widgets.Select(name="Order", options=["↓ Descending", "↑ Ascending"],
-                                            width=130)
+                                            width=130, css_classes=["kf-order"])
         self.columns = pn.widgets.MultiChoice(name="Columns", options=[], value=[],
                                               sizing_mode="stretch_width", max_width=700)
         self.page_size = pn.widgets.Select(name="Rows", options=PAGE_SIZES, value=50, width=80)
@@ -121,7 +162,7 @@ class RunsPage:
                                          visible=False)
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(columns=["run_id", *FIXED]), show_index=False, selectable="checkbox",
-            disabled=True, sortable=False, pagination=None, hidden_columns=["run_id"],
+            disabled=True, sortable=UNSORTABLE, pagination=None, hidden_columns=["run_id"],
             layout="fit_data_stretch", sizing_mode="stretch_width", css_classes=["kf-runs"],
             stylesheets=[shell.CSS, shell.TABLE_CSS],
         )
@@ -135,14 +176,47 @@ class RunsPage:
         self.prev.on_click(lambda e: self.move(-1))
         self.next.on_click(lambda e: self.move(1))
         self.table.param.watch(self._on_select, "selection")
+        self.table.param.watch(self._on_header_sort, "sorters")
         self.delete.on_click(lambda e: self._set_deleted(True))
         self.restore.on_click(lambda e: self._set_deleted(False))
 
     # -- data ------------------------------------------------------------------
     def order(self) -> str:
         """The order_by term of the current sort choice."""
-        key = BASE_SORTS.get(self.sort.value, self.sort.value)
+        key = BASE_SORTS.get(self.sort.value) or order_key(self.sort.value)
         return f"{key} {'DESC' if self.descending.value.startswith('↓') else 'ASC'}"
+
+    def sorted_column(self) -> str:
+        """The table column the current sort choice orders by."""
+        fields = {v: k for k, v in HEADER_SORTS.items()}
+        return fields.get(self.sort.value, self.sort.value)
+
+    def _on_header_sort(self, event) -> None:
+        """A header click: order in SQL by that column (clicking it again flips the order)."""
+        if self._muted or not event.new:
+            return
+        field, direction = event.new[0]["field"], event.new[0]["dir"]
+        choice = HEADER_SORTS.get(field, field)
+        if choice not in self.sort.options:
+            return
+        descending = (not self.descending.value.startswith("↓") if choice == self.sort.value
+                      else direction == "desc")
+        self._muted = True
+        try:
+            self.sort.value = choice
+            self.descending.value = self.descending.options[0 if descending else 1]
+        finally:
+            self._muted = False
+        self.reload(reset=True)
+        # The browser sorted the page's text; SQL's order replaces it once this is cleared.
+        pn.state.execute(self._clear_header_sort, schedule=True)
+
+    def _clear_header_sort(self) -> None:
+        self._muted = True
+        try:
+            self.table.sorters = []
+        finally:
+            self._muted = False
 
     def reload(self, reset: bool = False) -> None:
         """Fetch the current page (and count) from the store and redraw."""
@@ -158,6 +232,7 @@ class RunsPage:
                                    self.page_size.value)
         except KernelflowError as exc:
             self._show_error(exc.message)
+            self._show_no_results()
             return
         self._show_error("")
         if self.total != self._keys_total:  # new runs may bring new keys
@@ -181,13 +256,12 @@ class RunsPage:
         if first and not self.columns.value:
             self.columns.value = ([f"metrics.{k}" for k in keys["metrics"][:DEFAULT_KEYS_PER_KIND]]
                                   + [f"params.{k}" for k in keys["params"][:DEFAULT_KEYS_PER_KIND]])
-        sorts = list(BASE_SORTS) + [o for o in options if not o.startswith("tags.")]
-        self.sort.options = sorts
+        self.sort.options = list(BASE_SORTS) + options
 
     def render(self) -> None:
         """Redraw the table and the paging controls from the fetched page."""
         frame = to_frame(self.cols, list(self.columns.value), time.time() * 1000)
-        self._configure_columns(list(self.columns.value))
+        self._configure_columns(list(self.columns.value), frame)
         self.table.value = frame
         ids = list(frame["run_id"])
         self.table.selection = [i for i, rid in enumerate(ids) if rid in self.selected]
@@ -201,26 +275,33 @@ class RunsPage:
         self.next.disabled = last >= self.total
         self._update_actions()
 
-    def _configure_columns(self, chosen: list[str]) -> None:
+    def _configure_columns(self, chosen: list[str], frame: pd.DataFrame) -> None:
         formatters = {"Run Name": {"type": "html"}, "Status": {"type": "html"}}
-        titles = {}
         for col in ["Created", "Duration", "User", *chosen]:
             formatters[col] = {"type": "plaintext"}
-        for col in chosen:
-            titles[col] = esc(col.split(".", 1)[1])
-        groups = {}
-        for kind, label in (("metrics", "Metrics"), ("params", "Parameters"), ("tags", "Tags")):
-            members = [c for c in chosen if c.startswith(kind + ".")]
-            if members:
-                groups[label] = members
-        self.table.param.update(formatters=formatters, titles=titles, groups=groups,
-                                text_align={c: "right" for c in chosen if c.startswith("metrics.")})
+        titles = {col: esc(col.split(".", 1)[1]) for col in chosen}
+        arrow = " ↓" if self.descending.value.startswith("↓") else " ↑"
+        sorted_col = self.sorted_column()
+        titles[sorted_col] = titles.get(sorted_col, esc(sorted_col)) + arrow
+        groups = {label: [c for c in chosen if c.startswith(kind + ".")] for kind, label in GROUPS}
+        groups = {label: members for label, members in groups.items() if members}
+        self.table.param.update(
+            formatters=formatters, titles=titles, groups=groups,
+            widths=group_widths(frame, groups, titles),
+            text_align={c: "right" for c in chosen if c.startswith("metrics.")})
 
     def move(self, direction: int) -> None:
         """Go to the previous (-1) or next (+1) page."""
         size = self.page_size.value
         self.offset = max(0, min(self.offset + direction * size, max(0, self.total - 1)))
         self.reload()
+
+    def _show_no_results(self) -> None:
+        """Empty the table so no stale rows sit under a filter error."""
+        self.cols, self.total, self.offset = {}, 0, 0
+        self.render()
+        self.summary.object = ('<span class="kf-muted kf-summary kf-summary-error">'
+                               "No runs shown: fix the filter above</span>")
 
     def _show_error(self, message: str) -> None:
         self.error.object = (f'<div class="kf-error kf-filter-error" role="alert">{esc(message)}</div>'

@@ -42,6 +42,9 @@ TABLE_CSS = """
 .tabulator .tabulator-header .tabulator-col { background: #f7f9fb; }
 .tabulator-row .tabulator-cell { padding: 6px 8px; }
 .tabulator-cell a { text-decoration: none; }
+.tabulator .tabulator-col .tabulator-col-sorter { visibility: hidden; }
+.tabulator .tabulator-col.tabulator-sortable:hover .tabulator-col-sorter { visibility: visible; }
+.tabulator .tabulator-col.tabulator-sortable:hover { background: #edf2f7; }
 """
 
 NAV_CSS = """
