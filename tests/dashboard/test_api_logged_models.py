@@ -174,3 +174,30 @@ def test_tags_delete_and_errors(env):
     assert _api(env, f"logged-models/{other.model_id}/params", "GET").status_code == 405
     no_exp = _api(env, "logged-models", "POST", json={"experiment_id": "999", "name": "x"})
     assert no_exp.status_code == 404
+
+
+@pytest.mark.parametrize("bad, says", [
+    ("name = 'a' OR name = 'b'", "expected AND"),
+    ("metrics.acc > 'high'", "compares with a number"),
+    ("tags.team = 3", "compares with a quoted string"),
+    ("name", "needs"),
+    ("creation_timestamp LIKE '1%'", "is compared with"),
+    ("weights.w = 'x'", "unknown key type 'weights'"),
+])
+def test_bad_filters_say_what_is_wrong(env, bad, says):
+    reply = _api(env, "logged-models/search", "POST", json={"experiment_ids": ["0"], "filter": bad})
+    assert reply.status_code == 400 and reply.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert says in reply.json()["message"]
+
+
+def test_in_filter_and_tag_keys_with_dots(env):
+    client = mlflow.MlflowClient()
+    exp_id = client.create_experiment("model-in-filter")
+    ids = {n: client.create_logged_model(exp_id, name=n).model_id for n in ("x", "y", "z")}
+    found = client.search_logged_models([exp_id], filter_string="name IN ('x', 'z')")
+    assert sorted(m.name for m in found) == ["x", "z"]
+    client.set_logged_model_tags(ids["y"], {"team.owner/dept": "ml", "other": "1"})
+    client.delete_logged_model_tag(ids["y"], "team.owner/dept")
+    assert client.get_logged_model(ids["y"]).tags == {"other": "1"}
+    with pytest.raises(mlflow.exceptions.MlflowException, match="has no tag"):
+        client.delete_logged_model_tag(ids["y"], "absent")

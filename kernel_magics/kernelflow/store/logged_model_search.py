@@ -101,8 +101,10 @@ def parse_model_filter(source: str | None) -> list[ModelClause]:
     Raises:
         FilterSyntaxError: for a clause that is not ``key op value``.
     """
-    tokens = tokenize(source or "")
-    clauses, i = [], 0
+    source = source or ""
+    tokens = tokenize(source)
+    clauses: list[ModelClause] = []
+    i = 0
     while i < len(tokens):
         if clauses:
             if tokens[i].text.upper() != "AND":
