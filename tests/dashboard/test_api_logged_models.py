@@ -201,3 +201,16 @@ def test_in_filter_and_tag_keys_with_dots(env):
     assert client.get_logged_model(ids["y"]).tags == {"other": "1"}
     with pytest.raises(mlflow.exceptions.MlflowException, match="has no tag"):
         client.delete_logged_model_tag(ids["y"], "absent")
+
+
+def test_metric_logged_with_a_model_id_lands_on_run_and_model(env):
+    client = mlflow.MlflowClient()
+    exp_id = client.create_experiment("model-metrics")
+    run = client.create_run(exp_id)
+    model = client.create_logged_model(exp_id, name="scored", source_run_id=run.info.run_id)
+    client.log_metric(run.info.run_id, "acc", 0.75, step=3, model_id=model.model_id,
+                      dataset_name="holdout", dataset_digest="d1")
+    [metric] = client.get_logged_model(model.model_id).metrics
+    assert (metric.key, metric.value, metric.step, metric.dataset_name) == ("acc", 0.75, 3,
+                                                                            "holdout")
+    assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.75]
