@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from typing import Any
 
 import tornado.web
@@ -148,8 +149,16 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
         http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
     )
     _announce(host, server.port)
+    _warm_pages()
     server.start()
     server.io_loop.start()
+
+
+def _warm_pages() -> None:
+    """Import the UI's heavy libraries in the background so the first page opens fast."""
+    from .ui import warm
+
+    threading.Thread(target=warm, name="kernelflow-warm-ui", daemon=True).start()
 
 
 def _bound_port(server, port: int) -> int:

@@ -87,3 +87,35 @@ def run_names(pg) -> list[str]:
     """The run names shown in the runs table, top to bottom."""
     return [t.strip() for t in pg.locator(
         ".kf-runs .tabulator-row .tabulator-cell[tabulator-field='Run Name']").all_inner_texts()]
+
+
+# The title, x tick labels and glyph point counts of every Bokeh plot on the page.
+PLOTS_JS = """() => {
+  const out = [];
+  const walk = (v) => {
+    const m = v.model;
+    if (m && m.x_range && m.renderers) {  // a Plot (figure)
+      const ax = (m.below || [])[0];
+      const o = ax ? ax.major_label_overrides : null;
+      const ticks = o ? (o instanceof Map ? [...o.values()] : Object.values(o)) : [];
+      const sizes = m.renderers.filter(r => r.data_source)
+        .map(r => Object.values(r.data_source.data)[0]?.length ?? 0);
+      out.push({title: m.title ? m.title.text : '', ticks: ticks.map(String), sizes,
+                xrange: [m.x_range.start, m.x_range.end]});
+    }
+    for (const c of (v.children ? v.children() : [])) walk(c);
+  };
+  for (const root of Object.values(window.Bokeh ? Bokeh.index : {})) walk(root);
+  return out;
+}"""
+
+
+def bokeh_plots(pg) -> list[dict]:
+    """Each drawn Bokeh plot's ``title``, x-axis ``ticks`` labels, glyph ``sizes`` and
+    ``xrange`` (start, end)."""
+    return pg.evaluate(PLOTS_JS)
+
+
+def plot_titled(pg, title: str) -> dict | None:
+    """The drawn Bokeh plot with this title, or None."""
+    return next((p for p in bokeh_plots(pg) if p["title"] == title), None)

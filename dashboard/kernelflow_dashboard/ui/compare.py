@@ -5,6 +5,7 @@ from __future__ import annotations
 import holoviews as hv
 import numpy as np
 import panel as pn
+from bokeh.palettes import Viridis256
 
 from kernelflow.errors import KernelflowError
 
@@ -13,6 +14,9 @@ from .charts import X_AXES, Series, curves_chart
 from .formatting import distinct_colors, esc, format_value, run_link
 
 MAX_RUNS = 100
+MAX_AXES = 8
+MAX_NAMED_POINTS = 12
+PC_CMAP = Viridis256[:215]  # viridis without its palest yellows, which vanish on white
 
 
 def numeric(value) -> float | None:
@@ -35,50 +39,118 @@ def columns_of(runs: list) -> dict[str, list]:
     return cols
 
 
+def parallel_axes(cols: dict[str, list], metric: str, limit: int = MAX_AXES) -> list[str]:
+    """The params whose values differ between the runs (at most ``limit``), then ``metric``.
+
+    A param every run shares would draw one flat bundle of lines, so it gets no axis.
+    """
+    varying = [c for c in cols if c.startswith("params.") and len({str(v) for v in cols[c]}) > 1]
+    return varying[:limit] + [metric]
+
+
 def parallel_coordinates(runs: list, cols: dict[str, list], metric: str) -> hv.Overlay:
-    """One line per run across the param axes (scaled to 0..1), coloured by ``metric``."""
-    axes = [c for c in cols if c.startswith("params.")] + [metric]
+    """One line per run across the varying params' axes to ``metric``, coloured by ``metric``.
+
+    Each axis is scaled to 0..1 on its own (numbers linearly, text evenly by category) and
+    labelled with its values, so two or three runs read as clearly as a hundred.
+    """
+    axes = parallel_axes(cols, metric)
     scaled = [_scale(cols[a]) for a in axes]
     colour_by = [numeric(v) for v in cols.get(metric, [])]
-    paths, labels = [], []
+    paths, dots = [], []
     for i, run in enumerate(runs):
+        m = colour_by[i] if colour_by[i] is not None else np.nan
         ys = [s[0][i] for s in scaled]
-        paths.append({"x": list(range(len(axes))), "y": ys, "m": colour_by[i] if colour_by[i] is not None else np.nan,
-                      "run": run.info.run_name})
-    for j, (_, ticks) in enumerate(scaled):
-        labels += [(j, y, text) for y, text in ticks]
-    lines = hv.Path(paths, vdims=["m", "run"]).opts(
-        color="m", cmap="viridis", line_width=2.5, colorbar=True, clabel=metric, tools=["hover"],
-        xticks=[(j, a.split(".", 1)[-1]) for j, a in enumerate(axes)], yaxis=None,
-        responsive=True, height=340, title=f"Parameters → {metric}", xlabel="",
+        paths.append({"x": list(range(len(axes))), "y": ys, "m": m, "run": run.info.run_name})
+        dots += [(j, y, m, run.info.run_name) for j, y in enumerate(ys)]
+    style = {"color": "m", "cmap": PC_CMAP, "tools": ["hover"]}
+    lines = hv.Path(paths, vdims=["m", "run"]).opts(line_width=3, alpha=0.85, **style)
+    points = hv.Points(dots, ["x", "y"], ["m", "run"]).opts(
+        size=9, colorbar=True, clabel=_short(metric), **style)
+    return (_axis_guides(len(axes)) * lines * points * _axis_labels(scaled)).opts(
+        xticks=[(j, _short(a)) for j, a in enumerate(axes)], yaxis=None, show_legend=False,
+        xlim=(-0.15, len(axes) - 0.35), ylim=(-0.12, 1.12), responsive=True, height=360,
+        title=f"Parameters → {_short(metric)}", xlabel="", fontsize={"xticks": "10.5pt"},
+        toolbar="above",
     )
-    marks = hv.Labels(labels, ["x", "y"], "text").opts(text_font_size="9pt", text_color="#333",
-                                                     xoffset=0.05, text_align="left")
-    guides = hv.Overlay([hv.VLine(j).opts(color="#bbb", line_width=1) for j in range(len(axes))])
-    return (guides * lines * marks).opts(show_legend=False)
+
+
+def _axis_guides(n: int) -> hv.Overlay:
+    return hv.Overlay([hv.VLine(j).opts(color="#9aa5b1", line_width=1.5) for j in range(n)])
+
+
+def _axis_labels(scaled: list) -> hv.Labels:
+    """Each axis' value labels, just right of the axis line."""
+    labels = [(j, y, text) for j, (_, ticks) in enumerate(scaled) for y, text in ticks]
+    return hv.Labels(labels, ["x", "y"], "text").opts(
+        text_font_size="9.5pt", text_color="#37424f", xoffset=0.05, yoffset=0.015,
+        text_align="left", text_baseline="bottom")
+
+
+def _short(column: str) -> str:
+    """An axis name without its ``metrics.``/``params.`` prefix, cut to fit under an axis."""
+    name = column.split(".", 1)[-1]
+    return name if len(name) <= 22 else name[:21] + "…"
 
 
 def _scale(values: list) -> tuple[list[float], list[tuple[float, str]]]:
-    """Map values to 0..1 (numbers linearly, text evenly by category) and give tick labels."""
+    """Map values to 0..1 and give tick labels: numbers linearly (logarithmically when positive
+    and spanning 100x or more), text evenly by category."""
     nums = [numeric(v) for v in values]
     if nums and all(n is not None for n in nums):
-        lo, hi = min(nums), max(nums)
-        span = (hi - lo) or 1.0
-        return [(n - lo) / span for n in nums], [(0.0, format_value(lo)), (1.0, format_value(hi))]
+        return _scale_numbers(nums)
     cats = sorted({str(v) for v in values})
     pos = {c: (i / (len(cats) - 1) if len(cats) > 1 else 0.5) for i, c in enumerate(cats)}
-    return [pos[str(v)] for v in values], [(pos[c], c[:20]) for c in cats]
+    return [pos[str(v)] for v in values], _spaced([(pos[c], _short(c)) for c in cats])
 
 
-def scatter(runs: list, cols: dict[str, list], x: str, y: str, colors: dict) -> hv.Points:
-    """One point per run at (x, y), in the run's colour."""
+def _scale_numbers(nums: list[float]) -> tuple[list[float], list[tuple[float, str]]]:
+    lo, hi = min(nums), max(nums)
+    if lo == hi:
+        return [0.5] * len(nums), [(0.5, format_value(lo))]
+    log = lo > 0 and hi / lo >= 100
+    f = np.log10 if log else (lambda v: v)
+    positions = [float((f(n) - f(lo)) / (f(hi) - f(lo))) for n in nums]
+    ticks = sorted({(p, format_value(n)) for p, n in zip(positions, nums, strict=True)})
+    return positions, _spaced(ticks)
+
+
+def _spaced(ticks: list[tuple[float, str]], gap: float = 0.07) -> list[tuple[float, str]]:
+    """Keep the first and last tick, then every tick at least ``gap`` from those kept."""
+    if len(ticks) <= 2:
+        return ticks
+    kept = [ticks[0], ticks[-1]]
+    for tick in ticks[1:-1]:
+        if all(abs(tick[0] - k[0]) >= gap for k in kept):
+            kept.append(tick)
+    return sorted(kept)
+
+
+def scatter(runs: list, cols: dict[str, list], x: str, y: str, colors: dict) -> hv.Overlay:
+    """One point per run at (x, y), in the run's colour; named beside it when runs are few."""
     data = [(numeric(cols[x][i]), numeric(cols[y][i]), r.info.run_name, colors[r.info.run_id])
             for i, r in enumerate(runs)]
     data = [d for d in data if d[0] is not None and d[1] is not None]
-    return hv.Points(data, kdims=["x", "y"], vdims=["run", "color"]).opts(
-        color="color", size=11, tools=["hover"], responsive=True, height=340, xlabel=x, ylabel=y,
-        title=f"{y} vs {x}",
+    points = hv.Points(data, kdims=["x", "y"], vdims=["run", "color"]).opts(
+        color="color", size=12, tools=["hover"], line_color="white", line_width=1)
+    names = hv.Labels([d[:3] for d in data if len(data) <= MAX_NAMED_POINTS],
+                      ["x", "y"], "run").opts(text_font_size="9.5pt", text_color="#37424f",
+                                              xoffset=0, yoffset=0, text_align="left",
+                                              text_baseline="bottom")
+    return (points * names).opts(
+        responsive=True, height=360, xlabel=x, ylabel=y, title=f"{_short(y)} vs {_short(x)}",
+        xlim=padded([d[0] for d in data]), ylim=padded([d[1] for d in data]),
+        show_legend=False, toolbar="above",
     )
+
+
+def padded(values: list[float], share: float = 0.12) -> tuple[float, float] | tuple[None, None]:
+    """An axis range around ``values`` with room for the points and their names."""
+    if not values:
+        return None, None
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * share or (abs(lo) * share or 1.0)
+    return lo - pad, hi + pad * 2  # names sit to the upper right of their point
 
 
 def diff_table(runs: list, cols: dict[str, list], colors: dict) -> pn.pane.HTML:
@@ -109,11 +181,12 @@ class ComparePage:
         self.x_axis = pn.widgets.RadioButtonGroup(options=list(X_AXES), value="Step",
                                                   button_type="light", align="end")
         self.pc_metric = pn.widgets.Select(name="Colour by", options=[f"metrics.{m}" for m in metrics],
-                                           width=220)
-        self.sx = pn.widgets.Select(name="X", options=numeric_cols, width=220)
+                                           width=220, css_classes=["kf-pc-metric"])
+        self.sx = pn.widgets.Select(name="X", options=numeric_cols, width=220,
+                                    css_classes=["kf-scatter-x"])
         self.sy = pn.widgets.Select(name="Y", options=numeric_cols,
                                     value=numeric_cols[1] if len(numeric_cols) > 1 else None,
-                                    width=220)
+                                    width=220, css_classes=["kf-scatter-y"])
 
     def curves(self, metric, x_axis):
         """Overlaid curves of ``metric`` for every run that logged it."""
@@ -127,17 +200,20 @@ class ComparePage:
 
     def parallel(self, metric):
         """Parallel coordinates of the params, coloured by ``metric``."""
-        if not metric or not any(c.startswith("params.") for c in self.cols):
-            return shell.html('<span class="kf-muted">Needs params and a metric.</span>')
+        if not metric or len(parallel_axes(self.cols, metric)) < 2:
+            return shell.html('<span class="kf-muted kf-parallel-empty">Parallel coordinates need'
+                              " a metric and a parameter whose value differs between these"
+                              " runs.</span>")
         return pn.pane.HoloViews(parallel_coordinates(self.runs, self.cols, metric),
-                                 sizing_mode="stretch_width", css_classes=["kf-parallel"])
+                                 sizing_mode="stretch_width", css_classes=["kf-parallel"],
+                                 linked_axes=False)
 
     def scatter(self, x, y):
         """Scatter of two columns."""
         if not x or not y:
             return shell.html('<span class="kf-muted">Needs two numeric columns.</span>')
         return pn.pane.HoloViews(scatter(self.runs, self.cols, x, y, self.colors), sizing_mode="stretch_width",
-                                 css_classes=["kf-scatter"])
+                                 css_classes=["kf-scatter"], linked_axes=False)
 
     def view(self) -> pn.viewable.Viewable:
         """The page's layout."""
