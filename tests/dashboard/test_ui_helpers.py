@@ -6,8 +6,10 @@ import numpy as np
 
 from kernelflow_dashboard.ui.downsample import downsample, lttb, minmax, visible
 from kernelflow_dashboard.ui.formatting import (
+    DASHES,
     PALETTE,
     distinct_colors,
+    distinct_styles,
     duration,
     relative_time,
     run_color,
@@ -74,3 +76,11 @@ def test_run_colours_are_stable_and_distinct_when_drawn_together():
 def test_run_link_escapes_the_name():
     html = run_link("0" * 32, '<img src=x onerror="alert(1)">')
     assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_more_runs_than_colours_vary_the_dash_so_no_two_lines_look_alike():
+    ids = [f"{i:032x}" for i in range(3 * len(PALETTE))]
+    styles = distinct_styles(ids)
+    assert len(set(styles.values())) == len(ids)
+    assert {dash for _, dash in styles.values()} == set(DASHES[:3])
+    assert all(color in PALETTE for color, _ in styles.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from browser_conftest_helpers import (  # noqa: F401  (fixtures)
+    bokeh_plots,
     browser_fixture,
     open_page,
     page_fixture,
@@ -13,6 +14,17 @@ from browser_conftest_helpers import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.browser
+
+
+def notebook_json() -> str:
+    """A small notebook: a hostile markdown cell and a code cell with its output."""
+    import nbformat
+    from nbformat import v4
+
+    code = v4.new_code_cell("print('trained')", execution_count=1,
+                            outputs=[v4.new_output("stream", name="stdout", text="trained\n")])
+    md = v4.new_markdown_cell("# Analysis\n<script>parent.document.title='pwned'</script>")
+    return nbformat.writes(v4.new_notebook(cells=[md, code]))
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +47,17 @@ def seeded(dashboard_server, tmp_path_factory):
     client.log_text(rid, "<h1>Report</h1><script>parent.document.title='pwned'</script>",
                     "report.html")
     client.log_image(rid, np.full((8, 8, 3), 200, dtype=np.uint8), "plots/square.png")
+    client.log_text(rid, notebook_json(), "analysis.ipynb")
     client.set_terminated(rid)
+    wide = client.create_run(exp, run_name="many-metrics").info.run_id
+    client.log_batch(wide, metrics=[Metric(f"m-{k:02d}", k / (s + 1), 0, s)
+                                    for k in range(30) for s in range(3)])
+    client.set_terminated(wide)
     live = client.create_run(exp, run_name="still-running")
     client.log_metric(live.info.run_id, "acc", 0.5, step=0)
     client.flush()
-    return {"url": dashboard_server.url, "rid": rid, "live": live.info.run_id, "client": client}
+    return {"url": dashboard_server.url, "rid": rid, "live": live.info.run_id, "client": client,
+            "wide": wide}
 
 
 def test_run_page_shows_params_metrics_chart_and_cell_source(seeded, page):
@@ -86,6 +104,19 @@ def test_artifacts_preview_text_json_csv_and_sandboxed_html(seeded, page):
     shot(page, "run-artifacts-html")
 
 
+def test_notebook_artifact_renders_in_a_sandbox(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['rid']}", ".kf-run-name")
+    open_artifact(page, "analysis.ipynb")
+    frame = page.locator("iframe.kf-artifact-html")
+    frame.wait_for()
+    assert frame.get_attribute("sandbox") == ""  # no script of the notebook may run
+    body = page.frame_locator("iframe.kf-artifact-html").locator("body")
+    wait_until(page, lambda: "print('trained')" in body.inner_text(), "the code cell")
+    assert "Analysis" in body.inner_text() and "trained" in body.inner_text()
+    assert page.title() != "pwned"
+    shot(page, "run-artifacts-notebook")
+
+
 def test_running_run_refreshes_without_reload(seeded, page):
     open_page(page, f"{seeded['url']}/run?id={seeded['live']}", ".kf-metrics")
     assert "Running" in page.locator(".kf-run-facts").inner_text()
@@ -97,6 +128,25 @@ def test_running_run_refreshes_without_reload(seeded, page):
     client.set_terminated(seeded["live"])
     wait_until(page, lambda: "Finished" in page.locator(".kf-run-facts").inner_text(),
                "the status to change", timeout_ms=15_000)
+
+
+def chart_titles(page) -> list[str]:
+    """The metric names of the drawn charts, in page order."""
+    return [t["title"].split(" (")[0] for t in bokeh_plots(page)]
+
+
+def test_many_metrics_chart_a_few_then_show_more_or_filter(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['wide']}", ".kf-chart canvas")
+    wait_until(page, lambda: len(chart_titles(page)) == 12, "the first twelve charts")
+    assert chart_titles(page) == [f"m-{k:02d}" for k in range(12)]
+    assert "12 of 30 charts shown" in page.locator(".kf-chart-count").inner_text()
+    shot(page, "run-many-metrics")
+    page.locator(".kf-more-charts button").click()
+    wait_until(page, lambda: len(chart_titles(page)) == 24, "twelve more charts")
+    page.locator(".kf-chart-filter input").fill("m-2")
+    wait_until(page, lambda: sorted(chart_titles(page)) == [f"m-2{k}" for k in range(10)],
+               "only the matching charts")
+    assert not page.locator(".kf-more-charts button").is_visible()
 
 
 def test_missing_run_says_so(seeded, page):

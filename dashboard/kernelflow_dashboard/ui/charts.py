@@ -27,10 +27,12 @@ class Series:
     color: str
     x: np.ndarray
     y: np.ndarray
+    dash: str = "solid"
     _full: tuple | None = None
 
     @classmethod
-    def from_history(cls, history, run_id: str, label: str, color: str, x_axis: str) -> Series:
+    def from_history(cls, history, run_id: str, label: str, color: str, x_axis: str,
+                     dash: str = "solid") -> Series:
         """Build a series from a MetricHistory for ``x_axis`` (step, time or relative)."""
         if x_axis == "step":
             x = np.asarray(history.steps, dtype=np.float64)
@@ -42,7 +44,7 @@ class Series:
         if len(x) > 1 and np.any(np.diff(x) < 0):
             order = np.argsort(x, kind="stable")
             x, y = x[order], y[order]
-        return cls(run_id, label, color, x, y)
+        return cls(run_id, label, color, x, y, dash)
 
     def view(self, x_range) -> tuple[np.ndarray, np.ndarray]:
         """The downsampled points inside ``x_range`` (all points when None or wider)."""
@@ -70,7 +72,7 @@ def _curve(series: Series, x_axis: str, x_range, ylabel: str) -> hv.Curve:
         xs = xs.astype("int64").astype("datetime64[ms]")
     xlabel = {"step": "step", "time": "time", "relative": "seconds"}[x_axis]
     curve = hv.Curve((xs, ys), kdims=[xlabel], vdims=[ylabel], label=series.label).opts(
-        color=series.color, line_width=1.6, tools=["hover"],
+        color=series.color, line_width=1.6, line_dash=series.dash, tools=["hover"],
     )
     if x_axis == "step":
         curve = curve.opts(xformatter=NumeralTickFormatter(format="0,0.[00]"))

@@ -11,7 +11,7 @@ from kernelflow.errors import KernelflowError
 
 from . import shell
 from .charts import X_AXES, Series, curves_chart
-from .formatting import distinct_colors, esc, format_value, run_link
+from .formatting import distinct_styles, esc, format_value, run_link
 
 MAX_RUNS = 100
 MAX_AXES = 8
@@ -172,7 +172,8 @@ class ComparePage:
     def __init__(self, run_ids: list[str]) -> None:
         self.client = shell.client()
         self.runs = [self.client.get_run(rid) for rid in run_ids[:MAX_RUNS]]
-        self.colors = distinct_colors([r.info.run_id for r in self.runs])
+        self.styles = distinct_styles([r.info.run_id for r in self.runs])
+        self.colors = {rid: color for rid, (color, _) in self.styles.items()}
         self.cols = columns_of(self.runs)
         metrics = [c.split(".", 1)[1] for c in self.cols if c.startswith("metrics.")]
         numeric_cols = [c for c, vs in self.cols.items() if any(numeric(v) is not None for v in vs)]
@@ -192,11 +193,15 @@ class ComparePage:
         """Overlaid curves of ``metric`` for every run that logged it."""
         if not metric:
             return shell.html('<span class="kf-muted">These runs logged no metrics.</span>')
-        series = [Series.from_history(self.client.get_metric_history(r.info.run_id, metric),
-                                      r.info.run_id, r.info.run_name, self.colors[r.info.run_id],
-                                      X_AXES[x_axis])
-                  for r in self.runs if metric in r.data.metrics]
+        series = [self._series(r, metric, X_AXES[x_axis]) for r in self.runs
+                  if metric in r.data.metrics]
         return curves_chart(series, X_AXES[x_axis], metric, height=340, ylabel=metric)
+
+    def _series(self, run, metric: str, x_axis: str) -> Series:
+        color, dash = self.styles[run.info.run_id]
+        history = self.client.get_metric_history(run.info.run_id, metric)
+        return Series.from_history(history, run.info.run_id, run.info.run_name, color, x_axis,
+                                   dash)
 
     def parallel(self, metric):
         """Parallel coordinates of the params, coloured by ``metric``."""

@@ -30,23 +30,34 @@ def run_color(run_id: str) -> str:
     return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
 
 
-def distinct_colors(run_ids: list[str]) -> dict[str, str]:
-    """Each run's colour, moving a run whose colour is taken to the next free one.
+DASHES = ("solid", "dashed", "dotted", "dashdot", "dotdash")
 
-    Used where runs are drawn together (compare), so two runs never share a colour;
-    without a clash every run keeps :func:`run_color`.
+
+def distinct_styles(run_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Each run's (colour, line dash) so that runs drawn together never look alike.
+
+    A run keeps :func:`run_color` unless another run took it, then moves to the next free
+    colour; once all colours are used, lines vary in dash too (20 colours x 5 dashes).
     """
-    taken: set[str] = set()
+    taken: set[tuple[str, str]] = set()
     out = {}
+    combos = [(dash, k) for dash in DASHES for k in range(len(PALETTE))]
     for rid in run_ids:
         start = PALETTE.index(run_color(rid))
-        for k in range(len(PALETTE)):
-            color = PALETTE[(start + k) % len(PALETTE)]
-            if color not in taken or len(taken) >= len(PALETTE):
+        style = (PALETTE[start], DASHES[0])
+        for dash, k in combos:
+            candidate = (PALETTE[(start + k) % len(PALETTE)], dash)
+            if candidate not in taken:
+                style = candidate
                 break
-        taken.add(color)
-        out[rid] = color
+        taken.add(style)
+        out[rid] = style
     return out
+
+
+def distinct_colors(run_ids: list[str]) -> dict[str, str]:
+    """Each run's colour from :func:`distinct_styles` (unique for up to 20 runs)."""
+    return {rid: color for rid, (color, _) in distinct_styles(run_ids).items()}
 
 
 def relative_time(ms: int | None, now_ms: float | None = None) -> str:

@@ -22,6 +22,7 @@ from .formatting import (
 CELL_SOURCE_TAG = "kernelflow.cell_source"
 CELL_SOURCE_ARTIFACTS = ("kernelflow/cell_source.py", "cell_source.py", "kernelflow.cell_source")
 REFRESH_MS = 3000
+CHARTS_PER_STEP = 12
 
 
 def kv_table(items: dict, css: str, numeric: bool = False) -> pn.pane.HTML:
@@ -83,8 +84,16 @@ class RunPage:
         self.head = shell.html("")
         self.overview = pn.Column(sizing_mode="stretch_width")
         self.charts = pn.GridBox(ncols=2, sizing_mode="stretch_width")
-        self._counts: dict[str, int] = {}
+        self.limit = CHARTS_PER_STEP
+        self._panes: dict[str, tuple[int, pn.viewable.Viewable]] = {}
+        self.chart_filter = pn.widgets.TextInput(placeholder="Filter metrics by name", width=260,
+                                                 css_classes=["kf-chart-filter"], visible=False)
+        self.more = pn.widgets.Button(name="Show more", css_classes=["kf-more-charts"],
+                                      visible=False, width=160)
+        self.chart_count = shell.html("", width=220)
         self.x_axis.param.watch(lambda e: self.draw_charts(force=True), "value")
+        self.chart_filter.param.watch(self._on_filter, "value_input")
+        self.more.on_click(lambda e: self.show_more())
         self.refresh()
 
     def refresh(self) -> None:
@@ -109,24 +118,53 @@ class RunPage:
             sizing_mode="stretch_width")]
         self.draw_charts()
 
+    def chart_keys(self) -> list[str]:
+        """The metrics matching the chart filter, in name order."""
+        needle = (self.chart_filter.value_input or "").strip().lower()
+        return [k for k in sorted(self.run.data.metrics) if needle in k.lower()]
+
     def draw_charts(self, force: bool = False) -> None:
-        """(Re)draw one chart per metric, only for metrics whose history grew."""
-        keys = sorted(self.run.data.metrics)
+        """(Re)draw a chart per shown metric, only for those whose history grew.
+
+        Only the first ``self.limit`` matching metrics get a chart (hundreds of charts would
+        freeze the page); "Show more" and the filter reach the rest.
+        """
+        keys = self.chart_keys()
+        shown = keys[:self.limit]
+        old = {} if force else self._panes
+        self._panes = {key: self._chart(key, old.get(key)) for key in shown}
+        self.charts.objects = [pane for _, pane in self._panes.values()] or [shell.html(
+            '<span class="kf-muted">No metrics logged'
+            f'{" match this filter" if self.run.data.metrics else ""}.</span>')]
+        self._update_more(len(shown), len(keys))
+
+    def _chart(self, key: str, previous: tuple | None) -> tuple[int, pn.viewable.Viewable]:
+        """(points, chart) for one metric, reusing ``previous`` when nothing was added."""
+        rid = self.run.info.run_id
+        history = self.client.get_metric_history(rid, key)
+        if previous is not None and previous[0] == len(history):
+            return previous
         x_axis = X_AXES[self.x_axis.value]
-        rid, color = self.run.info.run_id, run_color(self.run.info.run_id)
-        panes = dict(zip(self._counts, self.charts.objects, strict=False)) if not force else {}
-        new = []
-        for key in keys:
-            history = self.client.get_metric_history(rid, key)
-            if not force and self._counts.get(key) == len(history) and key in panes:
-                new.append(panes[key])
-                continue
-            self._counts[key] = len(history)
-            series = Series.from_history(history, rid, self.run.info.run_name, color, x_axis)
-            new.append(curves_chart([series], x_axis, f"{key} ({len(history):,} points)",
-                                    ylabel=key))
-        self._counts = {k: self._counts[k] for k in keys}
-        self.charts.objects = new or [shell.html('<span class="kf-muted">No metrics logged.</span>')]
+        series = Series.from_history(history, rid, self.run.info.run_name, run_color(rid), x_axis)
+        return len(history), curves_chart([series], x_axis, f"{key} ({len(history):,} points)",
+                                          ylabel=key)
+
+    def _update_more(self, shown: int, matching: int) -> None:
+        total = len(self.run.data.metrics)
+        self.chart_filter.visible = total > CHARTS_PER_STEP
+        self.more.visible = matching > shown
+        self.more.name = f"Show {min(CHARTS_PER_STEP, matching - shown)} more"
+        self.chart_count.object = (f'<span class="kf-muted kf-chart-count">{shown:,} of {matching:,}'
+                                   " charts shown</span>" if matching > shown else "")
+
+    def show_more(self) -> None:
+        """Add the next few metrics' charts."""
+        self.limit += CHARTS_PER_STEP
+        self.draw_charts()
+
+    def _on_filter(self, event) -> None:
+        self.limit = CHARTS_PER_STEP
+        self.draw_charts()
 
     def tick(self) -> None:
         """Periodic refresh while the run is running."""
@@ -140,9 +178,11 @@ class RunPage:
                        if source else shell.html('<span class="kf-muted">No cell source was '
                                                  "captured for this run.</span>"))
         tabs = pn.Tabs(
-            ("Overview", pn.Column(self.overview, pn.Row(shell.html("<h3>Charts</h3>", width=80),
-                                                         self.x_axis), self.charts,
-                                   sizing_mode="stretch_width")),
+            ("Overview", pn.Column(
+                self.overview,
+                pn.Row(shell.html("<h3>Charts</h3>", width=80), self.chart_filter,
+                       self.chart_count, pn.Spacer(), self.x_axis, sizing_mode="stretch_width"),
+                self.charts, self.more, sizing_mode="stretch_width")),
             ("Cell source", source_pane),
             ("Artifacts", ArtifactBrowser(self.client, self.run.info.run_id).view()),
             sizing_mode="stretch_width", dynamic=True,  # other tabs render when opened
