@@ -334,6 +334,10 @@ class Client(RegistryClient):
         )
         return PagedList(runs, token)
 
+    def get_logged_model(self, model_id: str):
+        """Return an MLflow 3 logged model (``models:/<model_id>``) by id."""
+        return self._store.get_logged_model(model_id)
+
     # -- artifacts -------------------------------------------------------------
     def _repo(self, run_id: str):
         return self._store.artifact_repository(self._store.get_run_info(run_id))

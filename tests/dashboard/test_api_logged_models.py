@@ -95,6 +95,9 @@ def test_registered_version_loads_in_kernelflow_and_mlflow(env, logged):
     np.testing.assert_allclose(mlflow.pyfunc.load_model("models:/lin/1").predict(X[:3]), expected)
     np.testing.assert_allclose(
         mlflow.pyfunc.load_model(f"models:/{info.model_id}").predict(X[:3]), expected)
+    np.testing.assert_allclose(
+        kernelflow.load_model(f"models:/{info.model_id}").predict(X[:3]), expected)
+    assert kernelflow.Client(env.db_uri).get_logged_model(info.model_id).model_id == info.model_id
     body = _api(env, "model-versions/get", params={"name": "lin", "version": "1"}).json()
     assert body["model_version"]["model_id"] == info.model_id
     got = _api(env, f"logged-models/{info.model_id}").json()["model"]["info"]

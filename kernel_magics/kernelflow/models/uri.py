@@ -150,9 +150,7 @@ def resolve_local_path(uri: str, client: Any = None) -> str:
 
 
 def _logged_model_path(uri: ModelURI, client: Any) -> str:
-    getter = getattr(client, "get_logged_model", None) or getattr(
-        getattr(client, "_store", None), "get_logged_model", None
-    )
+    getter = getattr(client, "get_logged_model", None)
     hint = (
         f"{uri.uri} names no logged model. For a registered model write "
         f"models:/{uri.model_id}/<version>, models:/{uri.model_id}@<alias> or "
