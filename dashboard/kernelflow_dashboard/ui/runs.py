@@ -24,7 +24,7 @@ FIXED = ["Run Name", "Created", "Duration", "Status", "User"]
 HEADER_SORTS = {"Run Name": "Run name", "Created": "Created", "Status": "Status"}
 UNSORTABLE = {"Duration": False, "User": False}  # not orderable in SQL
 GROUPS = (("metrics", "Metrics"), ("params", "Parameters"), ("tags", "Tags"))
-CHAR_PX, CELL_PAD_PX, GROUP_PAD_PX = 7.5, 18, 28
+CHAR_PX, CELL_PAD_PX, GROUP_PAD_PX, SORTER_PX = 7.5, 18, 28, 22
 REFRESH_MS = 3000
 DEFAULT_KEYS_PER_KIND = 6
 FILTER_HINT = "metrics.rmse < 1 and params.model = 'tree'"
@@ -61,8 +61,7 @@ def group_widths(frame: pd.DataFrame, groups: dict[str, list[str]],
     """
     widths: dict[str, int] = {}
     for label, members in groups.items():
-        natural = {c: _text_px(max([len(str(titles.get(c, c)))]
-                                   + [len(str(v)) for v in frame[c]] if c in frame else [1]))
+        natural = {c: max(_header_px(titles.get(c, c)), _text_px(frame[c] if c in frame else []))
                    for c in members}
         needed = len(label) * CHAR_PX * 1.1 + GROUP_PAD_PX
         if sum(natural.values()) < needed:
@@ -71,8 +70,13 @@ def group_widths(frame: pd.DataFrame, groups: dict[str, list[str]],
     return widths
 
 
-def _text_px(chars: int) -> int:
-    return math.ceil(chars * CHAR_PX + CELL_PAD_PX)
+def _text_px(values) -> int:
+    return math.ceil(max([1] + [len(str(v)) for v in values]) * CHAR_PX + CELL_PAD_PX)
+
+
+def _header_px(title: str) -> int:
+    """A header's width: bold text plus the room Tabulator keeps for its sort arrow."""
+    return math.ceil(len(title) * CHAR_PX * 1.1 + CELL_PAD_PX + SORTER_PX)
 
 
 def experiment_keys(store, experiment_id: str, seen: dict) -> dict[str, list[str]]:
@@ -152,10 +156,11 @@ class RunsPage:
                                               sizing_mode="stretch_width", max_width=700)
         self.page_size = pn.widgets.Select(name="Rows", options=PAGE_SIZES, value=50, width=80)
         self.error = shell.html("", visible=False)
-        self.summary = shell.html("")
+        self.summary = shell.html("", sizing_mode="fixed", width=300, align="center",
+                                  styles={"text-align": "right"})
         self.prev = pn.widgets.Button(name="‹ Previous", width=100, css_classes=["kf-prev"])
         self.next = pn.widgets.Button(name="Next ›", width=100, css_classes=["kf-next"])
-        self.compare = shell.html("")
+        self.compare = shell.html("", sizing_mode="fixed", width=220, align="center")
         self.delete = pn.widgets.Button(name="Delete selected", button_type="danger",
                                         disabled=True, width=140, css_classes=["kf-delete"])
         self.restore = pn.widgets.Button(name="Restore selected", disabled=True, width=140,
@@ -361,7 +366,7 @@ class RunsPage:
                             " attributes.status = 'FINISHED', tags.k LIKE 'a%'</span>")
         controls = pn.Row(self.view, self.sort, self.descending, self.page_size, self.columns,
                           sizing_mode="stretch_width")
-        actions = pn.Row(self.compare, self.delete, self.restore, pn.Spacer(), self.summary,
+        actions = pn.Row(self.compare, self.delete, self.restore, pn.HSpacer(), self.summary,
                          self.prev, self.next, sizing_mode="stretch_width")
         return shell.page("runs", head, self.filter, self.error, controls, actions, self.table,
                           experiment=name)
