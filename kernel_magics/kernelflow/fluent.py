@@ -114,8 +114,14 @@ def start_run(
     nested: bool = False,
     tags: dict[str, Any] | None = None,
     description: str | None = None,
+    *,
+    capture: bool | None = None,
 ) -> ActiveRun:
     """Start a new run (or resume ``run_id``) and make it active.
+
+    In a Jupyter kernel a new run records where it comes from (notebook path,
+    the cell, git state, Python and packages; see ``kernelflow.capture``);
+    ``capture=False`` turns that off, ``capture=True`` forces it elsewhere.
 
     Raises:
         KernelflowError: if a run is already active and ``nested`` is False.
@@ -145,7 +151,28 @@ def start_run(
         )
     active = ActiveRun(run)
     _active_runs.append(active)
+    if run_id is None and (capture or (capture is None and _in_jupyter_kernel())):
+        _capture(active.info.run_id)
     return active
+
+
+def _in_jupyter_kernel() -> bool:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _capture(run_id: str) -> None:
+    import logging
+
+    from .capture import capture_run
+
+    try:
+        shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+        cells = (getattr(shell, "user_ns", None) or {}).get("In") or [None]
+        capture_run(run_id, cells[-1], getattr(shell, "execution_count", None), shell)
+    except Exception as exc:  # capture must never stop the user's run
+        logging.getLogger(__name__).warning("kernelflow could not capture the run's source: %s", exc)
 
 
 def _is_attached(run_id: str) -> bool:

@@ -91,7 +91,8 @@ def _start(shell: Any, args: argparse.Namespace, cell: str):
     params = parse_pairs(args.param, "param")
     parent = fluent.active_run() if nested else None
     exp_id = parent.info.experiment_id if parent and not args.experiment else None
-    active = fluent.start_run(run_name=args.name, nested=nested, tags=tags, experiment_id=exp_id)
+    active = fluent.start_run(run_name=args.name, nested=nested, tags=tags, experiment_id=exp_id,
+                              capture=False)
     if params:
         fluent.log_params(params, run_id=active.info.run_id)
     if not args.no_capture:
