@@ -18,6 +18,7 @@ bench:
 
 lint:
 	$(PYTHON) -m ruff check kernel_magics dashboard serving gateway tests bench
+	$(PYTHON) -m mypy
 
 install-demo:
 	PYTHON=$(PYTHON) scripts/install.sh demo

@@ -43,15 +43,17 @@ def _use_store(args: argparse.Namespace) -> None:
         set_tracking_uri(args.store)
 
 
-@command("ui", "serve the dashboard and the MLflow-compatible REST API on one port")
-@arguments(lambda p: (
-    _store_arg(p),
-    p.add_argument("--artifacts", metavar="DIR", help="artifact root (default: next to the store)"),
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"),
-    p.add_argument("--port", type=int, default=5000, help="port (default 5000)"),
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    _store_arg(p)
+    p.add_argument("--artifacts", metavar="DIR", help="artifact root (default: next to the store)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--token", help="require this bearer token on every request "
-                   "(default: $KERNELFLOW_TOKEN)"),
-))
+                   "(default: $KERNELFLOW_TOKEN)")
+
+
+@command("ui", "serve the dashboard and the MLflow-compatible REST API on one port")
+@arguments(_ui_args)
 def _ui(args: argparse.Namespace) -> None:
     import os
 
@@ -76,17 +78,19 @@ def _parse_value(text: str):
         return text
 
 
-@command("run", "execute a notebook with parameters as one tracked run")
-@arguments(lambda p: (
-    _store_arg(p),
-    p.add_argument("notebook", help="path of the .ipynb to run"),
+def _run_args(p: argparse.ArgumentParser) -> None:
+    _store_arg(p)
+    p.add_argument("notebook", help="path of the .ipynb to run")
     p.add_argument("-P", "--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="a parameter injected into the cell tagged 'parameters' (repeatable)"),
-    p.add_argument("--experiment", help="experiment name (created if needed)"),
-    p.add_argument("--output", help="where to write the executed notebook"),
-    p.add_argument("--kernel", help="kernel name (default: the notebook's)"),
-    p.add_argument("--timeout", type=int, help="seconds allowed per cell"),
-))
+                   help="a parameter injected into the cell tagged 'parameters' (repeatable)")
+    p.add_argument("--experiment", help="experiment name (created if needed)")
+    p.add_argument("--output", help="where to write the executed notebook")
+    p.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    p.add_argument("--timeout", type=int, help="seconds allowed per cell")
+
+
+@command("run", "execute a notebook with parameters as one tracked run")
+@arguments(_run_args)
 def _run(args: argparse.Namespace) -> None:
     from .notebooks import run_notebook
 
@@ -116,14 +120,16 @@ def _experiments(args: argparse.Namespace) -> None:
         print(f"{exp.experiment_id:>4}  {exp.name:<30} {counts.get(exp.experiment_id, 0):>6} runs")
 
 
+def _runs_args(p: argparse.ArgumentParser) -> None:
+    _store_arg(p)
+    p.add_argument("--experiment", default="Default", help="experiment name (default: Default)")
+    p.add_argument("--filter", default="", help="e.g. \"metrics.acc > 0.9 AND params.opt = 'adam'\"")
+    p.add_argument("--order", action="append", help="e.g. 'metrics.acc DESC' (repeatable)")
+    p.add_argument("--max", type=int, default=20, help="rows to show (default 20)")
+
+
 @command("runs", "search runs with MLflow's filter grammar")
-@arguments(lambda p: (
-    _store_arg(p),
-    p.add_argument("--experiment", default="Default", help="experiment name (default: Default)"),
-    p.add_argument("--filter", default="", help="e.g. \"metrics.acc > 0.9 AND params.opt = 'adam'\""),
-    p.add_argument("--order", action="append", help="e.g. 'metrics.acc DESC' (repeatable)"),
-    p.add_argument("--max", type=int, default=20, help="rows to show (default 20)"),
-))
+@arguments(_runs_args)
 def _runs(args: argparse.Namespace) -> None:
     from .fluent import search_runs
 

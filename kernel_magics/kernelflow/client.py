@@ -65,8 +65,9 @@ def get_store(uri: str | None = None):
             else:
                 from .store import SqliteStore
 
+                assert loc.db_path and loc.artifact_root  # resolve() sets both for sqlite
                 store = SqliteStore(loc.db_path, loc.artifact_root)
-            store.writer = Writer(store)
+            store.writer = Writer(store)  # type: ignore[union-attr]
             _stores[loc.uri] = store
         return store
 
@@ -133,7 +134,7 @@ class Client(RegistryClient):
     ) -> PagedList:
         """List experiments; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
         name_filter = _experiment_name_filter(filter_string)
-        newest_first = bool(order_by) and any("DESC" in o.upper() for o in order_by)
+        newest_first = any("DESC" in o.upper() for o in order_by or [])
         items, token = self._store.search_experiments(
             view_type, max_results, name_filter, page_token, newest_first
         )

@@ -31,7 +31,7 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             status = "FINISHED"
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -40,7 +40,6 @@ class ActiveRun(Run):
             status = "FAILED"
         if any(r.info.run_id == self.info.run_id for r in _active_runs):
             end_run(status, run_id=self.info.run_id)
-        return False
 
 
 # -- experiments -----------------------------------------------------------------
@@ -51,9 +50,8 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     if experiment_id is not None:
         exp = c.get_experiment(experiment_id)
     elif experiment_name:
-        exp = c.get_experiment_by_name(experiment_name)
-        if exp is None:
-            exp = c.get_experiment(c.create_experiment(experiment_name))
+        found = c.get_experiment_by_name(experiment_name)
+        exp = found if found is not None else c.get_experiment(c.create_experiment(experiment_name))
     else:
         raise InvalidParameterError("set_experiment needs experiment_name or experiment_id.")
     if exp.lifecycle_stage != "active":
@@ -130,9 +128,9 @@ def start_run(
     if _active_runs and not nested and _is_attached(_active_runs[-1].info.run_id):
         nested = True  # in a notebook executed by run_notebook: runs become children of its run
     if _active_runs and not nested:
-        active = _active_runs[-1].info
+        current = _active_runs[-1].info
         raise KernelflowError(
-            f"Run {active.run_name!r} ({active.run_id}) is already active. End it with "
+            f"Run {current.run_name!r} ({current.run_id}) is already active. End it with "
             "kernelflow.end_run(), or pass nested=True to start a child run."
         )
     if run_id is not None:

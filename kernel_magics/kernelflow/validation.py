@@ -39,7 +39,7 @@ def check_metric_value(key: str, value) -> float:
     if type(value) is float or type(value) is int:
         return float(value)
     if isinstance(value, numbers.Number) and not isinstance(value, complex):
-        return float(value)  # numpy scalars, bools
+        return float(value)  # type: ignore[arg-type]  # numpy scalars, bools
     if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # 0-d arrays, tensors
         try:
             return check_metric_value(key, value.item())

@@ -13,11 +13,11 @@ import sqlite_utils
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v1_tracking(db: sqlite_utils.Database) -> None:
-    db["experiments"].create(
+    db.table("experiments").create(
         {
             "experiment_id": int,
             "name": str,
@@ -29,11 +29,11 @@ def _v1_tracking(db: sqlite_utils.Database) -> None:
         pk="experiment_id",
         not_null={"name", "lifecycle_stage"},
     )
-    db["experiments"].create_index(["name"], unique=True)
-    db["experiment_tags"].create(
+    db.table("experiments").create_index(["name"], unique=True)
+    db.table("experiment_tags").create(
         {"experiment_id": int, "key": str, "value": str}, pk=("experiment_id", "key")
     )
-    db["runs"].create(
+    db.table("runs").create(
         {
             "run_uuid": str,
             "experiment_id": int,
@@ -49,29 +49,29 @@ def _v1_tracking(db: sqlite_utils.Database) -> None:
         },
         pk="run_uuid",
     )
-    db["runs"].create_index(["experiment_id", "start_time"])
-    db["params"].create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
-    db["tags"].create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
+    db.table("runs").create_index(["experiment_id", "start_time"])
+    db.table("params").create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
+    db.table("tags").create({"run_uuid": str, "key": str, "value": str}, pk=("run_uuid", "key"))
     # Metric history is stored in chunks: one row holds many points of one
     # (run, key) as packed float64 triples (timestamp, step, value).
-    db["metric_chunks"].create(
+    db.table("metric_chunks").create(
         {"id": int, "run_uuid": str, "key": str, "n": int, "data": bytes}, pk="id"
     )
-    db["metric_chunks"].create_index(["run_uuid", "key", "id"])
-    db["latest_metrics"].create(
+    db.table("metric_chunks").create_index(["run_uuid", "key", "id"])
+    db.table("latest_metrics").create(
         {"run_uuid": str, "key": str, "value": float, "timestamp": int, "step": int, "is_nan": int},
         pk=("run_uuid", "key"),
     )
 
 
 def _v2_registry(db: sqlite_utils.Database) -> None:
-    db["latest_metrics"].create_index(["key", "value"])
-    db["registered_models"].create(
+    db.table("latest_metrics").create_index(["key", "value"])
+    db.table("registered_models").create(
         {"name": str, "creation_time": int, "last_updated_time": int, "description": str},
         pk="name",
     )
-    db["registered_model_tags"].create({"name": str, "key": str, "value": str}, pk=("name", "key"))
-    db["model_versions"].create(
+    db.table("registered_model_tags").create({"name": str, "key": str, "value": str}, pk=("name", "key"))
+    db.table("model_versions").create(
         {
             "name": str,
             "version": int,
@@ -89,14 +89,14 @@ def _v2_registry(db: sqlite_utils.Database) -> None:
         },
         pk=("name", "version"),
     )
-    db["model_version_tags"].create(
+    db.table("model_version_tags").create(
         {"name": str, "version": int, "key": str, "value": str}, pk=("name", "version", "key")
     )
-    db["registered_model_aliases"].create(
+    db.table("registered_model_aliases").create(
         {"name": str, "alias": str, "version": int}, pk=("name", "alias")
     )
     # Which version held an alias or a stage, from when to when (beyond MLflow).
-    db["model_label_history"].create(
+    db.table("model_label_history").create(
         {
             "id": int,
             "name": str,
@@ -108,12 +108,12 @@ def _v2_registry(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["model_label_history"].create_index(["name", "kind", "label"])
+    db.table("model_label_history").create_index(["name", "kind", "label"])
 
 
 def _v3_traces(db: sqlite_utils.Database) -> None:
-    db["runs"].add_column("source_notebook", str)
-    db["traces"].create(
+    db.table("runs").add_column("source_notebook", str)
+    db.table("traces").create(
         {
             "trace_id": str,
             "experiment_id": int,
@@ -130,8 +130,8 @@ def _v3_traces(db: sqlite_utils.Database) -> None:
         },
         pk="trace_id",
     )
-    db["traces"].create_index(["experiment_id", "start_time"])
-    db["spans"].create(
+    db.table("traces").create_index(["experiment_id", "start_time"])
+    db.table("spans").create(
         {
             "span_id": str,
             "trace_id": str,
@@ -147,7 +147,7 @@ def _v3_traces(db: sqlite_utils.Database) -> None:
         },
         pk="span_id",
     )
-    db["spans"].create_index(["trace_id"])
+    db.table("spans").create_index(["trace_id"])
 
 
 # A run's latest metrics, params and tags as one JSON object with prefixed keys
@@ -165,13 +165,13 @@ UPDATE runs SET summary = (SELECT json_group_object(k, v) FROM (
 
 
 def _v4_run_summary(db: sqlite_utils.Database) -> None:
-    db["runs"].add_column("summary", str)
+    db.table("runs").add_column("summary", str)
     db.execute(RUN_SUMMARY_SQL)
 
 
 def _v5_logged_models(db: sqlite_utils.Database) -> None:
     """MLflow 3's "logged models": a model with its own id, artifacts, tags, params, metrics."""
-    db["logged_models"].create(
+    db.table("logged_models").create(
         {
             "model_id": str,
             "experiment_id": int,
@@ -188,23 +188,43 @@ def _v5_logged_models(db: sqlite_utils.Database) -> None:
         pk="model_id",
         not_null={"experiment_id", "name", "status", "lifecycle_stage"},
     )
-    db["logged_models"].create_index(["experiment_id", "creation_timestamp"])
-    db["logged_models"].create_index(["source_run_id"])
-    db["logged_model_tags"].create(
+    db.table("logged_models").create_index(["experiment_id", "creation_timestamp"])
+    db.table("logged_models").create_index(["source_run_id"])
+    db.table("logged_model_tags").create(
         {"model_id": str, "key": str, "value": str}, pk=("model_id", "key")
     )
-    db["logged_model_params"].create(
+    db.table("logged_model_params").create(
         {"model_id": str, "key": str, "value": str}, pk=("model_id", "key")
     )
-    db["logged_model_metrics"].create(
+    db.table("logged_model_metrics").create(
         {"model_id": str, "key": str, "value": float, "timestamp": int, "step": int,
          "run_uuid": str, "dataset_name": str, "dataset_digest": str},
     )
-    db["logged_model_metrics"].create_index(["model_id", "key"])
+    db.table("logged_model_metrics").create_index(["model_id", "key"])
     # A run's outputs: the models it logged, and at which step (MLflow's LoggedModelOutput).
-    db["logged_model_outputs"].create(
+    db.table("logged_model_outputs").create(
         {"run_uuid": str, "model_id": str, "step": int}, pk=("run_uuid", "model_id")
     )
+
+
+def _v6_datasets(db: sqlite_utils.Database) -> None:
+    """MLflow's run inputs: datasets (one per experiment, name and digest), the runs that
+    used them with the input's tags (``mlflow.data.context``), and logged models as inputs."""
+    db.table("datasets").create(
+        {"dataset_uuid": str, "experiment_id": int, "name": str, "digest": str,
+         "source_type": str, "source": str, "dataset_schema": str, "dataset_profile": str},
+        pk="dataset_uuid",
+        not_null={"experiment_id", "name", "digest"},
+    )
+    db.table("datasets").create_index(["experiment_id", "name", "digest"], unique=True)
+    db.table("dataset_inputs").create(
+        {"input_uuid": str, "run_uuid": str, "dataset_uuid": str}, pk="input_uuid",
+        not_null={"run_uuid", "dataset_uuid"},
+    )
+    db.table("dataset_inputs").create_index(["run_uuid", "dataset_uuid"], unique=True)
+    db.table("input_tags").create({"input_uuid": str, "key": str, "value": str},
+                            pk=("input_uuid", "key"))
+    db.table("run_model_inputs").create({"run_uuid": str, "model_id": str}, pk=("run_uuid", "model_id"))
 
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
@@ -213,6 +233,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     3: _v3_traces,
     4: _v4_run_summary,
     5: _v5_logged_models,
+    6: _v6_datasets,
 }
 
 
@@ -238,7 +259,7 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
             "or point KERNELFLOW_TRACKING_URI at another file."
         )
     if found == 0:
-        db["kernelflow_meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db.table("kernelflow_meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     for version in range(found + 1, target + 1):
         MIGRATIONS[version](db)
         if version == 1:

@@ -21,7 +21,7 @@ from ..errors import (
     ResourceNotFoundError,
 )
 from ..search import parse_filter, parse_order_by
-from .base import now_ms
+from .base import StoreBase, now_ms
 from .schema import RUN_SUMMARY_SQL
 from .search_sql import compile_order, compile_where, like_to_glob
 
@@ -78,8 +78,8 @@ def pack_points(timestamps, steps, values) -> bytes:
     return data.tobytes()
 
 
-class TrackingStore:
-    """Mixin over StoreBase with every tracking query."""
+class TrackingStore(StoreBase):
+    """Every tracking query: experiments, runs, params, tags, metrics."""
 
     # -- experiments ---------------------------------------------------------
     def create_experiment(

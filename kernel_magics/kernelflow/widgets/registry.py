@@ -117,12 +117,13 @@ class RegistryBrowser:
 
     def set_alias(self, alias: str, version: str | int | None) -> bool:
         """Point ``alias`` at ``version`` of the shown model (moving it if it exists)."""
-        return self._act(lambda: self.client.set_registered_model_alias(self.name, alias, version),
-                         f"@{alias} → version {version}")
+        return self._act(
+            lambda: self.client.set_registered_model_alias(str(self.name), alias, str(version)),
+            f"@{alias} → version {version}")
 
     def delete_alias(self, alias: str) -> bool:
         """Remove ``alias`` from the shown model."""
-        return self._act(lambda: self.client.delete_registered_model_alias(self.name, alias),
+        return self._act(lambda: self.client.delete_registered_model_alias(str(self.name), alias),
                          f"deleted @{alias}")
 
     def _act(self, action, done: str) -> bool:
