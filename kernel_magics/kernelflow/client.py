@@ -14,6 +14,7 @@ from typing import Any
 from . import config
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
 from .errors import InvalidParameterError, InvalidStateError
+from .registry import RegistryClient
 from .validation import (
     _valid_keys,
     check_key,
@@ -23,8 +24,6 @@ from .validation import (
     check_tag_value,
 )
 from .writer import Writer
-
-from .registry import RegistryClient
 
 _stores: dict[str, Any] = {}
 _stores_lock = threading.Lock()
