@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import holoviews as hv
 import numpy as np
 import panel as pn
-from bokeh.models import NumeralTickFormatter
+from bokeh.models import BasicTicker, NumeralTickFormatter
 
 from .downsample import downsample, visible
 
@@ -75,7 +75,9 @@ def _curve(series: Series, x_axis: str, x_range, ylabel: str) -> hv.Curve:
         color=series.color, line_width=1.6, line_dash=series.dash, tools=["hover"],
     )
     if x_axis == "step":
-        curve = curve.opts(xformatter=NumeralTickFormatter(format="0,0.[00]"))
+        # steps are whole numbers: no 0.5 ticks on a short run
+        curve = curve.opts(xformatter=NumeralTickFormatter(format="0,0"),
+                           xticks=BasicTicker(min_interval=1))
     if len(xs) <= SHOW_MARKERS_BELOW:  # a single point draws no line: mark points too
         dots = hv.Scatter((xs, ys), kdims=[xlabel], vdims=[ylabel], label=series.label)
         return curve * dots.opts(color=series.color, size=7)

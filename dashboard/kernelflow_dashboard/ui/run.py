@@ -33,7 +33,8 @@ def kv_table(items: dict, css: str, numeric: bool = False) -> pn.pane.HTML:
         f"<tr><td>{esc(k)}</td><td>{esc(format_value(v) if numeric else v)}</td></tr>"
         for k, v in sorted(items.items())
     )
-    return shell.html(f'<table class="kf-kv {css}"><tr><th>Name</th><th>Value</th></tr>{rows}</table>')
+    return shell.html(f'<div class="kf-scroll"><table class="kf-kv {css}"><tr><th>Name</th>'
+                      f"<th>Value</th></tr>{rows}</table></div>")
 
 
 def run_summary(run, experiment_name: str) -> str:

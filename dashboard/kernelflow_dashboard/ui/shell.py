@@ -25,6 +25,8 @@ a:hover { text-decoration: underline; }
 .kf-kv td, .kf-kv th { border-bottom:1px solid var(--kf-border); padding:5px 8px; text-align:left;
   vertical-align: top; word-break: break-word; }
 .kf-kv th { color: var(--kf-muted); font-weight: 600; }
+.kf-scroll { max-height: 420px; overflow-y: auto; }
+.kf-scroll .kf-kv th { position: sticky; top: 0; background: #fff; }
 pre.kf-pre { background:#f6f8fa; border:1px solid var(--kf-border); border-radius:6px; padding:10px;
   font-size:12.5px; overflow:auto; max-height:600px; white-space:pre; margin:0; }
 .kf-btn { display:inline-block; padding:5px 12px; border:1px solid var(--kf-accent); border-radius:4px;
@@ -89,7 +91,8 @@ def navigation(active: str, experiment: str | None = None) -> pn.pane.HTML:
         links.append(f'<a href="{href}"{cls}>{label}</a>')
     body = '<div class="kf-brand">kernel<span>flow</span></div>' + "".join(links)
     return pn.pane.HTML(f'<nav class="kf-nav">{body}</nav>', stylesheets=[NAV_CSS], width=190,
-                        styles={"background": "#f3f5f7", "min-height": "100vh"}, margin=0)
+                        styles={"background": "#f3f5f7", "height": "100vh", "position": "sticky",
+                                "top": "0"}, margin=0)
 
 
 def page(active: str, *content, experiment: str | None = None) -> pn.Row:
