@@ -20,6 +20,7 @@ import tornado.web
 from . import context
 from .api import Api, Security, routes
 from .api.base import BaseHandler
+from .api.version import OtlpTracesHandler, VersionHandler
 from .auth import TokenCheck, allowed_origins, make_auth_provider, make_login_handler
 
 log = logging.getLogger("kernelflow_dashboard")
@@ -33,16 +34,6 @@ class HealthHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain")
         self.finish("OK")
-
-
-class VersionHandler(tornado.web.RequestHandler):
-    """GET /version: the kernelflow version."""
-
-    def get(self) -> None:
-        import kernelflow
-
-        self.set_header("Content-Type", "text/plain")
-        self.finish(kernelflow.__version__)
 
 
 class ServerInfoHandler(BaseHandler):
@@ -64,6 +55,7 @@ def build_patterns(api: Api, security: Security) -> list[tuple[str, type, dict[s
     patterns: list[tuple[str, type, dict[str, Any]]] = [
         (r"/health", HealthHandler, {}),
         (r"/version", VersionHandler, {}),
+        (r"/v1/traces", OtlpTracesHandler, {}),
         (r"/(?:ajax-)?api/3\.0/mlflow/server-info", ServerInfoHandler, info_kw),
     ]
     return patterns + routes(api, security)

@@ -11,6 +11,7 @@ from typing import Any
 
 import tornado.web
 
+import kernelflow
 from kernelflow.errors import KernelflowError
 
 from ..auth import TokenCheck, host_allowed, origin_allowed
@@ -74,6 +75,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Kernelflow-Version", kernelflow.__version__)
 
     def write_json(self, body: dict, status: int = 200) -> None:
         """Send ``body`` as JSON (NaN and infinities are already strings)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from . import logged_models, metrics, registry, tracking
+from . import datasets, history, logged_models, metrics, registry, tracking, version
 from .artifacts import list_run_artifacts
 
 Endpoint = Callable[..., dict]
@@ -24,6 +24,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("experiments/delete", "POST"): tracking.delete_experiment,
     ("experiments/restore", "POST"): tracking.restore_experiment,
     ("experiments/set-experiment-tag", "POST"): tracking.set_experiment_tag,
+    ("experiments/delete-experiment-tag", "POST"): tracking.delete_experiment_tag,
     ("runs/create", "POST"): tracking.create_run,
     ("runs/get", "GET"): tracking.get_run,
     ("runs/update", "POST"): tracking.update_run,
@@ -35,6 +36,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("runs/set-tag", "POST"): tracking.set_tag,
     ("runs/delete-tag", "POST"): tracking.delete_tag,
     ("runs/log-batch", "POST"): tracking.log_batch,
+    ("runs/log-inputs", "POST"): datasets.log_inputs,
     ("metrics/get-history", "GET"): metrics.get_history,
     ("metrics/get-history-bulk-interval", "GET"): metrics.get_history_bulk_interval,
     ("artifacts/list", "GET"): list_run_artifacts,
@@ -102,4 +104,6 @@ def find_endpoint(table: dict, endpoint: str, method: str) -> tuple[Endpoint | N
 EXTENSIONS: dict[tuple[str, str], Endpoint] = {
     ("runs/count", "POST"): tracking.count_runs,
     ("experiments/run-counts", "GET"): tracking.run_counts,
+    ("registered-models/label-history", "GET"): history.get_label_history,
+    ("version", "GET"): version.get_version,
 }

@@ -8,7 +8,7 @@ from kernelflow.client import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAG
 from kernelflow.entities import Metric, Param, RunTag
 from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
 
-from . import logged_models, shapes
+from . import datasets, logged_models, shapes
 from .request import Params
 from .service import Api
 
@@ -96,6 +96,12 @@ def set_experiment_tag(api: Api, p: Params) -> dict:
     return {}
 
 
+def delete_experiment_tag(api: Api, p: Params) -> dict:
+    """POST experiments/delete-experiment-tag."""
+    api.store.delete_experiment_tag(p.need("experiment_id"), p.need("key"))
+    return {}
+
+
 # -- runs ----------------------------------------------------------------------
 def create_run(api: Api, p: Params) -> dict:
     """POST runs/create."""
@@ -110,9 +116,10 @@ def create_run(api: Api, p: Params) -> dict:
 
 
 def get_run(api: Api, p: Params) -> dict:
-    """GET runs/get, with the models the run logged as its outputs."""
+    """GET runs/get, with the run's inputs (datasets, models) and outputs (models)."""
     run_id = p.need("run_id", "run_uuid")
     out = shapes.run(api.client.get_run(run_id), api.uris)
+    out["inputs"] = datasets.run_inputs(api, run_id)
     outputs = logged_models.run_outputs(api, run_id)
     if outputs:
         out["outputs"] = outputs
@@ -147,7 +154,8 @@ def restore_run(api: Api, p: Params) -> dict:
 
 
 def search_runs(api: Api, p: Params) -> dict:
-    """POST runs/search: the filter grammar, order_by and page tokens."""
+    """POST runs/search: the filter grammar, order_by and page tokens; each run with its
+    dataset inputs and model outputs, as MLflow's search returns them."""
     max_results = p.integer("max_results", 1000)
     if not 1 <= max_results <= 50_000:
         raise InvalidParameterError(
@@ -158,7 +166,8 @@ def search_runs(api: Api, p: Params) -> dict:
         run_view_type=_view(p.get("run_view_type")), max_results=max_results,
         order_by=p.many("order_by") or None, page_token=p.text("page_token"),
     )
-    out: dict = {"runs": [shapes.run(r, api.uris) for r in runs]}
+    found = [shapes.run(r, api.uris) for r in runs]
+    out: dict = {"runs": datasets.add_search_inputs_outputs(api, found)}
     if runs.token:
         out["next_page_token"] = runs.token
     return out

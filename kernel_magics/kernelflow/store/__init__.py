@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .base import StoreBase, now_ms
+from .datasets import DatasetStore
 from .logged_models import LoggedModelStore
 from .registry import RegistryStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(LoggedModelStore, RegistryStore, TrackingStore, StoreBase):
+class SqliteStore(DatasetStore, LoggedModelStore, RegistryStore, TrackingStore, StoreBase):
     """One SQLite tracking file with its artifact root."""
 
 

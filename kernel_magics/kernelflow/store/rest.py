@@ -24,6 +24,7 @@ from ..entities import (
     Experiment,
     Metric,
     MetricHistory,
+    ModelLabelChange,
     ModelVersion,
     RegisteredModel,
     Run,
@@ -38,6 +39,7 @@ from ..errors import (
     ResourceNotFoundError,
     StoreError,
 )
+from .datasets import Dataset, DatasetInput
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
@@ -188,11 +190,15 @@ class RestRegistryMixin:
         data = self.call("GET", "registered-models/alias", {"name": name, "alias": alias})
         return _version(data["model_version"])
 
-    def get_model_label_history(self, *args, **kwargs):
-        raise InvalidParameterError(
-            "Alias and stage history is not served over HTTP yet; open the SQLite store "
-            "directly (sqlite:///...) or use the dashboard's model page."
-        )
+    def get_model_label_history(self, name: str, kind: str | None = None,
+                                label: str | None = None) -> list[ModelLabelChange]:
+        """Alias/stage history from kernelflow's extension endpoint (not MLflow's API)."""
+        body = {"name": name, "kind": kind, "label": label}
+        data = self.call("GET", "registered-models/label-history",
+                         {k: v for k, v in body.items() if v is not None}, prefix="kernelflow")
+        return [ModelLabelChange(h["name"], h["kind"], h["label"], str(h["version"]),
+                                 int(h["start_time"]), _int(h.get("end_time")))
+                for h in data.get("history", [])]
 
 
 def _version(d: dict) -> ModelVersion:
@@ -404,6 +410,10 @@ class RestStore(RestRegistryMixin):
         self.call("POST", "experiments/set-experiment-tag",
                   {"experiment_id": str(experiment_id), "key": key, "value": str(value)})
 
+    def delete_experiment_tag(self, experiment_id, key: str) -> None:
+        self.call("POST", "experiments/delete-experiment-tag",
+                  {"experiment_id": str(experiment_id), "key": key})
+
     def count_runs_by_experiment(self) -> dict[str, int]:
         return self.call("GET", "experiments/run-counts", prefix="kernelflow")["counts"]
 
@@ -442,6 +452,25 @@ class RestStore(RestRegistryMixin):
 
     def restore_run(self, run_id: str) -> None:
         self.call("POST", "runs/restore", {"run_id": run_id})
+
+    # -- inputs ------------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: list[DatasetInput] | None = None,
+                   model_ids: list[str] | None = None) -> None:
+        body = {"run_id": run_id, "datasets": [_dataset_input_json(d) for d in datasets or []],
+                "models": [{"model_id": m} for m in model_ids or []]}
+        self.call("POST", "runs/log-inputs", body)
+
+    def get_dataset_inputs(self, run_ids: list[str]) -> dict[str, list[DatasetInput]]:
+        out = {}
+        for run_id in run_ids:
+            inputs = self.call("GET", "runs/get", {"run_id": run_id})["run"].get("inputs", {})
+            if inputs.get("dataset_inputs"):
+                out[run_id] = [_dataset_input(d) for d in inputs["dataset_inputs"]]
+        return out
+
+    def get_model_inputs(self, run_id: str) -> list[str]:
+        inputs = self.call("GET", "runs/get", {"run_id": run_id})["run"].get("inputs", {})
+        return [m["model_id"] for m in inputs.get("model_inputs", [])]
 
     # -- search --------------------------------------------------------------------
     def search_runs(self, experiment_ids: list, filter_string: str | None = None,
@@ -623,6 +652,21 @@ def _run(d: dict) -> Run:
     metrics = {k: m.value for k, m in latest.items()}
     return Run(_info(d["info"]), RunData(metrics, _kv_dict(data.get("params")),
                                          _kv_dict(data.get("tags")), latest))
+
+
+def _dataset_input_json(item: DatasetInput) -> dict:
+    d = item.dataset
+    dataset = {"name": d.name, "digest": d.digest, "source_type": d.source_type,
+               "source": d.source, "schema": d.schema, "profile": d.profile}
+    return {"tags": _kv(item.tags),
+            "dataset": {k: v for k, v in dataset.items() if v is not None}}
+
+
+def _dataset_input(d: dict) -> DatasetInput:
+    ds = d.get("dataset", {})
+    return DatasetInput(Dataset(ds.get("name", ""), ds.get("digest", ""), ds.get("source_type", ""),
+                                ds.get("source", ""), ds.get("schema"), ds.get("profile")),
+                        _kv_dict(d.get("tags")))
 
 
 def _columns(runs: list[Run]) -> dict[str, list]:

@@ -222,9 +222,12 @@ def _v6_datasets(db: sqlite_utils.Database) -> None:
         not_null={"run_uuid", "dataset_uuid"},
     )
     db.table("dataset_inputs").create_index(["run_uuid", "dataset_uuid"], unique=True)
-    db.table("input_tags").create({"input_uuid": str, "key": str, "value": str},
-                            pk=("input_uuid", "key"))
-    db.table("run_model_inputs").create({"run_uuid": str, "model_id": str}, pk=("run_uuid", "model_id"))
+    db.table("input_tags").create(
+        {"input_uuid": str, "key": str, "value": str}, pk=("input_uuid", "key")
+    )
+    db.table("run_model_inputs").create(
+        {"run_uuid": str, "model_id": str}, pk=("run_uuid", "model_id")
+    )
 
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {

@@ -1,0 +1,99 @@
+"""Run inputs: ``runs/log-inputs`` and the ``inputs``/``outputs`` of runs in get and search.
+
+MLflow's ``log_input(dataset, context="train")`` sends one ``DatasetInput`` (a dataset
+with name, digest, source type, source, schema and profile, plus input tags such as
+``mlflow.data.context``); MLflow 3 also sends logged models used as inputs.
+"""
+
+from __future__ import annotations
+
+from kernelflow.errors import InvalidParameterError
+from kernelflow.store.datasets import Dataset, DatasetInput
+
+from . import shapes
+from .request import Params
+from .service import Api
+
+_DATASET_FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
+
+
+# -- requests -------------------------------------------------------------------------
+def _dataset_input(raw) -> DatasetInput:
+    """A ``DatasetInput`` message as the store's :class:`DatasetInput`."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("dataset"), dict):
+        raise InvalidParameterError(
+            f"Each entry of 'datasets' must be an object with a 'dataset' object; got {raw!r}.")
+    d = raw["dataset"]
+    values = {k: d.get(k) for k in _DATASET_FIELDS}
+    for name in _DATASET_FIELDS[:4]:
+        if values[name] is None:
+            raise InvalidParameterError(f"Dataset {name} cannot be None (dataset {d!r}).")
+    return DatasetInput(Dataset(**{k: None if v is None else str(v) for k, v in values.items()}),
+                        _input_tags(raw.get("tags")))
+
+
+def _input_tags(raw) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in raw or []:
+        if not isinstance(tag, dict) or tag.get("key") is None or tag.get("value") is None:
+            raise InvalidParameterError(f"An input tag needs a key and a value; got {tag!r}.")
+        tags[str(tag["key"])] = str(tag["value"])
+    return tags
+
+
+def _model_ids(raw: list) -> list[str]:
+    ids = []
+    for model in raw:
+        if not isinstance(model, dict) or not model.get("model_id"):
+            raise InvalidParameterError(f"A model input needs a 'model_id'; got {model!r}.")
+        ids.append(str(model["model_id"]))
+    return ids
+
+
+def log_inputs(api: Api, p: Params) -> dict:
+    """POST runs/log-inputs: datasets (and logged models) a run used."""
+    run_id = p.need("run_id")
+    datasets = [_dataset_input(x) for x in p.many("datasets")]
+    api.store.log_inputs(run_id, datasets, _model_ids(p.many("models")))
+    return {}
+
+
+# -- responses ------------------------------------------------------------------------
+def dataset_input(item: DatasetInput) -> dict:
+    """A ``DatasetInput`` message."""
+    d = item.dataset
+    dataset = shapes._drop_none({"name": d.name, "digest": d.digest,
+                                 "source_type": d.source_type, "source": d.source,
+                                 "schema": d.schema, "profile": d.profile})
+    return {"tags": shapes.kv_list(item.tags), "dataset": dataset}
+
+
+def run_inputs(api: Api, run_id: str) -> dict:
+    """A ``RunInputs`` message for ``runs/get``: dataset inputs and model inputs."""
+    out: dict = {}
+    datasets = api.store.get_dataset_inputs([run_id]).get(run_id)
+    if datasets:
+        out["dataset_inputs"] = [dataset_input(x) for x in datasets]
+    models = api.store.get_model_inputs(run_id)
+    if models:
+        out["model_inputs"] = [{"model_id": m} for m in models]
+    return out
+
+
+def add_search_inputs_outputs(api: Api, runs: list[dict]) -> list[dict]:
+    """Fill the dataset inputs and model outputs of ``Run`` messages from a search.
+
+    As MLflow's ``runs/search`` does: dataset inputs and model outputs, not model inputs.
+    Two queries per 500 runs, not one per run.
+    """
+    ids = [r["info"]["run_id"] for r in runs]
+    datasets = api.store.get_dataset_inputs(ids)
+    outputs = api.store.get_model_outputs(ids)
+    for run in runs:
+        run_id = run["info"]["run_id"]
+        if run_id in datasets:
+            run["inputs"] = {"dataset_inputs": [dataset_input(x) for x in datasets[run_id]]}
+        if run_id in outputs:
+            run["outputs"] = {"model_outputs": [{"model_id": m, "step": s}
+                                                for m, s in outputs[run_id]]}
+    return runs
