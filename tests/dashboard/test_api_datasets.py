@@ -183,3 +183,17 @@ def test_sqlite_store_inputs(tmp_path):
     store.delete_run(run_id)
     with pytest.raises(InvalidStateError, match="active"):
         store.log_inputs(run_id, many[:1])
+
+
+@pytest.mark.mlflow
+def test_search_runs_returns_model_outputs_like_get_run(mlflow_env):
+    mlflow = mlflow_env
+    client = mlflow.MlflowClient()
+    exp_id = mlflow.set_experiment("outputs-search").experiment_id
+    with mlflow.start_run() as run:
+        model = client.create_logged_model(exp_id, source_run_id=run.info.run_id)
+        client.log_outputs(run.info.run_id, [mlflow.entities.LoggedModelOutput(model.model_id, 3)])
+    got = mlflow.get_run(run.info.run_id).outputs.model_outputs
+    found = mlflow.search_runs([exp_id], output_format="list")[0].outputs.model_outputs
+    assert [(m.model_id, m.step) for m in found] == [(m.model_id, m.step) for m in got] == \
+        [(model.model_id, 3)]

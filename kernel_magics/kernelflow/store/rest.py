@@ -635,7 +635,7 @@ def _int(value) -> int | None:
 
 def _info(d: dict) -> RunInfo:
     return RunInfo(
-        d.get("run_id") or d.get("run_uuid"), str(d.get("experiment_id", "")),
+        str(d.get("run_id") or d.get("run_uuid") or ""), str(d.get("experiment_id", "")),
         d.get("run_name", ""), d.get("user_id", ""), d.get("status", "RUNNING"),
         _int(d.get("start_time")), _int(d.get("end_time")), d.get("artifact_uri", ""),
         d.get("lifecycle_stage", "active"),
