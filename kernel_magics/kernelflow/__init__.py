@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "RunTag": "entities",
     "MetricHistory": "entities",
     "RegisteredModel": "entities",
+    "Dataset": "store.datasets",
+    "DatasetInput": "store.datasets",
     "ModelVersion": "entities",
     # errors
     "KernelflowError": "errors",

@@ -156,6 +156,10 @@ class Client(RegistryClient):
         """Set a tag on an experiment."""
         self._store.set_experiment_tag(experiment_id, check_key(key, "tag key"), value)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        self._store.delete_experiment_tag(experiment_id, key)
+
     # -- runs ----------------------------------------------------------------
     def create_run(
         self,
@@ -333,6 +337,17 @@ class Client(RegistryClient):
             max_results=_check_max_results(max_results), order_by=order_by, page_token=page_token,
         )
         return PagedList(runs, token)
+
+    def log_inputs(self, run_id: str, datasets: list | None = None,
+                   models: list[str] | None = None) -> None:
+        """Record the datasets (``DatasetInput``) and logged models a run used (MLflow's log-inputs)."""
+        self.flush()
+        self._store.log_inputs(run_id, datasets, models)
+
+    def get_run_inputs(self, run_id: str) -> list:
+        """The dataset inputs of a run, in logging order."""
+        self._store.get_run_info(run_id)
+        return self._store.get_dataset_inputs([run_id]).get(run_id, [])
 
     def get_logged_model(self, model_id: str):
         """Return an MLflow 3 logged model (``models:/<model_id>``) by id."""

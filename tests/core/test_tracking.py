@@ -407,3 +407,21 @@ def test_reprs_of_search_results_and_entities(tracking_uri):
     assert kf.Client().search_experiments()._repr_html_() is None  # not runs: plain repr
     assert run.info.run_id in repr(kf.get_run(run.info.run_id))
     assert "Default" in repr(kf.get_experiment("0"))
+
+
+def test_dataset_inputs_and_experiment_tag_deletion(tracking_uri):
+    c = kf.Client()
+    run = c.create_run("0")
+    train = kf.DatasetInput(kf.Dataset("digits", "abc123", "local", '{"uri": "x.csv"}'),
+                            {"mlflow.data.context": "train"})
+    c.log_inputs(run.info.run_id, [train])
+    c.log_inputs(run.info.run_id, [train])  # the same dataset again is kept once
+    inputs = c.get_run_inputs(run.info.run_id)
+    assert [(i.dataset.name, i.tags["mlflow.data.context"]) for i in inputs] == [("digits", "train")]
+    with pytest.raises(InvalidParameterError):
+        c.log_inputs(run.info.run_id, [kf.DatasetInput(kf.Dataset("n", "d" * 100, "local", "s"))])
+    exp_id = c.create_experiment("tagged", tags={"a": "1", "b": "2"})
+    c.delete_experiment_tag(exp_id, "a")
+    assert c.get_experiment(exp_id).tags == {"b": "2"}
+    with pytest.raises(ResourceNotFoundError):
+        c.delete_experiment_tag(exp_id, "a")
