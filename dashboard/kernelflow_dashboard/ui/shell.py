@@ -99,7 +99,10 @@ def page(active: str, *content, experiment: str | None = None) -> pn.Row:
     """Lay out a page: navigation on the left, content on the right."""
     main = pn.Column(*content, sizing_mode="stretch_width", margin=(10, 24, 24, 24))
     return pn.Row(navigation(active, experiment), main, sizing_mode="stretch_width", margin=0,
-                  styles={"font-family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"})
+                  styles={"font-family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+                          # the navigation's grey runs down however long the page is
+                          "background": "linear-gradient(90deg, #f3f5f7 190px, #fff 190px)",
+                          "min-height": "100vh"})
 
 
 def header(title: str, crumbs: list[tuple[str, str]] = (), extra: str = "") -> pn.pane.HTML:
