@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -20,6 +21,7 @@ from .validation import (
     check_key,
     check_metric_value,
     check_param_value,
+    check_run_status,
     check_step,
     check_tag_value,
 )
@@ -86,6 +88,7 @@ def default_client() -> Client:
     return c
 
 
+@functools.lru_cache(maxsize=1)
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -195,10 +198,13 @@ class Client(RegistryClient):
         self._store.update_run_info(run_id, status, end, name)
 
     def set_terminated(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> None:
-        """End a run: commit everything queued for it, then set its status and end time."""
-        self.flush()
+        """End a run: its status and end time commit with everything queued, in one transaction."""
+        check_run_status(status)
+        if run_id not in self._open_runs:
+            self._store.get_run_info(run_id)  # an unknown id is a clear error
         end = end_time if end_time is not None else int(time.time() * 1000)
-        self._store.update_run_info(run_id, status, end)
+        self._writer.add_ops([("status", run_id, status, end)])
+        self.flush()
 
     def delete_run(self, run_id: str) -> None:
         """Mark a run deleted (restorable)."""

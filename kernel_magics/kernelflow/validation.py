@@ -62,6 +62,18 @@ def check_step(step) -> int:
     return int(step)
 
 
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+
+def check_run_status(status: str) -> str:
+    """Raise InvalidParameterError unless ``status`` is one of MLflow's run statuses."""
+    if status not in RUN_STATUSES:
+        raise InvalidParameterError(
+            f"Run status {status!r} is not valid; use one of {', '.join(RUN_STATUSES)}."
+        )
+    return status
+
+
 def check_param_value(key: str, value) -> str:
     """Return ``value`` as a string within MLflow's length limit."""
     text = str(value)

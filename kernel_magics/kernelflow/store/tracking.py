@@ -21,13 +21,13 @@ from ..errors import (
     ResourceNotFoundError,
 )
 from ..search import parse_filter, parse_order_by
+from ..validation import check_run_status
 from .base import StoreBase, now_ms
 from .schema import RUN_SUMMARY_SQL
 from .search_sql import compile_order, compile_where, like_to_glob
 
 ACTIVE, DELETED = "active", "deleted"
 VIEW_TYPES = {"ACTIVE_ONLY": ACTIVE, "DELETED_ONLY": DELETED, "ALL": None}
-RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 
 _RUN_COLUMNS = (
     "run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
@@ -331,10 +331,8 @@ class TrackingStore(StoreBase):
         run_name: str | None = None,
     ) -> RunInfo:
         info = self.get_run_info(run_id)
-        if status is not None and status not in RUN_STATUSES:
-            raise InvalidParameterError(
-                f"Run status {status!r} is not valid; use one of {', '.join(RUN_STATUSES)}."
-            )
+        if status is not None:
+            check_run_status(status)
 
         def txn(conn: sqlite3.Connection) -> None:
             if status is not None:
