@@ -17,6 +17,7 @@ from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, Ru
 from .errors import InvalidParameterError, InvalidStateError
 from .registry import RegistryClient
 from .validation import (
+    MAX_EXACT_INT,
     _valid_keys,
     check_key,
     check_metric_value,
@@ -24,6 +25,7 @@ from .validation import (
     check_run_status,
     check_step,
     check_tag_value,
+    check_timestamp,
 )
 from .writer import Writer
 
@@ -236,17 +238,20 @@ class Client(RegistryClient):
         step: int | None = None,
         synchronous: bool | None = None,
     ) -> None:
-        """Log one metric point; returns at once, the writer commits it shortly."""
+        """Log one metric point; returns at once, the writer commits it shortly.
+
+        This is the hot path of all logging: every check has a fast case for
+        the common types, and the point is only appended to a buffer.
+        """
         if run_id not in self._open_runs:
             self._check_open(run_id)
-        if key not in _valid_keys:
-            check_key(key, "metric key")
         self._writer.log_points(
             run_id,
-            key,
+            key if (type(key) is str and key in _valid_keys) else check_key(key, "metric key"),
             (
-                timestamp if timestamp is not None else int(time.time() * 1000),
-                step if type(step) is int else check_step(step),
+                int(time.time() * 1000) if timestamp is None else check_timestamp(timestamp),
+                step if (type(step) is int and -MAX_EXACT_INT <= step <= MAX_EXACT_INT)
+                else check_step(step),
                 value if type(value) is float else check_metric_value(key, value),
             ),
         )
@@ -285,10 +290,10 @@ class Client(RegistryClient):
         metrics, params, tags = list(metrics), list(params), list(tags)
         _check_batch_limits(metrics, params, tags)
         self._check_open(run_id)
-        ops = self._param_ops(run_id, params)
-        for t in tags:
-            ops.append(("tag", run_id, check_key(t.key, "tag key"), check_tag_value(t.key, t.value)))
+        # Validate everything before anything is queued or cached: a batch is all or nothing.
+        tag_ops = [("tag", run_id, *_tag_pair(t)) for t in tags]
         points = _group_points(metrics)
+        ops = self._param_ops(run_id, params) + tag_ops
         if ops:
             self._writer.add_ops(ops)
         for key, flat in points.items():
@@ -303,6 +308,8 @@ class Client(RegistryClient):
             known = self._params[run_id] = self._store.get_params(run_id)
         staged: dict[str, str] = {}
         for p in params:
+            if not isinstance(p, Param):
+                raise InvalidParameterError(f"log_batch takes kernelflow.Param objects as params, got {p!r}.")
             key = check_key(p.key, "param key")
             value = check_param_value(key, p.value)
             old = known.get(key, staged.get(key))
@@ -447,22 +454,32 @@ class Client(RegistryClient):
         self.log_dict(run_id, {"columns": payload["columns"], "data": payload["data"]}, artifact_file)
 
 
+def _tag_pair(tag: RunTag) -> tuple[str, str]:
+    if not isinstance(tag, RunTag):
+        raise InvalidParameterError(f"log_batch takes kernelflow.RunTag objects as tags, got {tag!r}.")
+    return check_key(tag.key, "tag key"), check_tag_value(tag.key, tag.value)
+
+
 def _group_points(metrics: list[Metric]) -> dict[str, list[float]]:
     """Validate metrics and group them per key as flat (timestamp, step, value) lists."""
     now = int(time.time() * 1000)
     points: dict[str, list[float]] = {}
     for m in metrics:
+        if not isinstance(m, Metric):
+            raise InvalidParameterError(
+                f"log_batch takes kernelflow.Metric objects as metrics, got {m!r}."
+            )
         key, value, step, ts = m.key, m.value, m.step, m.timestamp
-        if key not in _valid_keys:
+        if type(key) is not str or key not in _valid_keys:
             check_key(key, "metric key")
         if type(value) is not float:
             value = check_metric_value(key, value)
-        if type(step) is not int:
+        if type(step) is not int or not -MAX_EXACT_INT <= step <= MAX_EXACT_INT:
             step = check_step(step)
         buf = points.get(key)
         if buf is None:
             buf = points[key] = []
-        buf += (now if ts is None else ts, step, value)
+        buf += (now if ts is None else check_timestamp(ts), step, value)
     return points
 
 

@@ -11,7 +11,7 @@ from . import client as _client_mod
 from .client import Client, PagedList, default_client
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunTag
 from .errors import InvalidParameterError, KernelflowError, ResourceNotFoundError
-from .validation import _valid_keys, check_key, check_metric_value, check_step
+from .validation import check_key, check_metric_value, check_step
 
 _active_runs: list[ActiveRun] = []
 _active_experiment_id: str | None = None
@@ -238,19 +238,7 @@ def log_metric(
     """Log a metric point to the active run; returns in about a microsecond."""
     c = _client_mod._default_client or default_client()
     rid = run_id or (_active_runs[-1].info.run_id if _active_runs else _run_id())
-    if rid not in c._open_runs:
-        c._check_open(rid)
-    c._writer.log_points(
-        rid,
-        key if key in _valid_keys else check_key(key, "metric key"),
-        (
-            timestamp if timestamp is not None else int(time.time() * 1000),
-            step if type(step) is int else check_step(step),
-            value if type(value) is float else check_metric_value(key, value),
-        ),
-    )
-    if synchronous or _sync_logging:
-        c.flush()
+    c.log_metric(rid, key, value, timestamp, step, synchronous or _sync_logging)
 
 
 def log_metrics(

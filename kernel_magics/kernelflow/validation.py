@@ -12,11 +12,13 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 _KEY_RE = re.compile(r"^[/\w.\- ]*$")
 _valid_keys: set[str] = set()
+# Metric points are stored as float64 triples, exact for whole numbers up to 2**53.
+MAX_EXACT_INT = 2**53
 
 
 def check_key(key, what: str = "key") -> str:
     """Raise InvalidParameterError unless ``key`` is a valid metric/param/tag name."""
-    if key in _valid_keys:
+    if type(key) is str and key in _valid_keys:
         return key
     if not isinstance(key, str) or not key:
         raise InvalidParameterError(f"The {what} must be a non-empty string, got {key!r}.")
@@ -51,15 +53,34 @@ def check_metric_value(key: str, value) -> float:
     )
 
 
+def _whole_number(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float)) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        raise InvalidParameterError(f"The {what} must be a whole number, got {value!r}.")
+    number = int(value)
+    if not -MAX_EXACT_INT <= number <= MAX_EXACT_INT:
+        raise InvalidParameterError(
+            f"The {what} {number} is out of range: kernelflow keeps whole numbers up to 2**53 "
+            f"({MAX_EXACT_INT:,}) exactly."
+        )
+    return number
+
+
 def check_step(step) -> int:
-    """Return ``step`` as an int."""
+    """Return ``step`` as an int (None is step 0); it must be a whole number within ±2**53."""
+    if type(step) is int and -MAX_EXACT_INT <= step <= MAX_EXACT_INT:
+        return step
     if step is None:
         return 0
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        if isinstance(step, float) and step.is_integer():
-            return int(step)
-        raise InvalidParameterError(f"Metric step must be a whole number, got {step!r}.")
-    return int(step)
+    return _whole_number(step, "metric step")
+
+
+def check_timestamp(timestamp, what: str = "timestamp") -> int:
+    """Return a millisecond timestamp as an int; it must be a whole number within ±2**53."""
+    if type(timestamp) is int and 0 <= timestamp <= MAX_EXACT_INT:
+        return timestamp
+    return _whole_number(timestamp, f"{what} (milliseconds since the epoch)")
 
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")

@@ -425,3 +425,49 @@ def test_dataset_inputs_and_experiment_tag_deletion(tracking_uri):
     assert c.get_experiment(exp_id).tags == {"b": "2"}
     with pytest.raises(ResourceNotFoundError):
         c.delete_experiment_tag(exp_id, "a")
+
+
+def test_infinite_metrics_in_search_results(tracking_uri):
+    with kf.start_run(run_name="up"):
+        kf.log_metric("m", float("inf"))
+    with kf.start_run(run_name="down"):
+        kf.log_metric("m", float("-inf"))
+    with kf.start_run(run_name="plain"):
+        kf.log_metric("m", 1.5)
+    frame = kf.search_runs(order_by=["attributes.run_name ASC"])
+    assert list(frame["metrics.m"]) == [-math.inf, 1.5, math.inf]
+    cols, _ = kf.Client()._store.search_runs_columns(["0"], order_by=["attributes.run_name ASC"])
+    assert cols["metrics.m"] == [-math.inf, 1.5, math.inf]
+
+
+def test_log_batch_is_all_or_nothing(tracking_uri):
+    c = kf.Client()
+    run = c.create_run("0")
+    with pytest.raises(InvalidParameterError):
+        c.log_batch(run.info.run_id, params=[kf.Param("q", "1")], tags=[kf.RunTag("bad!", "x")])
+    with pytest.raises(InvalidParameterError, match="Param objects"):
+        c.log_batch(run.info.run_id, params=[("a", "1")])
+    c.log_param(run.info.run_id, "q", "2")  # the refused batch left no trace
+    assert c.get_run(run.info.run_id).data.params == {"q": "2"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"step": 2**70}, "out of range"),
+        ({"step": 1e300}, "out of range"),
+        ({"step": 1.5}, "whole number"),
+        ({"timestamp": 10**20}, "out of range"),
+        ({"timestamp": "abc"}, "whole number"),
+    ],
+)
+def test_bad_step_or_timestamp_is_refused_at_the_call(tracking_uri, kwargs, words):
+    with kf.start_run() as run:
+        kf.log_metric("ok", 1.0)
+        with pytest.raises(InvalidParameterError, match=words):
+            kf.log_metric("bad", 1.0, **kwargs)
+        with pytest.raises(InvalidParameterError, match=words):
+            kf.Client().log_batch(run.info.run_id, metrics=[kf.Metric("bad", 1.0, kwargs.get(
+                "timestamp", 0), kwargs.get("step", 0))])
+    # logging goes on: nothing is jammed and earlier data is there
+    assert kf.get_run(run.info.run_id).data.metrics == {"ok": 1.0}

@@ -13,7 +13,7 @@ import sqlite_utils
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _v1_tracking(db: sqlite_utils.Database) -> None:
@@ -156,7 +156,11 @@ def _v3_traces(db: sqlite_utils.Database) -> None:
 # column per run instead of joining three tables.
 RUN_SUMMARY_SQL = """
 UPDATE runs SET summary = (SELECT json_group_object(k, v) FROM (
-    SELECT 'metrics.' || key AS k, CASE WHEN is_nan THEN NULL ELSE value END AS v
+    SELECT 'metrics.' || key AS k,
+        CASE WHEN is_nan THEN NULL
+             WHEN value > 1.7976931348623157e308 THEN 'Infinity'
+             WHEN value < -1.7976931348623157e308 THEN '-Infinity'
+             ELSE value END AS v
         FROM latest_metrics WHERE run_uuid = runs.run_uuid
     UNION ALL SELECT 'params.' || key, value FROM params WHERE run_uuid = runs.run_uuid
     UNION ALL SELECT 'tags.' || key, value FROM tags WHERE run_uuid = runs.run_uuid
@@ -230,6 +234,11 @@ def _v6_datasets(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v7_refresh_run_summaries(db: sqlite_utils.Database) -> None:
+    # Summaries written before v7 held infinite metrics as SQLite's bare Inf, which is not JSON.
+    db.execute(RUN_SUMMARY_SQL)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
@@ -237,6 +246,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     4: _v4_run_summary,
     5: _v5_logged_models,
     6: _v6_datasets,
+    7: _v7_refresh_run_summaries,
 }
 
 

@@ -551,7 +551,7 @@ class TrackingStore(StoreBase):
                 col[i] = value
         for key in cols:
             if key.startswith("metrics."):
-                cols[key] = [math.nan if v is None else v for v in cols[key]]
+                cols[key] = [math.nan if v is None else float(v) for v in cols[key]]
         return cols, token
 
     def search_runs_frame(self, experiment_ids: list, **kwargs):
@@ -576,6 +576,9 @@ class TrackingStore(StoreBase):
         records = json.loads("[" + ",".join(s or "{}" for s in attrs[6]) + "]")
         values = pd.DataFrame.from_records(records, index=frame.index) if records else None
         if values is not None and len(values.columns):
+            for col in values.columns:  # infinities arrive as the strings "Infinity"/"-Infinity"
+                if col.startswith("metrics.") and values[col].dtype == object:
+                    values[col] = values[col].astype(float)
             frame = pd.concat([frame, values[sorted(values.columns)]], axis=1)
         return frame, token
 
