@@ -248,7 +248,11 @@ class RegistryClient:
 
         Args:
             archive_existing_versions: Move the other versions in ``stage`` to
-                Archived (only for Staging and Production).
+                Archived; only with Staging and Production.
+
+        Raises:
+            InvalidParameterError: an unknown stage, or ``archive_existing_versions``
+                with None or Archived (as MLflow).
         """
         return self._store.transition_model_version_stage(
             check_model_name(name), check_version(version), check_stage(stage),

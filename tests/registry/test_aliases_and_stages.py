@@ -111,3 +111,18 @@ def test_deleting_a_version_closes_its_history(three_versions):
 def test_history_kind_is_checked(three_versions):
     with pytest.raises(InvalidParameterError, match="kind must be"):
         three_versions.get_model_label_history("iris", kind="colour")
+
+
+@pytest.mark.parametrize("stage", ["Archived", "None", "archived"])
+def test_archive_existing_versions_needs_an_active_stage(three_versions, stage):
+    client = three_versions
+    client.transition_model_version_stage("iris", 1, "Production")
+    with pytest.raises(InvalidParameterError, match="not an Active stage.*Staging, Production"):
+        client.transition_model_version_stage("iris", 2, stage, archive_existing_versions=True)
+    assert client.get_model_version("iris", 1).current_stage == "Production"
+    assert client.get_model_version("iris", 2).current_stage == "None"
+
+
+def test_archive_existing_versions_is_checked_by_the_store(three_versions):
+    with pytest.raises(InvalidParameterError, match="not an Active stage"):
+        three_versions._store.transition_model_version_stage("iris", 2, "Archived", True)

@@ -15,13 +15,14 @@ import sqlite3
 from typing import Any
 
 from ..entities import ModelLabelChange, ModelVersion, RegisteredModel
-from ..errors import ResourceExistsError, ResourceNotFoundError
+from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
 from .base import now_ms
 from .registry_filter import compile_conditions, compile_order, parse_registry_filter
 from .tracking import decode_page_token, encode_page_token
 
 DELETED = "Deleted_Internal"
 _LIVE = f"current_stage != '{DELETED}'"
+ACTIVE_STAGES = ("Staging", "Production")
 _VERSION_COLUMNS = (
     "name, version, creation_time, last_updated_time, description, user_id, current_stage, "
     "source, run_id, run_link, status, status_message, storage_location"
@@ -439,12 +440,23 @@ class RegistryStore:
     def transition_model_version_stage(
         self, name: str, version: int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
-        """Move a version to ``stage``; optionally archive the others in that stage."""
+        """Move a version to ``stage``; optionally archive the others in that stage.
+
+        Raises:
+            InvalidParameterError: ``archive_existing_versions`` with a stage
+                other than Staging or Production (as MLflow).
+        """
+        if archive_existing_versions and stage not in ACTIVE_STAGES:
+            raise InvalidParameterError(
+                "Model version transition cannot archive existing model versions because "
+                f"{stage!r} is not an Active stage. Valid stages are {', '.join(ACTIVE_STAGES)}; "
+                "pass archive_existing_versions=False for None or Archived."
+            )
         now = now_ms()
 
         def txn(conn: sqlite3.Connection) -> None:
             old = _require_version(conn, name, version)
-            if archive_existing_versions and stage in ("Staging", "Production"):
+            if archive_existing_versions:
                 for (other,) in conn.execute(
                     "SELECT version FROM model_versions WHERE name = ? AND current_stage = ? "
                     "AND version != ?",
