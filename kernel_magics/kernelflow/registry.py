@@ -19,8 +19,10 @@ from .errors import InvalidParameterError
 logger = logging.getLogger(__name__)
 
 STAGES = ("None", "Staging", "Production", "Archived")
-_ALIAS = re.compile(r"^[\w\-]*$")
-_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+# MLflow's rules (mlflow/utils/validation.py), matched against the whole alias:
+# with re.match, "$" would also accept a trailing newline ("champ\n").
+_ALIAS = re.compile(r"[\w\-]*")
+_RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 MAX_ALIAS_LENGTH = 255
 MAX_NAME_LENGTH = 256
 
@@ -60,13 +62,13 @@ def check_stage(stage: Any) -> str:
 
 def check_alias(alias: Any) -> str:
     """Return ``alias`` if MLflow's alias rules allow it, else raise InvalidParameterError."""
-    if not isinstance(alias, str) or not alias or not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not alias or not _ALIAS.fullmatch(alias):
         raise InvalidParameterError(
             f"Invalid alias {alias!r}: use letters, digits, '_' and '-' only (e.g. 'champion')."
         )
     if len(alias) > MAX_ALIAS_LENGTH:
         raise InvalidParameterError(f"Alias {alias[:20]!r}... is longer than {MAX_ALIAS_LENGTH} characters.")
-    if _RESERVED_ALIAS.match(alias):
+    if _RESERVED_ALIAS.fullmatch(alias):
         raise InvalidParameterError(
             f"Alias {alias!r} is reserved ('latest' and 'v<number>' already mean a version in "
             "models:/ URIs); choose another, such as 'champion'."

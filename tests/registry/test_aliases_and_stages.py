@@ -40,6 +40,12 @@ def test_alias_points_and_moves(three_versions):
         ("has space", "letters, digits"),
         ("a.b", "letters, digits"),
         ("", "letters, digits"),
+        ("champ\n", "letters, digits"),
+        ("\nchamp", "letters, digits"),
+        ("latest\n", "letters, digits"),
+        ("Latest", "reserved"),
+        (3, "letters, digits"),
+        (None, "letters, digits"),
         ("x" * 256, "longer than 255"),
     ],
 )
