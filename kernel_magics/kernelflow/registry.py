@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from typing import Any
 
 from .entities import ModelLabelChange, ModelVersion, RegisteredModel
@@ -135,16 +136,22 @@ class RegistryClient:
         return self._store.rename_registered_model(check_model_name(name), check_model_name(new_name))
 
     def delete_registered_model(self, name: str) -> None:
-        """Delete a registered model and all its versions from the registry.
+        """Delete a registered model with its versions, tags, aliases and history.
 
-        Only registry entries go: the runs' artifacts (the model files) are
-        kept, so ``runs:/`` URIs still load.
+        This never deletes the run's artifacts: the model files stay in the
+        runs they were logged to, so ``runs:/`` URIs still load and the model
+        can be registered again. To free their disk space, delete the runs
+        (``delete_run``) or their artifacts yourself. A notice saying so is
+        printed to stderr (as MLflow prints its registry messages).
+
+        Raises:
+            ResourceNotFoundError: no registered model has that name.
         """
         model = self.get_registered_model(name)
         self._store.delete_registered_model(model.name)
-        logger.info(
-            "Deleted registered model %r from the registry; the model files in the runs' "
-            "artifacts were kept.", name,
+        _notice(
+            f"Deleted registered model {model.name!r} from the registry; the model files in "
+            "its runs' artifacts were kept (runs:/ URIs still load)."
         )
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
@@ -214,11 +221,19 @@ class RegistryClient:
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Delete a version from the registry; its number is never reused.
 
-        The model files in the run's artifacts are kept.
+        This never deletes the run's artifacts: the model files stay in the
+        run, so its ``runs:/`` URI still loads. To free their disk space,
+        delete the run (``delete_run``) or its artifacts yourself. A notice
+        saying so is printed to stderr.
+
+        Raises:
+            ResourceNotFoundError: the model or the version does not exist.
         """
-        self._store.delete_model_version(check_model_name(name), check_version(version))
-        logger.info(
-            "Deleted version %s of %r from the registry; its model files were kept.", version, name
+        number = check_version(version)
+        self._store.delete_model_version(check_model_name(name), number)
+        _notice(
+            f"Deleted version {number} of {name!r} from the registry; its model files were "
+            "kept in the run's artifacts."
         )
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: Any) -> None:
@@ -333,6 +348,12 @@ class RegistryClient:
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the model behind ``src_model_uri`` (e.g. ``models:/a@champion``) under ``dst_name``."""
         return self.register_model(src_model_uri, dst_name)
+
+
+def _notice(message: str) -> None:
+    # Printed, not logged: INFO logs are hidden by default, and a user deleting
+    # a model must learn that its files (and their disk space) remain.
+    print(f"kernelflow: {message}", file=sys.stderr)
 
 
 def _check_max(max_results: Any) -> int:
