@@ -10,6 +10,7 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from . import config
@@ -126,6 +127,8 @@ class Client(RegistryClient):
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """Return an experiment by name, or None."""
+        if not isinstance(name, str):
+            raise InvalidParameterError(f"An experiment name must be a string, got {name!r}.")
         return self._store.get_experiment_by_name(name)
 
     def search_experiments(
@@ -137,6 +140,7 @@ class Client(RegistryClient):
         page_token: str | None = None,
     ) -> PagedList:
         """List experiments; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
+        max_results = _check_max_results(max_results)
         name_filter = _experiment_name_filter(filter_string)
         newest_first = any("DESC" in o.upper() for o in order_by or [])
         items, token = self._store.search_experiments(
@@ -176,8 +180,10 @@ class Client(RegistryClient):
         source_notebook: str | None = None,
     ) -> Run:
         """Create a RUNNING run in an experiment."""
-        tags = {check_key(k, "tag key"): check_tag_value(k, v) for k, v in (tags or {}).items()}
-        name = run_name or tags.get("mlflow.runName") or _generate_run_name()
+        tags = {check_key(k, "tag key"): check_tag_value(k, v) for k, v in _mapping(tags, "tags").items()}
+        if start_time is not None:
+            start_time = check_timestamp(start_time, "start_time")
+        name = _run_name(run_name) or tags.get("mlflow.runName") or _generate_run_name()
         if parent_run_id:
             self.get_run(parent_run_id)
         user = tags.get("mlflow.user") or _user()
@@ -195,16 +201,18 @@ class Client(RegistryClient):
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status and/or name."""
+        if status is not None:
+            check_run_status(status)
         self.flush()
         end = int(time.time() * 1000) if status and status != "RUNNING" else None
-        self._store.update_run_info(run_id, status, end, name)
+        self._store.update_run_info(run_id, status, end, _run_name(name))
 
     def set_terminated(self, run_id: str, status: str = "FINISHED", end_time: int | None = None) -> None:
         """End a run: its status and end time commit with everything queued, in one transaction."""
         check_run_status(status)
         if run_id not in self._open_runs:
             self._store.get_run_info(run_id)  # an unknown id is a clear error
-        end = end_time if end_time is not None else int(time.time() * 1000)
+        end = check_timestamp(end_time, "end_time") if end_time is not None else int(time.time() * 1000)
         self._writer.add_ops([("status", run_id, status, end)])
         self.flush()
 
@@ -330,7 +338,7 @@ class Client(RegistryClient):
     def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
         """Every point of a metric, as a list-like of Metric backed by numpy arrays."""
         self.flush()
-        return self._store.get_metric_history(run_id, key)
+        return self._store.get_metric_history(run_id, check_key(key, "metric key"))
 
     def search_runs(
         self,
@@ -400,6 +408,8 @@ class Client(RegistryClient):
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Save text as an artifact file."""
+        if not isinstance(text, str):
+            raise InvalidParameterError(f"log_text takes a string, got {type(text).__name__}.")
         self._log_bytes(run_id, lambda p: open(p, "w", encoding="utf-8").write(text), artifact_file)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
@@ -409,9 +419,11 @@ class Client(RegistryClient):
                 if artifact_file.endswith((".yaml", ".yml")):
                     import yaml
 
-                    yaml.safe_dump(dictionary, f, sort_keys=False)
+                    # through JSON first, so numpy scalars and arrays become plain values
+                    plain = json.loads(json.dumps(dictionary, default=_plain))
+                    yaml.safe_dump(plain, f, sort_keys=False)
                 else:
-                    json.dump(dictionary, f, indent=2, default=str)
+                    json.dump(dictionary, f, indent=2, default=_plain)
 
         self._log_bytes(run_id, write, artifact_file)
 
@@ -447,11 +459,32 @@ class Client(RegistryClient):
         """Save a DataFrame (or dict of columns) as a JSON table artifact, as MLflow does."""
         import pandas as pd
 
-        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        try:
+            frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(
+                f"log_table takes a DataFrame or a dict of equal-length columns: {exc}"
+            ) from None
         if not artifact_file.endswith(".json"):
             raise InvalidParameterError("log_table writes JSON: end artifact_file with '.json'.")
         payload = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
         self.log_dict(run_id, {"columns": payload["columns"], "data": payload["data"]}, artifact_file)
+
+
+def _mapping(value: Any, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            f"{what} must be a dict of name to value, like {{'lr': 0.1}}; got {type(value).__name__}."
+        )
+    return dict(value)
+
+
+def _run_name(name: Any) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise InvalidParameterError(f"A run name must be a string, got {name!r}.")
+    return name
 
 
 def _tag_pair(tag: RunTag) -> tuple[str, str]:
@@ -481,6 +514,13 @@ def _group_points(metrics: list[Metric]) -> dict[str, list[float]]:
             buf = points[key] = []
         buf += (now if ts is None else check_timestamp(ts), step, value)
     return points
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback: numpy scalars and arrays as Python values, anything else as text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
 
 
 def _image_array(image: Any):

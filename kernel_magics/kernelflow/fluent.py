@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import time
 from typing import Any
 
 from . import client as _client_mod
-from .client import Client, PagedList, default_client
+from .client import Client, PagedList, _mapping, default_client
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunTag
 from .errors import InvalidParameterError, KernelflowError, ResourceNotFoundError
-from .validation import check_key, check_metric_value, check_step
+from .validation import check_key, check_metric_value, check_run_status, check_step, check_timestamp
 
 _active_runs: list[ActiveRun] = []
 _active_experiment_id: str | None = None
@@ -134,9 +135,8 @@ def start_run(
             "kernelflow.end_run(), or pass nested=True to start a child run."
         )
     if run_id is not None:
-        run = c.get_run(run_id)
+        c._check_open(run_id)  # unknown or deleted runs are refused before anything changes
         c.update_run(run_id, status="RUNNING")
-        c._check_open(run_id)
         run = c.get_run(run_id)
     else:
         parent = _active_runs[-1].info.run_id if (nested and _active_runs) else None
@@ -194,6 +194,7 @@ _last_run: Run | None = None
 def end_run(status: str = "FINISHED", run_id: str | None = None) -> None:
     """End the active run (or ``run_id`` and the runs nested in it); data is on disk on return."""
     global _last_run
+    check_run_status(status)
     if not _active_runs:
         return
     index = len(_active_runs) - 1
@@ -207,6 +208,20 @@ def end_run(status: str = "FINISHED", run_id: str | None = None) -> None:
         run = _active_runs.pop()
         c.set_terminated(run.info.run_id, status)
         _last_run = run
+
+
+def _end_runs_at_exit() -> None:
+    """At interpreter exit, end runs still active FINISHED, as MLflow does."""
+    while _active_runs:
+        try:
+            end_run()
+        except Exception as exc:  # the last chance to tell someone
+            print(f"kernelflow: could not end run at exit: {exc}", file=sys.stderr)
+            _active_runs.pop()
+
+
+# Registered after the writer's own atexit hook, so it runs before it (atexit is LIFO).
+atexit.register(_end_runs_at_exit)
 
 
 def _run_id() -> str:
@@ -246,9 +261,10 @@ def log_metrics(
     synchronous: bool | None = None, run_id: str | None = None,
 ) -> None:
     """Log several metrics at one step."""
-    ts = timestamp if timestamp is not None else int(time.time() * 1000)
+    ts = check_timestamp(timestamp) if timestamp is not None else int(time.time() * 1000)
     st = check_step(step)
-    batch = [Metric(check_key(k, "metric key"), check_metric_value(k, v), ts, st) for k, v in metrics.items()]
+    batch = [Metric(check_key(k, "metric key"), check_metric_value(k, v), ts, st)
+             for k, v in _mapping(metrics, "log_metrics' argument").items()]
     _batch(run_id, metrics=batch, synchronous=synchronous)
 
 
@@ -264,7 +280,8 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
 
 def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
     """Log several params."""
-    _batch(run_id, params=[Param(k, v) for k, v in params.items()], synchronous=synchronous)
+    _batch(run_id, params=[Param(k, v) for k, v in _mapping(params, "log_params' argument").items()],
+           synchronous=synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
@@ -274,7 +291,8 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
     """Set several tags on the active run."""
-    _batch(None, tags=[RunTag(k, v) for k, v in tags.items()], synchronous=synchronous)
+    _batch(None, tags=[RunTag(k, v) for k, v in _mapping(tags, "set_tags' argument").items()],
+           synchronous=synchronous)
 
 
 def delete_tag(key: str) -> None:

@@ -15,13 +15,18 @@ in the last ``interval`` seconds (0.1 s by default) plus one commit in flight.
 from __future__ import annotations
 
 import atexit
+import sqlite3
+import sys
 import threading
 import weakref
 from array import array
 
-from .errors import KernelflowError, LoggingError
+from .errors import InvalidParameterError, KernelflowError, LoggingError
 
 DEFAULT_INTERVAL_S = 0.1
+# Errors that mean "this data cannot be stored", as opposed to "the store is unavailable".
+DATA_ERRORS = (TypeError, ValueError, OverflowError, sqlite3.IntegrityError,
+               sqlite3.InterfaceError, InvalidParameterError)
 _writers: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -93,16 +98,31 @@ class Writer:
             if not ops and not metrics:
                 return
             try:
-                conflicts = self.store.write_batch(ops, metrics)
-            except BaseException as exc:  # keep the data: put it back in front
+                refused = self.store.write_batch(ops, metrics)
+            except DATA_ERRORS:
+                # Something in the batch cannot be stored: commit the rest item by item
+                # so that one bad item neither jams the queue nor takes good data with it.
+                refused = self._commit_items(ops, metrics)
+            except BaseException as exc:  # disk, lock, network: keep it all for the retry
                 self._requeue(ops, metrics)
                 self._error = exc
                 return
-            if conflicts:
+            if refused:
                 self._error = LoggingError(
-                    "Some logged values were refused: " + "; ".join(conflicts)
-                    + ". Log a different key instead of changing a param."
+                    "Some logged values were refused: " + "; ".join(refused)
+                    + ". The rest was saved."
                 )
+
+    def _commit_items(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> list[str]:
+        refused: list[str] = []
+        items = [([op], {}) for op in ops] + [([], {key: buf}) for key, buf in metrics.items()]
+        for item_ops, item_metrics in items:
+            try:
+                refused += self.store.write_batch(item_ops, item_metrics)
+            except DATA_ERRORS as exc:
+                what = item_ops[0][:3] if item_ops else next(iter(item_metrics))
+                refused.append(f"{what} could not be stored ({exc})")
+        return refused
 
     def _requeue(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> None:
         with self._lock:
@@ -152,10 +172,9 @@ class Writer:
 def flush_all() -> None:
     """Commit every writer in this process (atexit and kernel shutdown call this)."""
     for writer in list(_writers):
-        try:
-            writer._commit()
-        except Exception:  # pragma: no cover - at exit there is nobody left to tell
-            pass
+        writer._commit()
+        if writer._error is not None:  # the last chance to tell someone
+            print(f"kernelflow: logged data could not be saved: {writer._error}", file=sys.stderr)
 
 
 atexit.register(flush_all)

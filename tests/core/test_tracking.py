@@ -471,3 +471,56 @@ def test_bad_step_or_timestamp_is_refused_at_the_call(tracking_uri, kwargs, word
                 "timestamp", 0), kwargs.get("step", 0))])
     # logging goes on: nothing is jammed and earlier data is there
     assert kf.get_run(run.info.run_id).data.metrics == {"ok": 1.0}
+
+
+def test_bad_status_keeps_the_run_active(tracking_uri):
+    run = kf.start_run()
+    with pytest.raises(InvalidParameterError, match="status"):
+        kf.end_run("BOGUS")
+    assert kf.active_run().info.run_id == run.info.run_id
+    kf.end_run()
+
+
+def test_resuming_a_deleted_run_changes_nothing(tracking_uri):
+    with kf.start_run() as run:
+        pass
+    kf.delete_run(run.info.run_id)
+    with pytest.raises(InvalidStateError):
+        kf.start_run(run_id=run.info.run_id)
+    info = kf.get_run(run.info.run_id).info
+    assert info.status == "FINISHED" and info.end_time is not None
+    assert kf.active_run() is None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, rid: c.create_run("0", start_time="x"),
+        lambda c, rid: c.set_terminated(rid, end_time="x"),
+        lambda c, rid: c.update_run(rid, name=5),
+        lambda c, rid: c.get_experiment_by_name(["a"]),
+        lambda c, rid: c.get_metric_history(rid, ["a"]),
+        lambda c, rid: c.search_experiments(max_results="5"),
+        lambda c, rid: c.log_text(rid, 123, "a.txt"),
+        lambda c, rid: c.log_table(rid, {"a": 1}, "t.json"),
+        lambda c, rid: c.log_batch(rid, tags=[("k", "v")]),
+        lambda c, rid: kf.log_metric(["a"], 1.0),
+        lambda c, rid: kf.log_params([("a", 1)]),
+        lambda c, rid: kf.set_tags("ab"),
+        lambda c, rid: kf.log_metrics([1]),
+    ],
+)
+def test_wrong_types_get_clear_errors(tracking_uri, call):
+    c = kf.Client()
+    with kf.start_run() as run:
+        with pytest.raises(InvalidParameterError):
+            call(c, run.info.run_id)
+    assert kf.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_log_dict_yaml_takes_numpy_values(tracking_uri):
+    np = pytest.importorskip("numpy")
+    with kf.start_run() as run:
+        kf.log_dict({"a": np.int64(3), "b": np.arange(2)}, "d.yaml")
+    path = kf.Client().download_artifacts(run.info.run_id, "d.yaml")
+    assert open(path).read() == "a: 3\nb:\n- 0\n- 1\n"

@@ -122,3 +122,48 @@ def test_interpreter_exit_flushes(tracking_uri):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert len(kf.get_metric_history(out.strip(), "m")) == 5000
+
+
+class PickyStore:
+    """Wraps a real store; refuses (as a data error) any batch holding metric key "bad"."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def write_batch(self, ops, metrics):
+        if any(key == "bad" for _, key in metrics):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return self.store.write_batch(ops, metrics)
+
+
+def test_one_unstorable_item_neither_jams_the_queue_nor_takes_good_data(store):
+    run = store.create_run("0", "u", None, "r")
+    rid = run.info.run_id
+    writer = Writer(PickyStore(store), interval=60)
+    writer.log_metric(rid, "good", 1.0, 1, 0)
+    writer.log_metric(rid, "bad", 1.0, 1, 0)
+    writer.add_ops([("param", rid, "p", "v")])
+    with pytest.raises(LoggingError, match="could not be stored") as err:
+        writer.flush()
+    assert "rest was saved" in str(err.value)
+    assert len(store.get_metric_history(rid, "good")) == 1
+    assert store.get_params(rid) == {"p": "v"}
+    writer.log_metric(rid, "good", 2.0, 2, 1)
+    writer.flush()  # the queue is not jammed
+    assert len(store.get_metric_history(rid, "good")) == 2
+    writer.close()
+
+
+def test_exit_ends_active_runs_finished(tracking_uri):
+    proc = _python(
+        """
+        import kernelflow as kf
+        run = kf.start_run()
+        print(run.info.run_id, flush=True)
+        kf.log_metric("m", 1.0)
+        """,
+        tracking_uri,
+    )
+    out, _ = proc.communicate(timeout=60)
+    run = kf.get_run(out.strip())
+    assert run.info.status == "FINISHED" and run.data.metrics == {"m": 1.0}

@@ -11,8 +11,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 import sqlite_utils
@@ -107,7 +106,12 @@ class StoreBase:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_locked(exc) or time.monotonic() > deadline:
+                if not _is_locked(exc):
+                    raise StoreError(
+                        f"The tracking store could not be used: {exc}. Check that the file and "
+                        "its folder are writable and the disk has space."
+                    ) from exc
+                if time.monotonic() > deadline:
                     raise StoreError(
                         f"The tracking store stayed locked by another process for "
                         f"{LOCK_PATIENCE_S:.0f}s: {exc}"
@@ -130,11 +134,6 @@ class StoreBase:
             return result
 
         return self._retry(attempt)
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reads; WAL lets them run beside writers."""
-        yield self.conn
 
     def query(self, sql: str, params: tuple | list | dict = ()) -> list[tuple]:
         """Run one read query and return all rows."""
