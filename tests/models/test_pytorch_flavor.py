@@ -64,6 +64,16 @@ def test_float64_input_is_cast_for_float32_weights(tmp_path, net, x):
     np.testing.assert_allclose(out, expected(net, x), rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_array_of_another_dtype_is_refused(tmp_path, net, x, dtype):
+    kernelflow.save_model(net, str(tmp_path / "m"), input_example=x[:2])
+    model = kernelflow.load_model(str(tmp_path / "m"))
+    with pytest.raises(InvalidParameterError, match=f"dtype {np.dtype(dtype).name} .* expects dtype float32"):
+        model.predict(x.astype(dtype))
+    with pytest.raises(InvalidParameterError, match="dtype float64"):
+        model.predict(torch.from_numpy(x.astype(np.float64)))
+
+
 def test_wrong_shape_is_a_clear_error(tmp_path, net, x):
     kernelflow.save_model(net, str(tmp_path / "m"), input_example=x[:2])
     with pytest.raises(InvalidParameterError, match=r"shape \[2, 3\]"):

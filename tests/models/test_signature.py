@@ -123,3 +123,39 @@ def test_tensor_shape_and_dtype_are_checked():
         schema.enforce(np.zeros((2, 3)))
     with pytest.raises(InvalidParameterError, match="dtype"):
         schema.enforce(np.array([["a", "b", "c", "d"]]))
+
+
+@pytest.mark.parametrize("given", [np.float64, np.int64, np.int32, np.float16])
+def test_tensor_arrays_of_another_dtype_are_refused_as_mlflow(given):
+    schema = Schema([TensorSpec("float32", (-1, 4))])
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"dtype {np.dtype(given).name} and shape \[2, 4\].*expects dtype float32 "
+        r"and shape \[-1, 4\].*astype\('float32'\)",
+    ):
+        schema.enforce(np.zeros((2, 4), dtype=given))
+
+
+def test_tensor_dataframes_of_another_dtype_are_refused():
+    schema = Schema([TensorSpec("float32", (-1, 2))])
+    with pytest.raises(InvalidParameterError, match="dtype float64"):
+        schema.enforce(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    assert schema.enforce(pd.DataFrame({"a": [1.0], "b": [2.0]}, dtype=np.float32)).dtype == np.float32
+
+
+def test_tensor_lists_have_no_dtype_and_are_converted():
+    # Lists (and JSON) carry no dtype: their values are converted when they fit.
+    assert Schema([TensorSpec("float32", (-1, 2))]).enforce([[1, 2.5]]).dtype == np.float32
+    ints = Schema([TensorSpec("int32", (-1,))])
+    assert ints.enforce([1, 2.0]).dtype == np.int32
+    with pytest.raises(InvalidParameterError, match="dtype float64.*expects dtype int32"):
+        ints.enforce([1.5])
+    with pytest.raises(InvalidParameterError, match="expects dtype int32"):
+        ints.enforce([2**40])
+
+
+def test_tensor_matching_dtype_passes_unchanged():
+    arr = np.zeros((3, 4), dtype=np.float32)
+    assert Schema([TensorSpec("float32", (-1, 4))]).enforce(arr) is arr
+    words = np.array(["a", "bcd"])
+    assert Schema([TensorSpec("<U1", (-1,))]).enforce(words) is words  # any string length

@@ -357,24 +357,68 @@ def _integral(col: pd.Series) -> bool:
 
 
 def _enforce_tensor(spec: TensorSpec, data: Any) -> np.ndarray:
-    data = as_frame_or_array(data)
-    if isinstance(data, (pd.DataFrame, pd.Series)):
-        data = data.to_numpy()
-    arr = np.asarray(data)
+    """Check a tensor input as MLflow's ``_enforce_tensor_spec``: shape, then exact dtype.
+
+    Arrays, tensors and DataFrames carry a dtype, and a different one is an
+    error (never a silent cast). Lists and dicts (JSON) carry none: their
+    values are converted to the signature's dtype when they fit exactly.
+    """
+    typed = _has_dtype(data)
+    arr = _tensor_array(spec, data)
     want = np.dtype(spec.dtype)
-    if arr.dtype != want:
-        if arr.dtype == object or not np.can_cast(arr.dtype, want, casting="same_kind"):
-            if not (arr.dtype.kind in "iub" and want.kind == "f"):
-                raise InvalidParameterError(
-                    f"Model input has dtype {arr.dtype} but the model's signature expects "
-                    f"{want} (shape {list(spec.shape)})."
-                )
-        arr = arr.astype(want)
     shape = tuple(spec.shape)
-    fits = arr.ndim == len(shape) and all(w in (-1, None) or w == g for w, g in zip(shape, arr.shape, strict=False))
+    fits = arr.ndim == len(shape) and all(
+        w in (-1, None) or w == g for w, g in zip(shape, arr.shape, strict=False)
+    )
     if not fits:
         raise InvalidParameterError(
             f"Model input has shape {list(arr.shape)} but the model's signature expects "
             f"{list(shape)} (-1 means any size)."
         )
-    return arr
+    if _same_dtype(arr.dtype, want):
+        return arr
+    converted = None if typed else _convert_untyped(arr, want)
+    if converted is None:
+        raise InvalidParameterError(
+            f"Model input has dtype {arr.dtype.name} and shape {list(arr.shape)}, but the "
+            f"model's signature expects dtype {want.name} and shape {list(shape)}. Convert "
+            f"it first, e.g. x.astype({want.name!r}); inputs are not cast silently."
+        )
+    return converted
+
+
+def _has_dtype(data: Any) -> bool:
+    return isinstance(data, (np.ndarray, np.generic, pd.DataFrame, pd.Series)) or (
+        hasattr(data, "dtype") and hasattr(data, "detach")  # a torch tensor
+    )
+
+
+def _tensor_array(spec: TensorSpec, data: Any) -> np.ndarray:
+    if isinstance(data, dict):
+        if spec.name is None or set(data) != {spec.name}:
+            takes = f"a dict {{{spec.name!r}: array}} or " if spec.name else ""
+            raise InvalidParameterError(
+                f"Model input is a dict with keys {sorted(map(str, data))}, but the model takes "
+                f"one tensor ({_describe(spec)}): pass {takes}a numpy array."
+            )
+        data = data[spec.name]
+    data = as_frame_or_array(data)
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        data = data.to_numpy()
+    return np.asarray(data)
+
+
+def _same_dtype(got: np.dtype, want: np.dtype) -> bool:
+    # As MLflow's clean_tensor_type: strings and bytes match whatever their length.
+    return got == want or (got.kind == want.kind and got.kind in "US")
+
+
+def _convert_untyped(arr: np.ndarray, want: np.dtype) -> np.ndarray | None:
+    """``arr`` (built from a list) as ``want``, or None when a value would change."""
+    if arr.dtype.kind not in "biuf" or want.kind not in "biuf":
+        return None
+    if want.kind == "f":
+        return arr.astype(want)  # JSON numbers have no width; floats are as close as they get
+    with np.errstate(all="ignore"):
+        out = arr.astype(want)
+    return out if np.array_equal(out, arr) else None
