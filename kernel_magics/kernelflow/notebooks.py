@@ -21,7 +21,7 @@ from .errors import InvalidParameterError, ResourceNotFoundError
 
 RUN_ID_ENV = "KERNELFLOW_RUN_ID"
 INJECTED_TAG = "kernelflow-injected"
-ERROR_TAG = "kernelflow.error"
+ERROR_TAG = "kernelflow.error"  # the one definition: why a run from a notebook or cell failed
 _attached: str | None = None
 
 

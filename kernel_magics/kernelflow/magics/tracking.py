@@ -11,9 +11,8 @@ from IPython.core.error import UsageError
 
 from .. import fluent
 from ..errors import KernelflowError
+from ..notebooks import ERROR_TAG
 from .parser import command, parse_metrics, parse_pairs
-
-ERROR_TAG = "kernelflow.error"
 
 
 def in_kernel(shell: Any) -> bool:
