@@ -44,3 +44,68 @@ def test_model_version_and_registered_model_reprs():
     assert reprs.model_version_text(mv) == "ModelVersion iris v2 @champion (READY)"
     model = RegisteredModel("iris", aliases={"champion": "2"}, latest_versions=[mv])
     assert "@champion" in reprs.registered_model_html(model)
+
+
+# -- escaping: hostile names never become markup -----------------------------------
+HOSTILE = "m<img src=x onerror=alert(1)>"
+SAFE_TAGS = {"style", "div", "b", "table", "tr", "th", "td", "code", "span", "p", "br"}
+
+
+def _tags(markup: str) -> set[str]:
+    from html.parser import HTMLParser
+
+    found: set[str] = set()
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.add(tag)
+
+    Collect().feed(markup)
+    return found
+
+
+def _hostile_run():
+    exp = kf.set_experiment(HOSTILE)
+    kf.Client().set_experiment_tag(exp.experiment_id, "t", HOSTILE)
+    with kf.start_run(run_name=HOSTILE) as run:
+        kf.log_param("p", HOSTILE)  # keys are validated; values and names are free text
+        kf.log_metric("acc", 0.5)
+        kf.set_tag("t", HOSTILE)
+    return kf.get_run(run.info.run_id)
+
+
+def _hostile_model_version():
+    client = kf.Client()
+    client.create_registered_model(HOSTILE, description=HOSTILE)
+    run = _hostile_run()
+    client.create_model_version(HOSTILE, f"runs:/{run.info.run_id}/model", run.info.run_id,
+                                description=HOSTILE)
+    return client.get_model_version(HOSTILE, "1")
+
+
+def test_every_html_repr_escapes_hostile_names_params_tags_and_aliases(tracking_uri):
+    run = _hostile_run()
+    mv = _hostile_model_version()
+    mv_alias = ModelVersion(HOSTILE, "1", aliases=[HOSTILE], source=HOSTILE, run_id=HOSTILE,
+                            status=HOSTILE, current_stage=HOSTILE, description=HOSTILE)
+    model = RegisteredModel(HOSTILE, description=HOSTILE, aliases={HOSTILE: HOSTILE},
+                            latest_versions=[mv_alias])
+    outputs = {
+        "run_html": reprs.run_html(run),
+        "runs_html": reprs.runs_html([run]),
+        "experiment_html": reprs.experiment_html(kf.get_experiment_by_name(HOSTILE)),
+        "model_version_html": reprs.model_version_html(mv),
+        "model_version_html(alias)": reprs.model_version_html(mv_alias),
+        "registered_model_html": reprs.registered_model_html(model),
+        "Run._repr_html_": run._repr_html_(),
+        "ModelVersion._repr_html_": mv._repr_html_(),
+    }
+    for name, out in outputs.items():
+        assert _tags(out) <= SAFE_TAGS, name
+        assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out, name
+
+
+def test_model_version_html_shows_aliases_in_their_row():
+    mv = ModelVersion("iris", "2", aliases=["champion", "b"], run_id="abc", status="READY")
+    out = reprs.model_version_html(mv)
+    assert "<tr><th>aliases</th><td><code>@b</code> <code>@champion</code></td></tr>" in out

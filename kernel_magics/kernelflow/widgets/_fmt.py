@@ -35,8 +35,14 @@ def duration(start: int | None, end: int | None, now: float | None = None) -> st
     return f"{secs / 3600:.1f} h"
 
 
+class Safe(str):
+    """Markup built here from escaped parts: :func:`value` passes it through unchanged."""
+
+
 def value(v: object) -> str:
-    """A metric or param value for a table cell."""
+    """A metric or param value for a table cell, escaped (unless it is :class:`Safe` markup)."""
+    if isinstance(v, Safe):
+        return v
     if isinstance(v, float):
         return format_number(v)
     return html.escape(str(v))

@@ -15,11 +15,13 @@ from . import _fmt
 MAX_COLUMNS = 12
 
 
-def _kv_table(title: str, items: dict[str, Any]) -> str:
+def _kv_table(title: str, items: dict[str, Any], sort: bool = True) -> str:
+    """A titled two-column table; keys and values are escaped (``_fmt.Safe`` values are markup)."""
     if not items:
         return ""
+    pairs = sorted(items.items()) if sort else items.items()
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{_fmt.value(v)}</td></tr>"
-                   for k, v in sorted(items.items()))
+                   for k, v in pairs)
     return (f"<div style='display:inline-block;vertical-align:top;margin-right:16px'>"
             f"<b>{html.escape(title)}</b><table class='kf-table'>{rows}</table></div>")
 
@@ -64,7 +66,7 @@ def _keys(runs: Sequence[Any], kind: str) -> list[str]:
 
 def _run_row(r: Any, mkeys: list[str], pkeys: list[str]) -> str:
     i = r.info
-    cells = [_fmt.run_name_cell(i.run_name, i.run_id), f"<code>{i.run_id[:8]}</code>",
+    cells = [_fmt.run_name_cell(i.run_name, i.run_id), f"<code>{html.escape(i.run_id[:8])}</code>",
              _fmt.status_badge(i.status), _fmt.ago(i.start_time),
              _fmt.duration(i.start_time, i.end_time)]
     cells += [_fmt.value(r.data.metrics[k]) if k in r.data.metrics else "" for k in mkeys]
@@ -88,15 +90,14 @@ def experiment_text(exp: Any) -> str:
 
 def model_version_html(mv: Any) -> str:
     """A model version: name, version, aliases, stage, status, source run, how to load it."""
-    aliases = " ".join(f"<code>@{html.escape(a)}</code>" for a in sorted(mv.aliases))
-    uri = f"models:/{mv.name}/{mv.version}"
-    rows = {"aliases": "", "stage": mv.current_stage, "status": mv.status, "run": mv.run_id or "",
-            "source": mv.source or "", "created": _fmt.ago(mv.creation_timestamp),
-            "description": mv.description or ""}
-    table = _kv_table("", rows).replace("<td></td>", f"<td>{aliases}</td>", 1)
+    aliases = _fmt.Safe(" ".join(f"<code>@{html.escape(a)}</code>" for a in sorted(mv.aliases)))
+    load = html.escape(f"kernelflow.load_model({f'models:/{mv.name}/{mv.version}'!r})")
+    rows = {"aliases": aliases, "stage": mv.current_stage, "status": mv.status,
+            "run": mv.run_id or "", "source": mv.source or "",
+            "created": _fmt.ago(mv.creation_timestamp), "description": mv.description or ""}
     return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-model-version' style='font:13px sans-serif'>"
             f"<b>{html.escape(mv.name)}</b> version <b>{html.escape(str(mv.version))}</b> · "
-            f"load with <code>kernelflow.load_model({uri!r})</code>{table}</div>")
+            f"load with <code>{load}</code>{_kv_table('', rows, sort=False)}</div>")
 
 
 def model_version_text(mv: Any) -> str:
