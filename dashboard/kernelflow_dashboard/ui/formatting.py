@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import time
 
-# Tableau-like, readable on white; a run keeps its colour on every page and chart.
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-    "#e6550d", "#31a354", "#756bb1", "#636363",
-)
+from kernelflow import display
+from kernelflow.display import PALETTE  # one palette for the notebook and the dashboard
 
 STATUS_ICONS = {
     "FINISHED": ("✔", "ok"), "RUNNING": ("●", "running"), "FAILED": ("✖", "failed"),
@@ -25,9 +20,8 @@ def esc(value: object) -> str:
 
 
 def run_color(run_id: str) -> str:
-    """Return the colour of a run, stable across pages, charts and sessions."""
-    digest = hashlib.blake2b(run_id.encode(), digest_size=4).digest()
-    return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
+    """Return the colour of a run, the same as in the notebook's charts (kernelflow.display)."""
+    return display.run_color(run_id)
 
 
 DASHES = ("solid", "dashed", "dotted", "dashdot", "dotdash")
@@ -61,33 +55,13 @@ def distinct_colors(run_ids: list[str]) -> dict[str, str]:
 
 
 def relative_time(ms: int | None, now_ms: float | None = None) -> str:
-    """Describe a timestamp in ms like ``"3 minutes ago"``."""
-    if not ms:
-        return "-"
-    now = now_ms if now_ms is not None else time.time() * 1000
-    seconds = max(0.0, (now - ms) / 1000)
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
-    n = int(seconds)
-    return "just now" if n < 2 else f"{n} seconds ago"
+    """Describe a timestamp in ms like ``"3 minutes ago"`` (as the notebook does)."""
+    return display.relative_time(ms, now_ms)
 
 
 def duration(start_ms: int | None, end_ms: int | None, now_ms: float | None = None) -> str:
-    """Describe a run's duration (running runs count up to now)."""
-    if not start_ms:
-        return "-"
-    end = end_ms if end_ms else (now_ms if now_ms is not None else time.time() * 1000)
-    ms = max(0.0, end - start_ms)
-    if ms < 1000:
-        return f"{int(ms)}ms"
-    s = ms / 1000
-    if s < 60:
-        return f"{s:.1f}s"
-    if s < 3600:
-        return f"{int(s // 60)}m {int(s % 60)}s"
-    return f"{int(s // 3600)}h {int(s % 3600 // 60)}m"
+    """Describe a run's duration, running runs up to now (as the notebook does)."""
+    return display.duration(start_ms, end_ms, now_ms)
 
 
 def absolute_time(ms: int | None) -> str:

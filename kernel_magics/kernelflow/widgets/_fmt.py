@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import html
-import time
 
-from .svg import format_number, run_color
+# Re-exported for the widgets: the dashboard shows runs the same way (kernelflow.display).
+from ..display import duration, run_color  # noqa: F401
+from ..display import relative_time as ago  # noqa: F401
+from .svg import format_number
 
 STATUS_COLORS = {"FINISHED": "#2e7d32", "RUNNING": "#1565c0", "FAILED": "#c62828",
                  "KILLED": "#6d4c41", "SCHEDULED": "#757575"}
-
-
-def ago(ms: int | None, now: float | None = None) -> str:
-    """``"3 min ago"`` for a millisecond timestamp."""
-    if not ms:
-        return ""
-    secs = max(0.0, (now if now is not None else time.time()) - ms / 1000)
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs >= size:
-            return f"{int(secs // size)} {unit} ago"
-    return f"{int(secs)} s ago"
-
-
-def duration(start: int | None, end: int | None, now: float | None = None) -> str:
-    """``"1.2 s"``, ``"3.5 min"``: a run's length (until now while it runs)."""
-    if not start:
-        return ""
-    stop = end if end else (now if now is not None else time.time()) * 1000
-    secs = max(0.0, (stop - start) / 1000)
-    if secs < 60:
-        return f"{secs:.1f} s"
-    if secs < 3600:
-        return f"{secs / 60:.1f} min"
-    return f"{secs / 3600:.1f} h"
 
 
 class Safe(str):

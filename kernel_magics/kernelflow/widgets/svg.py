@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import html
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-# Colour-blind-friendly palette (Tableau 10); a run keeps its colour everywhere.
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-)
+from ..display import PALETTE, run_color  # noqa: F401 - one palette for notebook and dashboard
+
 MAX_POINTS = 400
 
 
@@ -30,11 +26,6 @@ class Series:
     x: np.ndarray
     y: np.ndarray
     color: str = PALETTE[0]
-
-
-def run_color(run_id: str) -> str:
-    """The colour of a run: stable across charts, sessions and processes."""
-    return PALETTE[zlib.crc32(run_id.encode()) % len(PALETTE)]
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
