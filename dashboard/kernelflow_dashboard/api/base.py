@@ -125,7 +125,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def query_params(self) -> Params:
         """Query arguments; a name given several times becomes a list."""
-        out = Params()
+        out = Params(query=True)
         for name, values in self.request.query_arguments.items():
             decoded = [v.decode("utf-8", "replace") for v in values]
             out[name] = decoded[0] if len(decoded) == 1 else decoded

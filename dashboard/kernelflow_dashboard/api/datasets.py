@@ -18,43 +18,38 @@ _DATASET_FIELDS = ("name", "digest", "source_type", "source", "schema", "profile
 
 
 # -- requests -------------------------------------------------------------------------
-def _dataset_input(raw) -> DatasetInput:
+def _dataset_input(raw: Params) -> DatasetInput:
     """A ``DatasetInput`` message as the store's :class:`DatasetInput`."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("dataset"), dict):
-        raise InvalidParameterError(
-            f"Each entry of 'datasets' must be an object with a 'dataset' object; got {raw!r}.")
-    d = raw["dataset"]
-    values = {k: d.get(k) for k in _DATASET_FIELDS}
+    d = raw.obj("dataset", required=True)
+    values = {k: d.text(k) for k in _DATASET_FIELDS}
     for name in _DATASET_FIELDS[:4]:
         if values[name] is None:
-            raise InvalidParameterError(f"Dataset {name} cannot be None (dataset {d!r}).")
-    return DatasetInput(Dataset(**{k: None if v is None else str(v) for k, v in values.items()}),
-                        _input_tags(raw.get("tags")))
+            raise InvalidParameterError(
+                f"Missing value for required parameter '{d.name(name)}': dataset {name} "
+                "cannot be None.")
+    return DatasetInput(Dataset(**values), _input_tags(raw.objects("tags")))
 
 
-def _input_tags(raw) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for tag in raw or []:
-        if not isinstance(tag, dict) or tag.get("key") is None or tag.get("value") is None:
-            raise InvalidParameterError(f"An input tag needs a key and a value; got {tag!r}.")
-        tags[str(tag["key"])] = str(tag["value"])
+def _input_tags(raw: list[Params]) -> dict[str, str]:
+    """Input tags: each needs a key and a value (MLflow's ``InputTag``)."""
+    tags = {}
+    for tag in raw:
+        if tag.text("value") is None:
+            raise InvalidParameterError(
+                f"Missing value for required parameter '{tag.name('value')}'.")
+        tags[tag.need("key")] = tag.text("value")
     return tags
 
 
-def _model_ids(raw: list) -> list[str]:
-    ids = []
-    for model in raw:
-        if not isinstance(model, dict) or not model.get("model_id"):
-            raise InvalidParameterError(f"A model input needs a 'model_id'; got {model!r}.")
-        ids.append(str(model["model_id"]))
-    return ids
+def _model_ids(raw: list[Params]) -> list[str]:
+    return [model.need("model_id") for model in raw]
 
 
 def log_inputs(api: Api, p: Params) -> dict:
     """POST runs/log-inputs: datasets (and logged models) a run used."""
     run_id = p.need("run_id")
-    datasets = [_dataset_input(x) for x in p.many("datasets")]
-    api.store.log_inputs(run_id, datasets, _model_ids(p.many("models")))
+    datasets = [_dataset_input(x) for x in p.objects("datasets")]
+    api.store.log_inputs(run_id, datasets, _model_ids(p.objects("models")))
     return {}
 
 

@@ -89,7 +89,7 @@ def create_logged_model(api: Api, p: Params) -> dict:
     model = api.store.create_logged_model(
         str(p.need("experiment_id")), name=p.text("name") or None,
         source_run_id=p.text("source_run_id") or None, model_type=p.text("model_type") or None,
-        tags=shapes.kv_dict(p.get("tags")), params=shapes.kv_dict(p.get("params")),
+        tags=p.tags(), params=p.tags("params"),
     )
     return _one(api, model)
 
@@ -112,7 +112,7 @@ def delete_logged_model(api: Api, p: Params) -> dict:
 
 def set_logged_model_tags(api: Api, p: Params) -> dict:
     """PATCH logged-models/{model_id}/tags."""
-    api.store.set_logged_model_tags(p.need("model_id"), shapes.kv_dict(p.get("tags")))
+    api.store.set_logged_model_tags(p.need("model_id"), p.tags())
     return {}
 
 
@@ -124,13 +124,13 @@ def delete_logged_model_tag(api: Api, p: Params) -> dict:
 
 def log_logged_model_params(api: Api, p: Params) -> dict:
     """POST logged-models/{model_id}/params."""
-    api.store.log_logged_model_params(p.need("model_id"), shapes.kv_dict(p.get("params")))
+    api.store.log_logged_model_params(p.need("model_id"), p.tags("params"))
     return {}
 
 
 def search_logged_models(api: Api, p: Params) -> dict:
     """POST logged-models/search: filter, order_by and page tokens over some experiments."""
-    if p.many("datasets"):
+    if p.get("datasets"):
         raise InvalidParameterError(
             "Searching logged models by dataset is not supported by kernelflow; filter on "
             "metrics without 'datasets'."
@@ -138,12 +138,21 @@ def search_logged_models(api: Api, p: Params) -> dict:
     models, token = api.store.search_logged_models(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or None,
         max_results=p.integer("max_results") or DEFAULT_MAX_RESULTS,
-        order_by=[o for o in p.many("order_by") if isinstance(o, dict)] or None,
+        order_by=[_order(o) for o in p.objects("order_by")] or None,
         page_token=p.text("page_token") or None,
     )
     out: dict = {"models": [logged_model(m, api) for m in models]}
     if token:
         out["next_page_token"] = token
+    return out
+
+
+def _order(o: Params) -> dict:
+    """One ``OrderBy`` object of a logged-model search, typed."""
+    out = {"field_name": o.need("field_name"), "ascending": o.flag("ascending", True)}
+    for name in ("dataset_name", "dataset_digest"):
+        if o.text(name):
+            out[name] = o.text(name)
     return out
 
 
@@ -158,10 +167,10 @@ def list_logged_model_artifacts(api: Api, p: Params) -> dict:
 
 def log_outputs(api: Api, p: Params) -> dict:
     """POST runs/outputs: the models a run produced (MLflow's ``LoggedModelOutput``)."""
-    models = p.many("models")
+    models = p.objects("models")
     if not models:
         raise InvalidParameterError("Missing value for required parameter 'models'.")
-    outputs = [(str(m.get("model_id") or ""), int(m.get("step") or 0)) for m in models]
+    outputs = [(m.need("model_id"), m.integer("step", 0)) for m in models]
     api.store.log_model_outputs(p.need("run_id"), outputs)
     return {}
 
@@ -174,14 +183,19 @@ def run_outputs(api: Api, run_id: str) -> dict:
 
 # -- links to the rest of the API --------------------------------------------------------
 def log_model_metrics(api: Api, run_id: str, raw: list[dict]) -> None:
-    """Record metrics sent with a ``model_id`` (in log-batch or log-metric) on their models."""
+    """Record metrics sent with a ``model_id`` (in log-batch or log-metric) on their models.
+
+    Args:
+        api: the REST API state.
+        run_id: the run the metrics were logged to.
+        raw: typed metric fields (``tracking.metric_fields``).
+    """
     by_model: dict[str, list[LoggedModelMetric]] = {}
     for m in raw:
         if m.get("model_id"):
-            by_model.setdefault(str(m["model_id"]), []).append(LoggedModelMetric(
-                str(m.get("key")), float(m.get("value")), int(m.get("timestamp") or 0),
-                int(m.get("step") or 0), run_id, m.get("dataset_name") or None,
-                m.get("dataset_digest") or None))
+            by_model.setdefault(m["model_id"], []).append(LoggedModelMetric(
+                m["key"], m["value"], m["timestamp"], m["step"], run_id,
+                m["dataset_name"] or None, m["dataset_digest"] or None))
     for model_id, metrics in by_model.items():
         api.store.log_logged_model_metrics(model_id, metrics)
 

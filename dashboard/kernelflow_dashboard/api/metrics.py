@@ -18,7 +18,7 @@ MAX_RESULTS_PER_RUN = 2500
 
 def get_history(api: Api, p: Params) -> dict:
     """GET metrics/get-history: every point, or pages of ``max_results`` with a token."""
-    history = api.client.get_metric_history(p.need("run_id", "run_uuid"), p.need("metric_key"))
+    run_id, key = p.need("run_id", "run_uuid"), p.need("metric_key")
     max_results = p.integer("max_results")
     if max_results is not None and max_results <= 0:
         raise InvalidParameterError(
@@ -26,6 +26,7 @@ def get_history(api: Api, p: Params) -> dict:
             "It must be a positive integer."
         )
     start = decode_page_token(p.text("page_token"))
+    history = api.client.get_metric_history(run_id, key)
     if max_results is None and not start:
         return {"metrics": shapes.metric_points(history)}
     end = len(history) if max_results is None else start + max_results

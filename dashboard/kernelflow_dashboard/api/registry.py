@@ -70,7 +70,7 @@ def _max_results(p: Params, default: int) -> int:
 def create_registered_model(api: Api, p: Params) -> dict:
     """POST registered-models/create."""
     model = _client(api).create_registered_model(
-        p.need("name"), tags=shapes.kv_dict(p.get("tags")) or None,
+        p.need("name"), tags=p.tags() or None,
         description=p.text("description"),
     )
     return _rm(api, model)
@@ -158,7 +158,7 @@ def create_model_version(api: Api, p: Params) -> dict:
         source = api.uris.to_local(source)
     version = _client(api).create_model_version(
         p.need("name"), source, run_id=p.text("run_id") or model_run,
-        tags=shapes.kv_dict(p.get("tags")) or None, run_link=p.text("run_link"),
+        tags=p.tags() or None, run_link=p.text("run_link"),
         description=p.text("description"),
     )
     if model_id:

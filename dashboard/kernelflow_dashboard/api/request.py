@@ -1,70 +1,203 @@
-"""The parsed body or query of one REST call, with MLflow's checks for required fields."""
+"""The fields of one REST call, read strictly with MLflow's types and error messages.
+
+Every endpoint reads its fields through :class:`Params`: a required or optional
+string, a 64-bit whole number, a number, a flag, a list of strings or a list of
+objects. A field of the wrong type is a 400 ``INVALID_PARAMETER_VALUE`` naming the
+field (``metrics[2].step`` inside a list), never a Python error.
+
+JSON bodies must carry JSON types (as MLflow's protobuf parsing demands; whole
+numbers and numbers may also be numeric strings, as in protobuf's JSON form).
+Query arguments are all strings, so for GET calls they are converted.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 from kernelflow.errors import InvalidParameterError
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_WHOLE = re.compile(r"[+-]?\d+")
+_SPECIAL_FLOATS = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf,
+                   "inf": math.inf, "-inf": -math.inf}
+_FLAGS = {"true": True, "false": False, "1": True, "0": False}
+
 
 class Params(dict):
-    """Request fields (JSON body, or query arguments for GET) with typed accessors."""
+    """Request fields (JSON body, or query arguments for GET) with typed readers.
 
-    def need(self, *names: str) -> Any:
+    Args:
+        data: the fields.
+        where: how the fields are named in messages: ``"metrics[0]."`` for an item of a list.
+        query: the values came from a query string (all strings; lists for repeated names).
+    """
+
+    def __init__(self, data: dict | None = None, *, where: str = "", query: bool = False) -> None:
+        super().__init__(data or {})
+        self.where, self.query = where, query
+
+    # -- strings ------------------------------------------------------------------------
+    def need(self, *names: str) -> str:
         """Return the first of ``names`` that is present (MLflow's aliases like run_uuid).
 
         Raises:
-            InvalidParameterError: if none is present, naming the field as MLflow does.
+            InvalidParameterError: if none is present, or the value is not a string.
         """
         for name in names:
-            value = self.get(name)
+            value = self.text(name)
             if value not in (None, ""):
                 return value
-        raise InvalidParameterError(f"Missing value for required parameter '{names[0]}'.")
+        raise InvalidParameterError(f"Missing value for required parameter '{self.name(names[0])}'.")
 
     def text(self, name: str, default: str | None = None) -> str | None:
-        """An optional string field."""
-        value = self.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return default if value is None else str(value)
-
-    def integer(self, name: str, default: int | None = None) -> int | None:
-        """An optional whole-number field (query strings are converted)."""
-        value = self.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value in (None, ""):
+        """An optional string field (``default`` when absent or null)."""
+        value = self._scalar(name)
+        if value is None:
             return default
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise InvalidParameterError(
-                f"Invalid value {value!r} for parameter '{name}': expected a whole number."
-            ) from None
+        if not isinstance(value, str):
+            raise self.invalid(name, value, "a string")
+        return value
 
-    def number(self, name: str) -> float:
-        """A required float field; accepts MLflow's "NaN"/"Infinity" strings."""
-        value = self.need(name)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise InvalidParameterError(
-                f"Invalid value {value!r} for parameter '{name}': expected a number."
-            ) from None
-
-    def many(self, name: str) -> list:
-        """A repeated field as a list (a single query value becomes a one-item list)."""
+    def many(self, name: str) -> list[str]:
+        """A repeated string field (a single query value becomes a one-item list)."""
         value = self.get(name)
         if value is None:
             return []
-        return value if isinstance(value, list) else [value]
+        if self.query and isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise self.invalid(name, value, "a list of strings")
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise InvalidParameterError(_message(f"{self.name(name)}[{i}]", item, "a string"))
+        return value
+
+    # -- numbers ------------------------------------------------------------------------
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        """An optional 64-bit whole number (numeric strings too, as protobuf's JSON allows)."""
+        value = self._scalar(name)
+        if value in (None, ""):
+            return default
+        number = _whole(value)
+        if number is None:
+            raise self.invalid(name, value, "a whole number")
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise self.invalid(name, value, "a whole number within the 64-bit range")
+        return number
+
+    def number(self, name: str) -> float:
+        """A required number; accepts MLflow's ``"NaN"``/``"Infinity"``/``"-Infinity"``."""
+        value = self._scalar(name)
+        if value in (None, ""):
+            raise InvalidParameterError(
+                f"Missing value for required parameter '{self.name(name)}'.")
+        number = _float(value)
+        if number is None:
+            raise self.invalid(name, value, "a number")
+        return number
 
     def flag(self, name: str, default: bool = False) -> bool:
-        """A boolean field (``true``/``false`` strings from query arguments too)."""
-        value = self.get(name)
+        """A boolean field (``true``/``false`` strings in query arguments)."""
+        value = self._scalar(name)
         if value is None:
             return default
-        if isinstance(value, str):
-            return value.lower() in ("1", "true", "yes")
-        return bool(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _FLAGS:
+            return _FLAGS[value.lower()]
+        raise self.invalid(name, value, "true or false")
+
+    # -- objects ------------------------------------------------------------------------
+    def obj(self, name: str, required: bool = False) -> Params | None:
+        """A nested object field, itself read with these readers (``None`` when absent)."""
+        value = self.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, dict):
+            raise self.invalid(name, value, "an object")
+        return Params(value, where=f"{self.name(name)}.")
+
+    def objects(self, name: str) -> list[Params]:
+        """A repeated object field: each item is read with these readers."""
+        value = self.get(name)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.invalid(name, value, "a list of objects")
+        out = []
+        for i, item in enumerate(value):
+            where = f"{self.name(name)}[{i}]"
+            if not isinstance(item, dict):
+                raise InvalidParameterError(_message(where, item, "an object"))
+            out.append(Params(item, where=where + "."))
+        return out
+
+    def tags(self, name: str = "tags", value_field: str = "value") -> dict[str, str]:
+        """A list of ``{"key": ..., "value": ...}`` objects as a dict (a missing value is "")."""
+        return {item.need("key"): item.text(value_field, "") for item in self.objects(name)}
+
+    # -- helpers ------------------------------------------------------------------------
+    def name(self, field: str) -> str:
+        """The field's full name for messages (``metrics[0].step``)."""
+        return f"{self.where}{field}"
+
+    def invalid(self, field: str, value: Any, expected: str) -> InvalidParameterError:
+        """The error for a field of the wrong type or out of range."""
+        return InvalidParameterError(_message(self.name(field), value, expected))
+
+    def _scalar(self, name: str) -> Any:
+        value = self.get(name)
+        if isinstance(value, list) and self.query:
+            if len(value) > 1:
+                raise self.invalid(name, value, "one value (it was given more than once)")
+            value = value[0] if value else None
+        return value
+
+
+def _message(field: str, value: Any, expected: str) -> str:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return (f"Invalid value {shown} for parameter '{field}' supplied: expected {expected}, "
+            f"got {_json_type(value)}.")
+
+
+def _json_type(value: Any) -> str:
+    for kind, label in ((bool, "a boolean"), (str, "a string"), (dict, "an object"),
+                        (list, "a list"), (int, "a whole number"), (float, "a number")):
+        if isinstance(value, kind):
+            return label
+    return "null" if value is None else type(value).__name__
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:  # a JSON whole number beyond a double's range
+            return None
+    if isinstance(value, str):
+        special = _SPECIAL_FLOATS.get(value.strip().lower())
+        if special is not None:
+            return special
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

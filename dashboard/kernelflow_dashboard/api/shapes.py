@@ -13,15 +13,6 @@ def kv_list(items: dict[str, Any] | None) -> list[dict[str, str]]:
     return [{"key": k, "value": str(v)} for k, v in (items or {}).items()]
 
 
-def kv_dict(items: list | dict | None) -> dict[str, str]:
-    """MLflow's ``[{"key", "value"}]`` (or a plain dict) as a dict of strings."""
-    if not items:
-        return {}
-    if isinstance(items, dict):
-        return {str(k): str(v) for k, v in items.items()}
-    return {str(t["key"]): "" if t.get("value") is None else str(t["value"]) for t in items}
-
-
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 

@@ -15,6 +15,7 @@ from .service import Api
 VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL",
               "ACTIVE_ONLY": "ACTIVE_ONLY", "DELETED_ONLY": "DELETED_ONLY", "ALL": "ALL"}
 MAX_EXPERIMENT_RESULTS = 50_000
+MAX_RUN_RESULTS = 50_000
 
 
 def _view(value, default: str = "ACTIVE_ONLY") -> str:
@@ -32,7 +33,7 @@ def _view(value, default: str = "ACTIVE_ONLY") -> str:
 def create_experiment(api: Api, p: Params) -> dict:
     """POST experiments/create."""
     location = api.uris.to_local(p.text("artifact_location"))
-    exp_id = api.client.create_experiment(p.need("name"), location, shapes.kv_dict(p.get("tags")))
+    exp_id = api.client.create_experiment(p.need("name"), location, p.tags())
     return {"experiment_id": exp_id}
 
 
@@ -105,7 +106,7 @@ def delete_experiment_tag(api: Api, p: Params) -> dict:
 # -- runs ----------------------------------------------------------------------
 def create_run(api: Api, p: Params) -> dict:
     """POST runs/create."""
-    tags = shapes.kv_dict(p.get("tags"))
+    tags = p.tags()
     if p.text("user_id"):
         tags.setdefault("mlflow.user", p.text("user_id"))
     run = api.client.create_run(
@@ -157,9 +158,10 @@ def search_runs(api: Api, p: Params) -> dict:
     """POST runs/search: the filter grammar, order_by and page tokens; each run with its
     dataset inputs and model outputs, as MLflow's search returns them."""
     max_results = p.integer("max_results", 1000)
-    if not 1 <= max_results <= 50_000:
+    if not 1 <= max_results <= MAX_RUN_RESULTS:
         raise InvalidParameterError(
-            f"Invalid value {max_results} for parameter 'max_results': it must be at most 50000."
+            f"Invalid value {max_results} for parameter 'max_results': it must be between 1 "
+            f"and {MAX_RUN_RESULTS}."
         )
     runs = api.client.search_runs(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or "",
@@ -185,13 +187,11 @@ def _check_active(api: Api, run_id: str) -> str:
 
 def log_metric(api: Api, p: Params) -> dict:
     """POST runs/log-metric."""
+    fields = metric_fields(p, _now())
     run_id = _check_active(api, p.need("run_id", "run_uuid"))
-    metric = Metric(p.need("key"), p.number("value"), p.integer("timestamp") or _now(),
-                    p.integer("step", 0))
-    if p.text("model_id"):
-        logged_models.log_model_metrics(api, run_id, [{**p, "value": metric.value,
-                                                       "timestamp": metric.timestamp}])
-    api.client.log_batch(run_id, metrics=[metric], synchronous=True)
+    if fields["model_id"]:
+        logged_models.log_model_metrics(api, run_id, [fields])
+    api.client.log_batch(run_id, metrics=[_metric(fields)], synchronous=True)
     return {}
 
 
@@ -220,15 +220,11 @@ def delete_tag(api: Api, p: Params) -> dict:
 
 def log_batch(api: Api, p: Params) -> dict:
     """POST runs/log-batch (MLflow's limits: 1000 metrics, 100 params, 100 tags, 1000 total)."""
-    run_id = p.need("run_id")
-    now = _now()
-    raw = [{**m, "timestamp": int(m.get("timestamp") or now)} for m in p.many("metrics")]
-    metrics = [
-        Metric(m.get("key"), _float(m.get("value")), m["timestamp"], int(m.get("step") or 0))
-        for m in raw
-    ]
-    params = [Param(x.get("key"), x.get("value", "")) for x in p.many("params")]
-    tags = [RunTag(x.get("key"), x.get("value", "")) for x in p.many("tags")]
+    run_id, now = p.need("run_id"), _now()
+    raw = [metric_fields(m, now) for m in p.objects("metrics")]
+    metrics = [_metric(m) for m in raw]
+    params = [Param(x.need("key"), x.text("value", "")) for x in p.objects("params")]
+    tags = [RunTag(x.need("key"), x.text("value", "")) for x in p.objects("tags")]
     _check_batch_limits(len(metrics), len(params), len(tags))
     _check_active(api, run_id)
     if params:
@@ -286,13 +282,16 @@ def _check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
         )
 
 
-def _float(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"Invalid metric value {value!r}: metric values must be numbers."
-        ) from None
+def metric_fields(m: Params, now: int) -> dict:
+    """A ``Metric`` message's fields, typed (a missing timestamp is ``now``, step 0)."""
+    return {"key": m.need("key"), "value": m.number("value"),
+            "timestamp": m.integer("timestamp") or now, "step": m.integer("step", 0),
+            "model_id": m.text("model_id"), "dataset_name": m.text("dataset_name"),
+            "dataset_digest": m.text("dataset_digest")}
+
+
+def _metric(fields: dict) -> Metric:
+    return Metric(fields["key"], fields["value"], fields["timestamp"], fields["step"])
 
 
 def _now() -> int:
