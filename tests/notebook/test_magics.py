@@ -180,6 +180,35 @@ def test_bad_param_syntax_is_a_usage_error_and_starts_no_run(run_cell):
     assert kf.search_runs(output_format="list") == []
 
 
+@pytest.mark.parametrize("option, says", [
+    ("-p k=" + "v" * 7000, "limit is 6000"),
+    ("-t k=" + "v" * 9000, "limit is"),
+    ("-p 'bad key!=1'", "Invalid param key"),
+    ("-t '/abs=1'", "Invalid tag key"),
+], ids=["long-param", "long-tag", "bad-param-key", "bad-tag-key"])
+def test_bad_param_or_tag_is_a_usage_error_and_starts_no_run(run_cell, shell, option, says):
+    result = run_cell(f"%%kf run --name refused {option} --no-live\nran = True")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert says in str(result.error_in_exec)
+    assert kf.active_run() is None
+    assert kf.search_runs(output_format="list", search_all_experiments=True) == []
+    assert "ran" not in shell.user_ns
+
+
+def test_run_failing_to_start_after_it_exists_ends_failed(run_cell, shell, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("KERNELFLOW_ARTIFACT_ROOT", str(tmp_path / "a-file" / "artifacts"))
+    result = run_cell("%%kf run --name unrecordable -e elsewhere --no-live\nran = True")
+    assert isinstance(result.error_in_exec, UsageError)
+    message = str(result.error_in_exec)
+    assert "could not start" in message and "ended FAILED" in message
+    assert "ran" not in shell.user_ns
+    assert kf.active_run() is None
+    run = runs_by_name()["unrecordable"]
+    assert run.info.status == "FAILED"
+    assert "Not a directory" in run.data.tags["kernelflow.error"]
+
+
 def test_magics_inside_run_cell_work(run_cell):
     run_cell("%%kf run --name inner --no-live\n%kf param opt=adam\n%kf tag stage=tune")
     run = runs_by_name()["inner"]

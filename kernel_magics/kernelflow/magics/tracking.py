@@ -9,7 +9,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from .. import fluent
+from .. import fluent, validation
 from ..errors import KernelflowError
 from ..notebooks import ERROR_TAG
 from .parser import command, parse_metrics, parse_pairs
@@ -81,25 +81,54 @@ def run(shell: Any, args: argparse.Namespace, cell: str) -> Any:
 
 
 def _start(shell: Any, args: argparse.Namespace, cell: str):
+    """Start the run of a ``%%kf run`` cell; nothing is left RUNNING when this fails."""
+    tags, params = _checked_pairs(args.tag, "tag"), _checked_pairs(args.param, "param")
     nested = args.nested or _inside_notebook_run()
     if not nested:
         _end_stale_runs(shell)
     if args.experiment:
         fluent.set_experiment(args.experiment)
-    tags = parse_pairs(args.tag, "tag")
-    params = parse_pairs(args.param, "param")
     parent = fluent.active_run() if nested else None
     exp_id = parent.info.experiment_id if parent and not args.experiment else None
     active = fluent.start_run(run_name=args.name, nested=nested, tags=tags, experiment_id=exp_id,
                               capture=False)
+    try:
+        _prepare(shell, args, cell, active.info.run_id, params)
+        return active, _live_chart(shell, active.info.run_id, args.metric, args.no_live)
+    except Exception as exc:
+        _abandon(active.info.run_id, exc)
+        raise UsageError(f"%%kf run: could not start the run: {type(exc).__name__}: {exc}. "
+                         f"The run {active.info.run_id} was ended FAILED; the cell did not run."
+                         ) from None
+
+
+def _checked_pairs(items: list[str], what: str) -> dict[str, str]:
+    """``k=v`` options as a dict, refused before any run exists when a key or value is invalid."""
+    pairs = parse_pairs(items, what)
+    check = validation.check_param_value if what == "param" else validation.check_tag_value
+    for key, value in pairs.items():
+        validation.check_key(key, f"{what} key")
+        check(key, value)
+    return pairs
+
+
+def _prepare(shell: Any, args: argparse.Namespace, cell: str, run_id: str,
+             params: dict[str, str]) -> None:
     if params:
-        fluent.log_params(params, run_id=active.info.run_id)
+        fluent.log_params(params, run_id=run_id)
     if not args.no_capture:
         from ..capture import capture_run
 
-        capture_run(active.info.run_id, cell, getattr(shell, "execution_count", None), shell)
-    chart = None if args.no_live else _live_chart(shell, active.info.run_id, args.metric)
-    return active, chart
+        capture_run(run_id, cell, getattr(shell, "execution_count", None), shell)
+
+
+def _abandon(run_id: str, exc: BaseException) -> None:
+    """End a run that could not start FAILED, saying why (best effort: the error matters more)."""
+    _tag_error(run_id, exc)
+    try:
+        fluent.end_run("FAILED", run_id=run_id)
+    except Exception as end_exc:
+        print(f"kernelflow: could not end run {run_id}: {end_exc}", file=sys.stderr)
 
 
 def _inside_notebook_run() -> bool:
@@ -119,7 +148,9 @@ def _end_stale_runs(shell: Any) -> None:
               file=sys.stderr)
 
 
-def _live_chart(shell: Any, run_id: str, keys: list[str] | None):
+def _live_chart(shell: Any, run_id: str, keys: list[str] | None, off: bool = False):
+    if off:
+        return None
     try:
         from ..widgets.live_chart import LiveChart
     except ImportError:  # pragma: no cover - ipywidgets is in the notebook extra
