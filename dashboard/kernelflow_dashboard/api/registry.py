@@ -14,6 +14,7 @@ from .request import Params
 from .service import Api
 
 MAX_SEARCH_RESULTS = 10_000
+TRUSTED_SOURCES = ("runs:/", "models:/")  # resolved by the registry to stored locations
 # MLflow's client appends this to every registry search to hide prompts. kernelflow has
 # no prompts, and its filter treats `!=` on a missing tag as no match, so drop the clause.
 _PROMPT_CLAUSE = re.compile(
@@ -148,14 +149,16 @@ def get_by_alias(api: Api, p: Params) -> dict:
 def create_model_version(api: Api, p: Params) -> dict:
     """POST model-versions/create.
 
-    A ``mlflow-artifacts:/`` source is stored as a local path, and a logged model's
-    ``models:/<model_id>`` as its local folder (so any client can load the version);
-    the logged model then lists the new version among its registrations.
+    A ``runs:/`` or ``models:/`` source is resolved by the registry; any other source must
+    lie under the server's artifact root (``mlflow-artifacts:/...``, stored as a local
+    path), so a client cannot register, then download, other server folders. A logged
+    model's ``models:/<model_id>`` is stored as its local folder (so any client can load
+    the version); the logged model then lists the new version among its registrations.
     """
-    source, model_id, model_run = logged_models.resolve_source(
-        api, p.need("source"), p.text("model_id") or None)
-    if source.startswith("mlflow-artifacts:"):
-        source = api.uris.to_local(source)
+    sent = p.need("source")
+    source, model_id, model_run = logged_models.resolve_source(api, sent, p.text("model_id") or None)
+    if source == sent:
+        source = _checked_source(api, sent)
     version = _client(api).create_model_version(
         p.need("name"), source, run_id=p.text("run_id") or model_run,
         tags=p.tags() or None, run_link=p.text("run_link"),
@@ -164,6 +167,17 @@ def create_model_version(api: Api, p: Params) -> dict:
     if model_id:
         logged_models.record_registration(api, model_id, version.name, version.version)
     return _mv(api, version)
+
+
+def _checked_source(api: Api, source: str) -> str:
+    """A client's version source: a ``runs:/``/``models:/`` URI with no ``..`` (the
+    registry resolves it), else a location under the artifact root, as a local path."""
+    if not source.startswith(TRUSTED_SOURCES):
+        return api.uris.to_local(source, "Model version source")
+    if ".." in source.replace("\\", "/").split("/"):
+        raise InvalidParameterError(
+            f"Model version source {source!r} is not allowed: '..' parts are refused.")
+    return source
 
 
 def get_model_version(api: Api, p: Params) -> dict:

@@ -40,28 +40,32 @@ class ArtifactUris:
             return f"{SCHEME}:/{rel}"
         return location
 
-    def to_local(self, uri: str | None) -> str | None:
-        """Return the local path for a URI a client sent (``None`` stays ``None``).
+    def to_local(self, uri: str | None, what: str = "Artifact location") -> str | None:
+        """Return the local path under the root for a location a client sent (``None`` stays).
+
+        A REST client may only name places under the server's artifact root: a
+        ``mlflow-artifacts:/<path>`` URI, or a path (or ``file:`` URI) inside the root.
+
+        Args:
+            uri: the client's location.
+            what: how the field is named in the error message.
 
         Raises:
-            InvalidParameterError: for a URI that leaves the root or a scheme the
-                server cannot store (``s3://`` and the like).
+            InvalidParameterError: for anything outside the root (another folder on the
+                server, ``..``, a symlink out, a scheme such as ``s3://``).
         """
         if not uri:
             return None
         if uri.startswith(f"{SCHEME}:"):
             return safe_join(self.root, self.relative(uri) or None)
-        if uri.startswith("file:"):
-            return unquote(urlparse(uri).path)
-        if os.path.isabs(uri):
-            return uri
-        if "://" in uri or ":" in uri.split("/", 1)[0]:
-            raise InvalidParameterError(
-                f"Artifact location {uri!r} is not supported by a kernelflow server: use "
-                f"'{SCHEME}:/<path>' (stored under the server's artifact root) or omit it."
-            )
+        path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+        if os.path.isabs(path):
+            rel = os.path.relpath(os.path.abspath(path), self.root)
+            if rel != ".." and not rel.startswith(".." + os.sep):
+                return safe_join(self.root, None if rel == "." else rel)
         raise InvalidParameterError(
-            f"Artifact location {uri!r} must be a '{SCHEME}:/<path>' URI or an absolute path."
+            f"{what} {uri!r} is not allowed: this server keeps artifacts only under its "
+            f"artifact root. Use a '{SCHEME}:/<path>' URI or leave it out."
         )
 
     @staticmethod
