@@ -101,3 +101,53 @@ def test_autolog_sklearn_logs_fit(shell, capsys):
         shell.run_line_magic("kf", "autolog sklearn --off")
     shell.run_cell("LinearRegression().fit([[0], [1]], [0, 1])")
     assert len(kf.search_runs(output_format="list")) == 1
+
+
+# -- %kf register checks everything before logging ---------------------------------
+def _nothing_logged():
+    client = kf.Client()
+    assert kf.active_run() is None
+    assert kf.search_runs(output_format="list", search_all_experiments=True) == []
+    assert client.search_registered_models() == []
+
+
+def test_register_object_without_flavor_logs_nothing(shell):
+    shell.run_cell("x = 5")
+    with pytest.raises(UsageError, match="does not know how to save a builtins.int"):
+        shell.run_line_magic("kf", "register x m")
+    _nothing_logged()
+
+
+def test_register_bad_model_name_logs_nothing(trained):
+    with pytest.raises(UsageError, match="Invalid registered model name 'bad/name'"):
+        trained.run_line_magic("kf", "register clf bad/name")
+    _nothing_logged()
+
+
+@pytest.mark.parametrize("alias", ["v3", "latest", "no spaces"])
+def test_register_bad_alias_logs_and_registers_nothing(trained, alias):
+    with pytest.raises(UsageError, match="(?i)alias"):
+        trained.run_line_magic("kf", f"register clf good --alias '{alias}'")
+    _nothing_logged()
+
+
+def test_register_failing_after_its_run_exists_ends_it_failed(trained, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("KERNELFLOW_ARTIFACT_ROOT", str(tmp_path / "a-file" / "artifacts"))
+    trained.run_line_magic("kf", "experiment unwritable")
+    with pytest.raises(UsageError, match="ended FAILED"):
+        trained.run_line_magic("kf", "register clf m")
+    assert kf.active_run() is None
+    [run] = kf.search_runs(output_format="list", search_all_experiments=True)
+    assert run.info.status == "FAILED" and "Not a directory" in run.data.tags["kernelflow.error"]
+    assert kf.Client().search_model_versions("name = 'm'") == []
+
+
+def test_register_failing_in_the_users_run_leaves_it_active(trained, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("KERNELFLOW_ARTIFACT_ROOT", str(tmp_path / "a-file" / "artifacts"))
+    trained.run_line_magic("kf", "experiment unwritable")
+    run = kf.start_run(run_name="mine")
+    with pytest.raises(UsageError, match="could not log"):
+        trained.run_line_magic("kf", "register clf m")
+    assert kf.active_run().info.run_id == run.info.run_id

@@ -96,7 +96,7 @@ def _start(shell: Any, args: argparse.Namespace, cell: str):
         _prepare(shell, args, cell, active.info.run_id, params)
         return active, _live_chart(shell, active.info.run_id, args.metric, args.no_live)
     except Exception as exc:
-        _abandon(active.info.run_id, exc)
+        end_failed(active.info.run_id, exc)
         raise UsageError(f"%%kf run: could not start the run: {type(exc).__name__}: {exc}. "
                          f"The run {active.info.run_id} was ended FAILED; the cell did not run."
                          ) from None
@@ -122,8 +122,15 @@ def _prepare(shell: Any, args: argparse.Namespace, cell: str, run_id: str,
         capture_run(run_id, cell, getattr(shell, "execution_count", None), shell)
 
 
-def _abandon(run_id: str, exc: BaseException) -> None:
-    """End a run that could not start FAILED, saying why (best effort: the error matters more)."""
+def end_failed(run_id: str, exc: BaseException) -> None:
+    """End a run a magic started FAILED, with the reason as its ``kernelflow.error`` tag.
+
+    Best effort: the user's error matters more than ours, so a failure here is only printed.
+
+    Args:
+        run_id: the run to end.
+        exc: why it failed.
+    """
     _tag_error(run_id, exc)
     try:
         fluent.end_run("FAILED", run_id=run_id)

@@ -66,21 +66,58 @@ def _register_arguments(p: argparse.ArgumentParser) -> None:
 @command("register", "log a kernel variable as a model and register it as a new version",
          _register_arguments)
 def register(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
-    import kernelflow
+    model = _model_variable(shell, args)
+    own = fluent.active_run() is None
+    run_id = (fluent.start_run() if own else fluent.active_run()).info.run_id
+    try:
+        version = _log_and_register(model, args, run_id)
+    except Exception as exc:
+        raise UsageError(_register_failed(run_id, own, exc)) from None
+    if own:
+        fluent.end_run("FINISHED", run_id=run_id)
+    where = f"models:/{args.model_name}@{args.alias}" if args.alias else \
+        f"models:/{args.model_name}/{version.version}"
+    print(f"kernelflow: registered {args.model_name!r} version {version.version} from run "
+          f"{run_id}. Load it with kernelflow.load_model({where!r}).")
+    return None
+
+
+def _model_variable(shell: Any, args: argparse.Namespace) -> Any:
+    """The variable to register, once the name, alias and flavor are known to be fine."""
+    from ..models import detect_flavor
+    from ..registry import check_alias, check_model_name
 
     if args.variable not in shell.user_ns:
         raise UsageError(f"%kf register: no variable named {args.variable!r} in the notebook. "
                          "Pass the name of the variable that holds the trained model.")
     model = shell.user_ns[args.variable]
-    info = kernelflow.log_model(model, args.artifact_path)
+    check_model_name(args.model_name)
+    if args.alias is not None:
+        check_alias(args.alias)
+    detect_flavor(model)
+    return model
+
+
+def _log_and_register(model: Any, args: argparse.Namespace, run_id: str) -> Any:
+    import kernelflow
+
+    info = kernelflow.log_model(model, args.artifact_path, run_id=run_id)
     version = kernelflow.register_model(info.model_uri, args.model_name)
-    where = f"models:/{args.model_name}/{version.version}"
     if args.alias:
         kernelflow.Client().set_registered_model_alias(args.model_name, args.alias, version.version)
-        where = f"models:/{args.model_name}@{args.alias}"
-    print(f"kernelflow: registered {args.model_name!r} version {version.version} from run "
-          f"{info.run_id}. Load it with kernelflow.load_model({where!r}).")
-    return None
+    return version
+
+
+def _register_failed(run_id: str, own: bool, exc: Exception) -> str:
+    """End the run this command started FAILED; the message for the user."""
+    from .tracking import end_failed
+
+    what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    if own:
+        end_failed(run_id, exc)
+        return f"%kf register: could not log or register the model: {what}. Run {run_id} ended FAILED."
+    return (f"%kf register: could not log or register the model in the active run {run_id}: "
+            f"{what}. The run is still active.")
 
 
 @command("models", "show the model registry: versions, aliases, stages; move aliases",
