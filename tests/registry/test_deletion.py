@@ -34,8 +34,8 @@ def test_rest_deletes_keep_the_artifacts(client, model_uri):
 
     files = [kernelflow.register_model(model_uri, "iris").storage_location for _ in range(2)]
     api = Api.for_client(client)
-    assert endpoints.delete_model_version(api, Params(name="iris", version="1")) == {}
-    assert endpoints.delete_registered_model(api, Params(name="iris")) == {}
+    assert endpoints.delete_model_version(api, Params({"name": "iris", "version": "1"})) == {}
+    assert endpoints.delete_registered_model(api, Params({"name": "iris"})) == {}
     assert not client.search_registered_models()
     assert all(os.path.exists(os.path.join(f, "MLmodel")) for f in files)
     assert kernelflow.load_model(model_uri).predict([[1.0]]).tolist() == [[2.0]]
