@@ -83,6 +83,32 @@ def _check_tag(key: Any, value: Any) -> tuple[str, str]:
     return check_key(key, "tag key"), "" if value is None else str(value)
 
 
+def _check_tags(tags: Any) -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidParameterError(f"tags must be a dict of key -> value, not {tags!r:.60}.")
+    return dict(_check_tag(k, v) for k, v in tags.items())
+
+
+def _check_tag_key(key: Any) -> str:
+    from .validation import check_key
+
+    return check_key(key, "tag key")
+
+
+def _check_description(description: Any) -> str | None:
+    if description is None or isinstance(description, str):
+        return description
+    raise InvalidParameterError(f"description must be a string or None, not {description!r:.60}.")
+
+
+def _check_alias_lookup(alias: Any) -> str:
+    if isinstance(alias, str) and alias:
+        return alias
+    raise InvalidParameterError(f"An alias must be a non-empty string such as 'champion', not {alias!r}.")
+
+
 def _paged(items: list, token: str | None) -> Any:
     from .client import PagedList
 
@@ -103,8 +129,9 @@ class RegistryClient:
         Raises:
             ResourceExistsError: the name is taken.
         """
-        tags = dict(_check_tag(k, v) for k, v in (tags or {}).items())
-        return self._store.create_registered_model(check_model_name(name), tags, description)
+        return self._store.create_registered_model(
+            check_model_name(name), _check_tags(tags), _check_description(description)
+        )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         """Return a registered model with its tags, aliases and latest versions."""
@@ -129,7 +156,9 @@ class RegistryClient:
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """Set a registered model's description."""
-        return self._store.update_registered_model(check_model_name(name), description)
+        return self._store.update_registered_model(
+            check_model_name(name), _check_description(description)
+        )
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model; its versions, tags, aliases and history follow."""
@@ -160,7 +189,7 @@ class RegistryClient:
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Delete a tag from a registered model."""
-        self._store.delete_registered_model_tag(check_model_name(name), key)
+        self._store.delete_registered_model_tag(check_model_name(name), _check_tag_key(key))
 
     # -- model versions ------------------------------------------------------
     def create_model_version(
@@ -187,9 +216,9 @@ class RegistryClient:
         """
         if not isinstance(source, str) or not source:
             raise InvalidParameterError("create_model_version needs source: the model's URI or path.")
-        tags = dict(_check_tag(k, v) for k, v in (tags or {}).items())
         return self._store.create_model_version(
-            check_model_name(name), source, run_id, tags, run_link, description,
+            check_model_name(name), source, run_id, _check_tags(tags), run_link,
+            _check_description(description),
             _user(), _storage_location(source, self),
         )
 
@@ -216,7 +245,9 @@ class RegistryClient:
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         """Set a version's description."""
-        return self._store.update_model_version(check_model_name(name), check_version(version), description)
+        return self._store.update_model_version(
+            check_model_name(name), check_version(version), _check_description(description)
+        )
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Delete a version from the registry; its number is never reused.
@@ -244,10 +275,16 @@ class RegistryClient:
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Delete a tag from a version."""
-        self._store.delete_model_version_tag(check_model_name(name), check_version(version), key)
+        self._store.delete_model_version_tag(
+            check_model_name(name), check_version(version), _check_tag_key(key)
+        )
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """The newest version in each of ``stages`` (every stage when None)."""
+        if stages is not None and not isinstance(stages, (list, tuple)):
+            raise InvalidParameterError(
+                f"stages must be a list such as ['Production'], not {stages!r}."
+            )
         wanted = [check_stage(s) for s in stages] if stages else None
         self.get_registered_model(name)
         return self._store.get_latest_versions(name, wanted)
@@ -271,9 +308,14 @@ class RegistryClient:
             InvalidParameterError: an unknown stage, or ``archive_existing_versions``
                 with None or Archived (as MLflow).
         """
+        if not isinstance(archive_existing_versions, bool):
+            raise InvalidParameterError(
+                "archive_existing_versions must be True or False, "
+                f"not {archive_existing_versions!r}."
+            )
         return self._store.transition_model_version_stage(
             check_model_name(name), check_version(version), check_stage(stage),
-            bool(archive_existing_versions),
+            archive_existing_versions,
         )
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
@@ -284,11 +326,11 @@ class RegistryClient:
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias from a registered model."""
-        self._store.delete_registered_model_alias(check_model_name(name), alias)
+        self._store.delete_registered_model_alias(check_model_name(name), _check_alias_lookup(alias))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """Return the version an alias points at."""
-        return self._store.get_model_version_by_alias(check_model_name(name), alias)
+        return self._store.get_model_version_by_alias(check_model_name(name), _check_alias_lookup(alias))
 
     def get_model_label_history(
         self, name: str, kind: str | None = None, label: str | None = None
@@ -338,9 +380,9 @@ class RegistryClient:
         elif parsed.kind == "path":
             source = local
         self._store.get_or_create_registered_model(name)
-        tags = dict(_check_tag(k, v) for k, v in (tags or {}).items())
         mv = self._store.create_model_version(
-            name, source, run_id, tags, None, description, _user(), local
+            name, source, run_id, _check_tags(tags), None, _check_description(description),
+            _user(), local,
         )
         logger.info("Registered model %r version %s from %s", name, mv.version, model_uri)
         return mv

@@ -63,7 +63,12 @@ def save_model(
     Returns:
         A ModelInfo whose ``model_uri`` is the directory.
     """
-    path = os.path.abspath(path)
+    path = _check_path(path, "path")
+    signature = _check_signature(signature)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidParameterError(
+            f"metadata must be a dict (stored in the MLmodel file), not {type(metadata).__name__}."
+        )
     if os.path.exists(path) and os.listdir(path):
         raise ResourceExistsError(
             f"Cannot save a model to {path}: the directory exists and is not empty. "
@@ -81,6 +86,24 @@ def save_model(
         shutil.rmtree(path, ignore_errors=True)
         raise
     return ModelInfo.from_metadata(meta, path, path)
+
+
+def _check_path(path: Any, what: str) -> str:
+    if isinstance(path, os.PathLike) or (isinstance(path, str) and path):
+        return os.path.abspath(os.fspath(path))
+    raise InvalidParameterError(
+        f"{what} must be a directory path (a str or pathlib.Path), not {path!r}."
+    )
+
+
+def _check_signature(signature: Any) -> ModelSignature | bool | None:
+    if signature is None or signature is False or isinstance(signature, ModelSignature):
+        return signature
+    raise InvalidParameterError(
+        f"signature must be a ModelSignature, None (infer it from input_example) or False "
+        f"(save none), not {type(signature).__name__} {signature!r:.60}. Build one with "
+        "kernelflow.models.infer_signature(input, output)."
+    )
 
 
 def _write_model(
@@ -183,7 +206,11 @@ def log_model(
     return info
 
 
-def _check_name(name: str) -> str:
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise InvalidParameterError(
+            f"Invalid model name {name!r}: use a relative folder name such as 'model'."
+        )
     clean = name.strip("/")
     if not clean or ".." in clean.split("/") or os.path.isabs(name):
         raise InvalidParameterError(
@@ -267,9 +294,11 @@ def load_native(model_uri: str, flavor_name: str, dst_path: str | None = None) -
 
 def local_model_dir(model_uri: str, dst_path: str | None = None) -> str:
     """Resolve a model URI to a local directory (copied to ``dst_path`` if given)."""
-    path = resolve_local_path(str(model_uri))
-    if dst_path:
-        dest = os.path.join(os.path.abspath(dst_path), os.path.basename(path.rstrip("/")))
+    if isinstance(model_uri, os.PathLike):
+        model_uri = os.fspath(model_uri)
+    path = resolve_local_path(model_uri)
+    if dst_path is not None:
+        dest = os.path.join(_check_path(dst_path, "dst_path"), os.path.basename(path.rstrip("/")))
         shutil.copytree(path, dest, dirs_exist_ok=True)
         return dest
     return path

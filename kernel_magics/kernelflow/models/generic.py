@@ -59,7 +59,8 @@ class PyFuncModel:
 
         Raises:
             InvalidParameterError: ``data`` misses a column, has an extra one,
-                a wrong type or shape, or ``params`` has an unknown key.
+                a wrong type or shape, or is no table or array; ``params`` is
+                not a dict or has an unknown key.
         """
         sig = self.signature
         if sig is not None and sig.inputs is not None and sig.inputs.inputs:
@@ -69,6 +70,10 @@ class PyFuncModel:
         return self._flavor.predict(self._native, data, self._params(params), self._conf)
 
     def _params(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        if params is not None and not isinstance(params, dict):
+            raise InvalidParameterError(
+                f"params must be a dict of inference parameters (name -> value), not {params!r:.60}."
+            )
         declared = (self.signature.params if self.signature else None) or []
         if not declared:
             return params

@@ -122,7 +122,8 @@ class ModelMetadata:
 
         Raises:
             ResourceNotFoundError: the directory holds no ``MLmodel`` file.
-            InvalidParameterError: the file is not valid YAML.
+            InvalidParameterError: the file is not valid YAML or not a model's
+                metadata (flavors not a mapping, an unreadable signature).
         """
         path = os.path.join(model_dir, METADATA_FILE)
         if not os.path.isfile(path):
@@ -136,7 +137,21 @@ class ModelMetadata:
                 doc = yaml.safe_load(fh) or {}
         except yaml.YAMLError as exc:
             raise InvalidParameterError(f"{path} is not valid YAML: {exc}") from exc
-        return cls.from_dict(doc)
+        if not isinstance(doc, dict):
+            raise _corrupt(path, f"its content is a {type(doc).__name__}, not a mapping")
+        if not isinstance(doc.get("flavors") or {}, dict):
+            raise _corrupt(path, "'flavors' must be a mapping of flavor name to its settings")
+        try:
+            return cls.from_dict(doc)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise _corrupt(path, f"its signature cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _corrupt(path: str, why: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"{path} is not a valid model metadata file: {why}. Re-save the model with "
+        "kernelflow.save_model, or fix the file by hand."
+    )
 
 
 @dataclass

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 from importlib import metadata
+from typing import Any
+
+from ..errors import InvalidParameterError
 
 REQUIREMENTS_FILE = "requirements.txt"
 BASE_PACKAGES = ("kernelflow", "numpy", "pandas", "cloudpickle")
@@ -59,18 +62,44 @@ def write_requirements(
 
     ``pip_requirements`` replaces the inferred list (a list of lines or the
     path of a requirements file); ``extra_pip_requirements`` adds to it.
+
+    Raises:
+        InvalidParameterError: a requirement argument of the wrong type, or a
+            requirements file that cannot be read.
     """
-    if isinstance(pip_requirements, str):
-        with open(pip_requirements) as fh:
-            lines = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+    if isinstance(pip_requirements, (str, os.PathLike)):
+        lines = _read_requirements_file(pip_requirements)
     elif pip_requirements is not None:
-        lines = [str(r) for r in pip_requirements]
+        lines = _check_list(pip_requirements, "pip_requirements")
     else:
         lines = default_requirements(packages)
-    for req in extra_pip_requirements or []:
+    for req in _check_list(extra_pip_requirements, "extra_pip_requirements"):
         name = re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0].lower()
         lines = [ln for ln in lines if re.split(r"[<>=!~\[; ]", ln, maxsplit=1)[0].lower() != name]
         lines.append(req)
     with open(os.path.join(model_dir, REQUIREMENTS_FILE), "w") as fh:
         fh.write("\n".join(lines) + "\n")
     return lines
+
+
+def _check_list(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    hint = " or the path of a requirements file" if what == "pip_requirements" else ""
+    raise InvalidParameterError(
+        f"{what} must be a list of requirement strings such as ['scikit-learn==1.5.0']{hint}, "
+        f"not {value!r:.80}."
+    )
+
+
+def _read_requirements_file(path: Any) -> list[str]:
+    try:
+        with open(path) as fh:
+            return [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+    except OSError as exc:
+        raise InvalidParameterError(
+            f"pip_requirements: cannot read the requirements file {os.fspath(path)!r} "
+            f"({exc.strerror}). Pass an existing file or a list of requirement strings."
+        ) from exc

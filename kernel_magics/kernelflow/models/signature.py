@@ -199,9 +199,27 @@ def infer_schema(data: Any) -> Schema:
 
 
 def as_frame_or_array(data: Any) -> Any:
-    """Turn lists, dicts and tensors into a DataFrame or numpy array."""
+    """Turn lists, dicts and tensors into a DataFrame or numpy array.
+
+    Raises:
+        InvalidParameterError: a dict or list with no table or array shape
+            (2-D arrays as dict values, rows of different lengths).
+    """
     if isinstance(data, (pd.DataFrame, pd.Series, np.ndarray)):
         return data
+    if hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
+        return data.detach().cpu().numpy()
+    try:
+        return _convert(data)
+    except ValueError as exc:
+        kind = "dict" if isinstance(data, dict) else type(data).__name__
+        raise InvalidParameterError(
+            f"Model input is a {kind} that makes no table or array: {exc}. Pass a DataFrame, "
+            "a numpy array, a list of equal-length rows, or a dict of column -> 1-D values."
+        ) from exc
+
+
+def _convert(data: Any) -> Any:
     if isinstance(data, dict):
         if all(np.ndim(v) == 0 for v in data.values()):
             return pd.DataFrame([data])
@@ -210,8 +228,6 @@ def as_frame_or_array(data: Any) -> Any:
         if data and all(isinstance(row, dict) for row in data):
             return pd.DataFrame(list(data))
         return np.asarray(data)
-    if hasattr(data, "detach") and hasattr(data, "numpy"):  # a torch tensor
-        return data.detach().cpu().numpy()
     return np.asarray(data)
 
 

@@ -150,6 +150,11 @@ def parse_registry_filter(filter_string: str | None, versions: bool) -> list[Con
     Raises:
         FilterSyntaxError: pointing at the offending token.
     """
+    if filter_string is not None and not isinstance(filter_string, str):
+        raise FilterSyntaxError(
+            f"filter_string must be a string such as \"name = 'iris'\" (or None), "
+            f"not {filter_string!r}."
+        )
     if not filter_string or not filter_string.strip():
         return []
     if versions:
@@ -192,6 +197,13 @@ def compile_conditions(conditions: list[Condition], alias: str, tag_table: str, 
 def compile_order(order_by: list[str] | None, versions: bool, alias: str) -> str:
     """Return an ORDER BY clause body; unknown keys raise FilterSyntaxError."""
     allowed = VERSION_ORDER if versions else MODEL_ORDER
+    if order_by is not None and (
+        not isinstance(order_by, (list, tuple)) or not all(isinstance(t, str) for t in order_by)
+    ):
+        raise FilterSyntaxError(
+            f"order_by must be a list of strings such as ['name ASC', 'version DESC'], "
+            f"not {order_by!r}."
+        )
     terms = []
     for term in order_by or []:
         words = term.split()
