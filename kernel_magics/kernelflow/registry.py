@@ -109,6 +109,8 @@ def _check_alias_lookup(alias: Any) -> str:
     raise InvalidParameterError(f"An alias must be a non-empty string such as 'champion', not {alias!r}.")
 
 
+# kernelflow.client imports this module (Client mixes in RegistryClient), so
+# its helpers (PagedList, _check_max_results, _user) are imported where used.
 def _paged(items: list, token: str | None) -> Any:
     from .client import PagedList
 
@@ -149,8 +151,10 @@ class RegistryClient:
         Returns:
             A list with a ``token`` attribute for the next page (None on the last).
         """
+        from .client import _check_max_results
+
         items, token = self._store.search_registered_models(
-            filter_string, _check_max(max_results), order_by, page_token
+            filter_string, _check_max_results(max_results), order_by, page_token
         )
         return _paged(items, token)
 
@@ -214,6 +218,8 @@ class RegistryClient:
             await_creation_for: Accepted for MLflow compatibility; versions
                 are READY at once.
         """
+        from .client import _user
+
         if not isinstance(source, str) or not source:
             raise InvalidParameterError("create_model_version needs source: the model's URI or path.")
         return self._store.create_model_version(
@@ -238,8 +244,10 @@ class RegistryClient:
         Returns:
             A list with a ``token`` attribute for the next page (None on the last).
         """
+        from .client import _check_max_results
+
         items, token = self._store.search_model_versions(
-            filter_string, _check_max(max_results), order_by, page_token
+            filter_string, _check_max_results(max_results), order_by, page_token
         )
         return _paged(items, token)
 
@@ -366,6 +374,7 @@ class RegistryClient:
         The registered model is created if needed. ``model_uri`` must point at
         a model directory (``runs:/<run_id>/model``, ``models:/...`` or a path).
         """
+        from .client import _user
         from .models.metadata import ModelMetadata
         from .models.uri import parse_model_uri, resolve_local_path, resolve_model_version
 
@@ -396,21 +405,6 @@ def _notice(message: str) -> None:
     # Printed, not logged: INFO logs are hidden by default, and a user deleting
     # a model must learn that its files (and their disk space) remain.
     print(f"kernelflow: {message}", file=sys.stderr)
-
-
-def _check_max(max_results: Any) -> int:
-    if not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1:
-        raise InvalidParameterError(f"max_results must be a positive whole number, not {max_results!r}.")
-    return max_results
-
-
-def _user() -> str | None:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:
-        return None
 
 
 def _storage_location(source: str, client: Any) -> str | None:

@@ -71,3 +71,21 @@ def test_archive_existing_versions_must_be_a_bool(registered):
     with pytest.raises(InvalidParameterError, match="archive_existing_versions must be True or False"):
         registered.transition_model_version_stage("iris", 1, "Staging", archive_existing_versions="no")
     assert registered.get_model_version("iris", 1).current_stage == "Production"
+
+
+@pytest.mark.parametrize("method", ["search_model_versions", "search_registered_models"])
+@pytest.mark.parametrize("max_results", [0, "5", 100_001])
+def test_max_results_rules_are_the_clients(registered, method, max_results):
+    with pytest.raises(InvalidParameterError, match="max_results must be between 1 and 100000"):
+        getattr(registered, method)(max_results=max_results)
+
+
+def test_version_user_is_the_clients_user(registered):
+    import inspect
+
+    from kernelflow import client as client_module
+    from kernelflow import registry
+
+    source = inspect.getsource(registry)
+    assert "def _user" not in source and "def _check_max" not in source  # one of each, in client.py
+    assert registered.get_model_version("iris", 1).user_id == client_module._user()
