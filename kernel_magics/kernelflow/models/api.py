@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -63,29 +65,45 @@ def save_model(
     Returns:
         A ModelInfo whose ``model_uri`` is the directory.
     """
-    path = _check_path(path, "path")
+    path = _empty_target(path)
     signature = _check_signature(signature)
-    if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidParameterError(
-            f"metadata must be a dict (stored in the MLmodel file), not {type(metadata).__name__}."
-        )
-    if os.path.exists(path) and os.listdir(path):
-        raise ResourceExistsError(
-            f"Cannot save a model to {path}: the directory exists and is not empty. "
-            "Choose a new path or delete the old one."
-        )
+    _check_metadata(metadata)
     chosen = get_flavor(flavor) if flavor else detect_flavor(model)
-    os.makedirs(path, exist_ok=True)
-    try:
+    with _removed_on_error(path):
         meta = _write_model(chosen, model, path, input_example, signature, options)
         meta.run_id, meta.artifact_path, meta.metadata = run_id, artifact_path, metadata
         meta.save(path)
         write_requirements(path, chosen.requirements(model), pip_requirements, extra_pip_requirements)
         _write_python_env(path)
+    return ModelInfo.from_metadata(meta, path, path)
+
+
+def _empty_target(path: Any) -> str:
+    path = _check_path(path, "path")
+    if os.path.exists(path) and os.listdir(path):
+        raise ResourceExistsError(
+            f"Cannot save a model to {path}: the directory exists and is not empty. "
+            "Choose a new path or delete the old one."
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _removed_on_error(path: str) -> Iterator[None]:
+    """Create ``path``; remove it again if writing the model fails (no half-saved models)."""
+    os.makedirs(path, exist_ok=True)
+    try:
+        yield
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    return ModelInfo.from_metadata(meta, path, path)
+
+
+def _check_metadata(metadata: Any) -> None:
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidParameterError(
+            f"metadata must be a dict (stored in the MLmodel file), not {type(metadata).__name__}."
+        )
 
 
 def _check_path(path: Any, what: str) -> str:
@@ -185,25 +203,29 @@ def log_model(
         A ModelInfo; ``model_uri`` is ``runs:/<run_id>/<name>`` and
         ``registered_model_version`` is set when registered.
     """
+    name = _check_name(name or artifact_path or "model")
+    with _run_for(run_id, name) as target:
+        info = _log_to_run(model, name, target, input_example, signature, pip_requirements, kwargs)
+        if registered_model_name:
+            from ..registry import register_model
+
+            version = register_model(info.model_uri, registered_model_name)
+            info.registered_model_version = int(version.version)
+    return info
+
+
+@contextlib.contextmanager
+def _run_for(run_id: str | None, name: str) -> Iterator[str]:
+    """Yield the run to log into: ``run_id``, the active run, or a new one ended afterwards."""
     from .. import fluent
 
-    name = _check_name(name or artifact_path or "model")
-    if run_id is None and fluent.active_run() is None:
-        with fluent.start_run() as run:
-            logger.info("Started run %s to log model %r", run.info.run_id, name)
-            return log_model(
-                model, name, input_example=input_example, signature=signature,
-                registered_model_name=registered_model_name,
-                pip_requirements=pip_requirements, run_id=run.info.run_id, **kwargs,
-            )
-    run_id = run_id or fluent.active_run().info.run_id  # type: ignore[union-attr]
-    info = _log_to_run(model, name, run_id, input_example, signature, pip_requirements, kwargs)
-    if registered_model_name:
-        from ..registry import register_model
-
-        version = register_model(info.model_uri, registered_model_name)
-        info.registered_model_version = int(version.version)
-    return info
+    active = fluent.active_run()
+    if run_id is not None or active is not None:
+        yield run_id or active.info.run_id  # type: ignore[union-attr]
+        return
+    with fluent.start_run() as run:
+        logger.info("Started run %s to log model %r", run.info.run_id, name)
+        yield run.info.run_id
 
 
 def _check_name(name: Any) -> str:
