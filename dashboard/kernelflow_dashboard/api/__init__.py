@@ -8,19 +8,45 @@ from __future__ import annotations
 
 from typing import Any
 
+import tornado.web
+
 from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
-from .base import ApiError, BaseHandler, Security, run_blocking
+from .base import MAX_JSON_BYTES, ApiError, BaseHandler, Security, check_json_size, run_blocking
 from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
 from .service import Api
 
 
+@tornado.web.stream_request_body
 class JsonApiHandler(BaseHandler):
-    """Dispatches ``/api/2.0/mlflow/<endpoint>`` to the function in its endpoint table."""
+    """Dispatches ``/api/2.0/mlflow/<endpoint>`` to the function in its endpoint table.
+
+    The body is streamed in so that one over the JSON limit gets MLflow's JSON error
+    (413) instead of Tornado's empty 400 for bodies over the server's ``max_body_size``.
+    """
 
     api: Api
     table: dict
 
+    def prepare(self) -> None:
+        super().prepare()
+        self._chunks: list[bytes] = []
+        self._received = 0
+        check_json_size(int(self.request.headers.get("Content-Length") or 0))
+        # Room past the limit so a chunked body over it meets our 413, not Tornado's close.
+        self.request.connection.set_max_body_size(2 * MAX_JSON_BYTES)
+
+    def data_received(self, chunk: bytes) -> None:
+        # A chunked body has no Content-Length: count it, keep nothing past the limit and
+        # answer once it is all read (answering early would reset the client's upload).
+        self._received += len(chunk)
+        if self._received <= MAX_JSON_BYTES:
+            self._chunks.append(chunk)
+        else:
+            self._chunks.clear()
+
     async def _dispatch(self, endpoint: str) -> None:
+        check_json_size(self._received)
+        self.request.body = b"".join(self._chunks)
         fn, path_fields, exists = find_endpoint(self.table, endpoint, self.request.method)
         if fn is None:
             if exists:

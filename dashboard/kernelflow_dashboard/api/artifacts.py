@@ -32,11 +32,22 @@ def _safe(root: str, path: str | None) -> str:
     return safe_join(root, path)
 
 
+def listed(path: str) -> str | None:
+    """Return a folder to list, relative (an absolute path is a 400, as for the other artifact
+    calls, not a silent listing of a same-named folder under the root)."""
+    if path.startswith("/") or os.path.isabs(path):
+        raise InvalidParameterError(
+            f"Artifact path {path!r} is not allowed: use a path relative to the artifact "
+            "root, like '1/<run_id>/artifacts'.")
+    if "\x00" in path:
+        raise InvalidParameterError("Artifact paths may not contain NUL characters.")
+    return path.rstrip("/") or None
+
+
 def list_run_artifacts(api: Api, p: Params) -> dict:
     """GET artifacts/list?run_id=&path=: one level of a run's artifacts."""
     info = api.store.get_run_info(p.need("run_id", "run_uuid"))
-    path = (p.text("path") or "").strip("/") or None
-    files = api.store.artifact_repository(info).list_artifacts(path)
+    files = api.store.artifact_repository(info).list_artifacts(listed(p.text("path") or ""))
     return {"root_uri": api.uris.to_remote(info.artifact_uri),
             "files": [shapes.file_info(f) for f in files]}
 
@@ -47,7 +58,7 @@ class ArtifactListHandler(BaseHandler):
     api: Api
 
     async def get(self) -> None:
-        path = self.get_query_argument("path", "").strip("/") or None
+        path = listed(self.get_query_argument("path", ""))
         files = await run_blocking(list_dir, _check_dir(self.api.uris.root), path)
         self.write_json({"files": [shapes.file_info(f, basename_only=True) for f in files]})
 

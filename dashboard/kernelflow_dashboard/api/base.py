@@ -112,9 +112,7 @@ class BaseHandler(tornado.web.RequestHandler):
         body = self.request.body
         if not body:
             return self.query_params()
-        if len(body) > MAX_JSON_BYTES:
-            raise ApiError(413, "INVALID_PARAMETER_VALUE",
-                           f"Request body too large: the limit is {MAX_JSON_BYTES} bytes.")
+        check_json_size(len(body))
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -130,6 +128,20 @@ class BaseHandler(tornado.web.RequestHandler):
             decoded = [v.decode("utf-8", "replace") for v in values]
             out[name] = decoded[0] if len(decoded) == 1 else decoded
         return out
+
+
+def check_json_size(n: int) -> None:
+    """Refuse a JSON request body over ``MAX_JSON_BYTES`` with MLflow's error shape (413).
+
+    Raises:
+        ApiError: 413 ``INVALID_PARAMETER_VALUE`` naming the size and the limit.
+    """
+    if n > MAX_JSON_BYTES:
+        raise ApiError(413, "INVALID_PARAMETER_VALUE",
+                       f"Request body too large: {n} bytes; JSON calls take at most "
+                       f"{MAX_JSON_BYTES} bytes ({MAX_JSON_BYTES // 2**20} MiB). Split the "
+                       "data over several calls (log-batch takes 1000 metrics per call) or "
+                       "upload files through the artifact API.")
 
 
 def _code_for(status: int) -> str:

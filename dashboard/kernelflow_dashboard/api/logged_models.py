@@ -16,6 +16,7 @@ from kernelflow.errors import InvalidParameterError
 from kernelflow.store.logged_models import LoggedModel, LoggedModelMetric
 
 from . import shapes
+from .artifacts import listed
 from .request import Params
 from .service import Api
 
@@ -159,8 +160,7 @@ def _order(o: Params) -> dict:
 def list_logged_model_artifacts(api: Api, p: Params) -> dict:
     """GET logged-models/{model_id}/artifacts/directories: one level of the model's files."""
     model = api.store.get_logged_model(p.need("model_id"))
-    path = (p.text("artifact_directory_path") or "").strip("/") or None
-    files = list_dir(model.artifact_location, path)
+    files = list_dir(model.artifact_location, listed(p.text("artifact_directory_path") or ""))
     return {"root_uri": api.uris.to_remote(model.artifact_location),
             "files": [shapes.file_info(f) for f in files]}
 
