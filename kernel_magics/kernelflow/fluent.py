@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import sys
 import time
@@ -11,7 +12,7 @@ from typing import Any
 from . import client as _client_mod
 from .client import Client, PagedList, _mapping, default_client
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunTag
-from .errors import InvalidParameterError, KernelflowError, ResourceNotFoundError
+from .errors import InvalidParameterError, KernelflowError
 from .validation import check_key, check_metric_value, check_run_status, check_step, check_timestamp
 
 _active_runs: list[ActiveRun] = []
@@ -161,8 +162,6 @@ def _in_jupyter_kernel() -> bool:
 
 
 def _capture(run_id: str) -> None:
-    import logging
-
     from .capture import capture_run
 
     try:
@@ -405,9 +404,10 @@ def _search_experiment_ids(c: Client, ids, names, search_all: bool) -> list[str]
         out = []
         for name in names:
             exp = c.get_experiment_by_name(name)
-            if exp is None:
-                raise ResourceNotFoundError(f"No experiment named {name!r}.")
-            out.append(exp.experiment_id)
+            if exp is None:  # as MLflow: warn and search the others
+                logging.getLogger(__name__).warning("No experiment named %r: not searched.", name)
+            else:
+                out.append(exp.experiment_id)
         return out
     if search_all:
         return [e.experiment_id for e in c.search_experiments(max_results=100_000)]

@@ -10,6 +10,7 @@ Grammar::
     ident   := [type "."] key          type: metrics | params | tags | attributes
     key     := word | `quoted` | "quoted"
     value   := 'string' | "string" | number | ( value, ... )
+    (also ``ident IS NULL`` / ``ident IS NOT NULL`` for metrics, params and tags)
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ ATTRIBUTES = {
     "experiment_id": "experiment_id", "created": "start_time",
 }
 _NUMERIC_ATTRS = {"start_time", "end_time", "experiment_id"}
+_NULL_OPS = {"IS NULL", "IS NOT NULL"}
 _NUMERIC_OPS = {"=", "!=", ">", ">=", "<", "<="}
 _STRING_OPS = {"=", "!=", "LIKE", "ILIKE"}
 _ALLOWED_OPS = {
-    "metric": _NUMERIC_OPS,
-    "param": _STRING_OPS | {"IN", "NOT IN"},
-    "tag": _STRING_OPS | {"IN", "NOT IN"},
+    "metric": _NUMERIC_OPS | _NULL_OPS,
+    "param": _STRING_OPS | {"IN", "NOT IN"} | _NULL_OPS,
+    "tag": _STRING_OPS | {"IN", "NOT IN"} | _NULL_OPS,
 }
 
 _TOKEN = re.compile(
@@ -84,23 +86,29 @@ class OrderBy:
     ascending: bool
 
 
-def _fail(source: str, pos: int, what: str) -> FilterSyntaxError:
+_HINTS = {
+    "search filter": "Write clauses like: metrics.acc > 0.9 AND params.optimizer = 'adam' AND "
+                     "tags.team LIKE 'ml%' AND attributes.status = 'FINISHED'.",
+    "order_by term": "Write terms like: 'metrics.acc DESC', 'params.lr', "
+                     "'attributes.start_time ASC'.",
+}
+
+
+def _fail(source: str, pos: int, what: str, kind: str = "search filter") -> FilterSyntaxError:
     pointer = source + "\n" + " " * pos + "^"
     return FilterSyntaxError(
-        f"Invalid search filter at position {pos}: {what}\n{pointer}\n"
-        "Write clauses like: metrics.acc > 0.9 AND params.optimizer = 'adam' AND "
-        "tags.team LIKE 'ml%' AND attributes.status = 'FINISHED'."
+        f"Invalid {kind} at position {pos}: {what}\n{pointer}\n{_HINTS[kind]}"
     )
 
 
-def tokenize(source: str) -> list[Token]:
+def tokenize(source: str, what: str = "search filter") -> list[Token]:
     """Split a filter string into tokens; a character that fits nothing is an error."""
     tokens: list[Token] = []
     pos = 0
     while pos < len(source):
         m = _TOKEN.match(source, pos)
         if m is None:
-            raise _fail(source, pos, f"unexpected character {source[pos]!r}")
+            raise _fail(source, pos, f"unexpected character {source[pos]!r}", what)
         kind = m.lastgroup or ""
         if kind != "ws":
             tokens.append(Token(kind, m.group(), pos))
@@ -118,9 +126,10 @@ def _unquote(tok: Token) -> str:
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, kind: str = "search filter") -> None:
         self.source = source
-        self.tokens = tokenize(source)
+        self.kind = kind
+        self.tokens = tokenize(source, kind)
         self.i = 0
 
     def peek(self) -> Token | None:
@@ -129,12 +138,13 @@ class _Parser:
     def take(self, expected: str) -> Token:
         tok = self.peek()
         if tok is None:
-            raise _fail(self.source, len(self.source), f"expected {expected}, found the end")
+            raise _fail(self.source, len(self.source), f"expected {expected}, found the end",
+                        self.kind)
         self.i += 1
         return tok
 
     def error(self, tok: Token, what: str) -> FilterSyntaxError:
-        return _fail(self.source, tok.pos, what)
+        return _fail(self.source, tok.pos, what, self.kind)
 
     def identifier(self) -> tuple[str, str, Token]:
         tok = self.take("a key such as metrics.acc")
@@ -176,6 +186,14 @@ class _Parser:
         word = tok.text.upper() if tok.kind == "word" else ""
         if word in ("LIKE", "ILIKE", "IN"):
             return word, tok
+        if word == "IS":
+            nxt = self.take("NULL or NOT NULL after IS")
+            negate = nxt.text.upper() == "NOT"
+            if negate:
+                nxt = self.take("NULL after IS NOT")
+            if nxt.text.upper() != "NULL":
+                raise self.error(nxt, "expected NULL after IS (or IS NOT)")
+            return ("IS NOT NULL" if negate else "IS NULL"), tok
         if word == "NOT":
             nxt = self.take("IN after NOT")
             if nxt.text.upper() != "IN":
@@ -192,6 +210,8 @@ class _Parser:
         raise self.error(tok, f"expected a quoted string or a number, found {tok.text!r}")
 
     def value(self, op: str) -> Any:
+        if op in _NULL_OPS:
+            return None
         if op not in ("IN", "NOT IN"):
             return self.scalar()
         tok = self.take("a parenthesised list")
@@ -239,6 +259,8 @@ def _check(p: _Parser, c: Clause, op_tok: Token, value_tok: Token) -> Clause:
             op_tok, f"operator {c.op} cannot be used with {c.kind} {c.key!r}; use one of "
             + ", ".join(sorted(allowed))
         )
+    if c.op in _NULL_OPS:
+        return c
     values = c.value if isinstance(c.value, tuple) else (c.value,)
     for v in values:
         if numeric and not isinstance(v, float):
@@ -254,7 +276,11 @@ def parse_filter(filter_string: str | None) -> list[Clause]:
     Raises:
         FilterSyntaxError: pointing at the offending token.
     """
-    if not filter_string or not filter_string.strip():
+    if filter_string is None:
+        return []
+    if not isinstance(filter_string, str):
+        raise FilterSyntaxError(f"A search filter is a string, got {type(filter_string).__name__}.")
+    if not filter_string.strip():
         return []
     return _Parser(filter_string).parse()
 
@@ -267,9 +293,11 @@ def parse_order_by(order_by: list[str] | str | None) -> list[OrderBy]:
         order_by = [order_by]
     terms = []
     for term in order_by:
-        p = _Parser(term)
+        if not isinstance(term, str):
+            raise FilterSyntaxError(f"order_by takes strings like 'metrics.acc DESC', got {term!r}.")
+        p = _Parser(term, "order_by term")
         if not p.tokens:
-            raise _fail(term, 0, "empty order_by term")
+            raise _fail(term, 0, "empty order_by term", "order_by term")
         kind, key, _ = p.identifier()
         ascending = True
         tok = p.peek()

@@ -137,3 +137,20 @@ def test_sql_never_contains_user_values():
 
     sql, params = compile_where(parse_filter("params.opt = 'a'' OR 1=1 --'"), [1], "active")
     assert "OR 1=1" not in sql and "a' OR 1=1 --" in params
+
+
+def test_is_null_and_is_not_null(runs):
+    assert _names("metrics.`extra metric` IS NOT NULL") == ["run-0"]
+    assert _names("metrics.`extra metric` IS NULL") == ["run-1", "run-2", "run-3"]
+    assert _names("params.opt IS NOT NULL AND tags.missing IS NULL") == [
+        "run-0", "run-1", "run-2", "run-3"]
+    with pytest.raises(FilterSyntaxError, match="expected NULL"):
+        parse_filter("params.x IS 'a'")
+
+
+def test_order_by_errors_say_order_by():
+    with pytest.raises(FilterSyntaxError, match="Invalid order_by term") as err:
+        parse_order_by(["metrics.acc DOWN"])
+    assert "metrics.acc DESC" in str(err.value)
+    with pytest.raises(FilterSyntaxError, match="a string"):
+        parse_filter(5)

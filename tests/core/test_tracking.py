@@ -297,8 +297,9 @@ def test_search_all_experiments(tracking_uri):
         with kf.start_run():
             pass
     assert len(kf.search_runs(search_all_experiments=True)) == 2
-    with pytest.raises(ResourceNotFoundError):
-        kf.search_runs(experiment_names=["missing"])
+    assert kf.search_runs(experiment_names=["missing"]).empty  # as MLflow: warned, not searched
+    assert len(kf.search_runs(experiment_names=["missing", "a"])) == 1
+    assert kf.Client().search_runs([]) == []  # no experiments, no runs
 
 
 def test_sync_logging_mode_is_durable_at_once(tracking_uri):

@@ -51,6 +51,9 @@ def compile_clause(clause: Clause, params: list) -> str:
         return _compare(column, clause.op, value, params)
     table = _SUBQUERY_TABLE[clause.kind]
     params.append(clause.key)
+    if clause.op in ("IS NULL", "IS NOT NULL"):
+        negate = "NOT " if clause.op == "IS NULL" else ""
+        return f"r.run_uuid {negate}IN (SELECT run_uuid FROM {table} WHERE key = ?)"
     extra = " AND is_nan = 0" if clause.kind == "metric" else ""
     cond = _compare("value", clause.op, clause.value, params)
     return f"r.run_uuid IN (SELECT run_uuid FROM {table} WHERE key = ?{extra} AND {cond})"
@@ -61,10 +64,9 @@ def compile_where(
 ) -> tuple[str, list]:
     """Build the WHERE text and parameters for a run search."""
     params: list = []
-    parts = []
-    if experiment_ids:
-        parts.append(f"r.experiment_id IN ({', '.join('?' for _ in experiment_ids)})")
-        params.extend(experiment_ids)
+    # As MLflow: runs of the given experiments only; an empty list matches nothing.
+    parts = [f"r.experiment_id IN ({', '.join('?' for _ in experiment_ids)})"]
+    params.extend(experiment_ids)
     if lifecycle:
         parts.append("r.lifecycle_stage = ?")
         params.append(lifecycle)
