@@ -53,7 +53,7 @@ def test_locations_under_the_root_are_kept_and_shown_as_mlflow_artifacts(dashboa
 
 
 @pytest.mark.parametrize("source", ["/etc", "file:///etc", "{root}/../outside",
-                                    "runs:/{run}/../../../../etc", "s3://bucket/model"])
+                                    "runs:/{run}/../../../../etc", "mlflow-artifacts:/../x"])
 def test_model_version_source_outside_the_root_is_refused(dashboard_server, source):
     exp_id = call(dashboard_server, "POST", "experiments/create",
                   json={"name": f"mv-src-{len(source)}-{source[:3]}"}).json()["experiment_id"]
@@ -77,3 +77,14 @@ def test_model_version_source_under_the_root_downloads_as_mlflow_artifacts(dashb
     uri = call(dashboard_server, "GET", "model-versions/get-download-uri",
                params={"name": "inside", "version": "1"}).json()["artifact_uri"]
     assert uri == "mlflow-artifacts:/models/inside"
+
+
+def test_remote_model_version_source_is_kept_as_a_pointer(dashboard_server):
+    """As MLflow: an ``s3://`` source is recorded as given; the server never reads it."""
+    call(dashboard_server, "POST", "registered-models/create", json={"name": "on-s3"})
+    made = call(dashboard_server, "POST", "model-versions/create",
+                json={"name": "on-s3", "source": "s3://bucket/model"})
+    assert made.status_code == 200, made.text
+    uri = call(dashboard_server, "GET", "model-versions/get-download-uri",
+               params={"name": "on-s3", "version": "1"}).json()["artifact_uri"]
+    assert uri == "s3://bucket/model"

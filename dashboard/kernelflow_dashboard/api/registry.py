@@ -170,8 +170,15 @@ def create_model_version(api: Api, p: Params) -> dict:
 
 
 def _checked_source(api: Api, source: str) -> str:
-    """A client's version source: a ``runs:/``/``models:/`` URI with no ``..`` (the
-    registry resolves it), else a location under the artifact root, as a local path."""
+    """A client's version source, checked.
+
+    ``runs:/``/``models:/`` URIs (no ``..``) are resolved by the registry; a remote URI
+    (``s3://``) is only a pointer the server never reads, as MLflow allows; a local path,
+    ``file:`` or ``mlflow-artifacts:`` URI must lie under the artifact root.
+    """
+    scheme = source.split("://", 1)[0] if "://" in source else None
+    if scheme and scheme not in ("file", "mlflow-artifacts"):
+        return source
     if not source.startswith(TRUSTED_SOURCES):
         return api.uris.to_local(source, "Model version source")
     if ".." in source.replace("\\", "/").split("/"):
