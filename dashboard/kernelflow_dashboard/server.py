@@ -9,13 +9,17 @@ kernelflow_dashboard.server --store ... --port ...`` runs the same thing.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 import threading
+from contextlib import contextmanager
 from typing import Any
 
 import tornado.web
+
+from kernelflow.errors import InvalidParameterError, KernelflowError
 
 from . import context
 from .api import Api, Security, routes
@@ -101,7 +105,11 @@ def serve(
         host: address to bind; keep 127.0.0.1 unless others must reach the server.
         port: TCP port (0 picks a free one).
         token: shared secret every request must carry (also read from ``KERNELFLOW_TOKEN``).
+
+    Raises:
+        KernelflowError: for a port out of range or one that cannot be bound (in use).
     """
+    _check_port(port)
     token = token or os.environ.get("KERNELFLOW_TOKEN") or None
     if host not in LOOPBACK and not token:
         log.warning("Serving on %s without a token: anyone who can reach it can read and "
@@ -117,13 +125,33 @@ def serve(
         _serve_with_panel(pages, patterns, security, host, port)
 
 
+def _check_port(port: int) -> None:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise InvalidParameterError(
+            f"Invalid port {port!r}: use a number from 1 to 65535 (0 picks a free one).")
+
+
+@contextmanager
+def _binding(host: str, port: int):
+    """Turn a failure to listen on ``host:port`` into a KernelflowError that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        hint = ("another process (a running `kernelflow ui`?) is using it; stop it or pick "
+                "another --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE
+                else "check --host and --port")
+        raise KernelflowError(
+            f"Cannot serve on {host}:{port}: {exc.strerror or exc}; {hint}.") from None
+
+
 def _serve_api_only(patterns: list, security: Security, host: str, port: int) -> None:
     from tornado.ioloop import IOLoop
 
     if security.check.enabled:
         patterns = [(r"/login", make_login_handler(security.check), {}), *patterns]
     app = tornado.web.Application(patterns)
-    server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES)
+    with _binding(host, port):
+        server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES)
     _announce(host, _bound_port(server, port))
     IOLoop.current().start()
 
@@ -135,11 +163,12 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
     opts: dict[str, Any] = {}
     if security.check.enabled:
         opts["auth_provider"] = make_auth_provider(security.check)
-    server = pn.serve(
-        pages, port=port, address=host, show=False, start=False, title="kernelflow",
-        websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
-        http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
-    )
+    with _binding(host, port):
+        server = pn.serve(
+            pages, port=port, address=host, show=False, start=False, title="kernelflow",
+            websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
+            http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
+        )
     _announce(host, server.port)
     _warm_pages()
     server.start()
@@ -177,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         serve(args.store, args.artifacts, args.host, args.port, args.token)
+    except KernelflowError as exc:
+        print(f"kernelflow: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(0)
 
