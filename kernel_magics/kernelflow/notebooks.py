@@ -68,14 +68,16 @@ def run_notebook(
 
     Raises:
         ResourceNotFoundError: no notebook at ``path``.
-        InvalidParameterError: the file is not a notebook.
+        InvalidParameterError: the file is not a notebook, or there is no such kernel
+            (checked before any run is created).
         KeyboardInterrupt: after ending the run KILLED.
     """
     path = os.path.abspath(path)
     nb = _read(path)
+    kernel = _check_kernel(kernel_name or _kernel_of(nb), given=kernel_name is not None)
     parameters = dict(parameters or {})
     c = default_client()
-    run = _create_run(c, path, parameters, experiment_name, kernel_name or _kernel_of(nb))
+    run = _create_run(c, path, parameters, experiment_name, kernel)
     run_id = run.info.run_id
     executed, status, error = nb, "FAILED", None
     try:
@@ -102,6 +104,20 @@ def _read(path: str):
 
 def _kernel_of(nb) -> str:
     return nb.metadata.get("kernelspec", {}).get("name") or "python3"
+
+
+def _check_kernel(name: str, given: bool) -> str:
+    """Return ``name`` if a Jupyter kernel of that name is installed, else say which are."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    available = sorted(KernelSpecManager().find_kernel_specs())
+    if name in available:
+        return name
+    origin = "" if given else " (named in the notebook's metadata; choose another with --kernel)"
+    raise InvalidParameterError(
+        f"No Jupyter kernel named {name!r}{origin}. Installed kernels: "
+        f"{', '.join(available) or 'none'}. See `jupyter kernelspec list`."
+    )
 
 
 def _create_run(c: Client, path: str, parameters: dict, experiment_name: str | None,

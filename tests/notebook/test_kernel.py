@@ -102,3 +102,17 @@ def test_interrupted_cell_in_kernel_ends_killed(kernel):
     assert 0 < run_.data.metrics["x"] < 599
     reply, _ = run(kc, "%%kf run --name after-interrupt --no-live\npass")
     assert reply["status"] == "ok"
+
+
+def test_syntax_error_in_kernel_reads_like_a_plain_cell(kernel):
+    _, kc = kernel
+    reply, messages = run(kc, "%%kf run --name syn --no-live\nx = (")
+    assert reply["status"] == "error" and reply["ename"] == "SyntaxError"
+    [error] = [m["content"] for m in messages if m["msg_type"] == "error"]
+    shown = "\n".join(error["traceback"])
+    assert "was never closed" in shown
+    assert not [f for f in ("tracking.py", "ast.py", "run_cell_magic", "interactiveshell")
+                if f in shown], shown
+    assert by_name("syn").info.status == "FAILED"
+    reply, _ = run(kc, "%%kf run --name after-syntax --no-live\npass")
+    assert reply["status"] == "ok"

@@ -101,8 +101,19 @@ def stop_dashboard(port: int = DEFAULT_PORT) -> bool:
     return True
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: use a number from 1-65535")
+    return port
+
+
 def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--stop", action="store_true", help="stop the dashboard this kernel started")
     p.add_argument("--no-iframe", action="store_true", help="show only the link")

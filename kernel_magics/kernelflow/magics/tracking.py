@@ -34,6 +34,9 @@ def _need_active_run(what: str):
 @command("experiment", "set the active experiment (created if it does not exist)",
          lambda p: p.add_argument("name", nargs="?", help="experiment name; omit to show the active one"))
 def experiment(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
+    if args.name is not None and not args.name.strip():
+        raise UsageError("%kf experiment: the experiment name is empty. Give a name, e.g. "
+                         "`%kf experiment my-project`, or no argument to show the active one.")
     if args.name is None:
         exp = fluent.get_experiment(fluent._current_experiment_id())
         print(f"kernelflow: active experiment {exp.name!r} (id {exp.experiment_id})")
@@ -173,12 +176,15 @@ def execute_cell(shell: Any, cell: str) -> Any:
     """Run cell source in the user namespace; return the value of a last bare expression.
 
     Magics inside the cell work (the source goes through IPython's transforms),
-    and tracebacks point at the cell's own lines.
+    and tracebacks point at the cell's own lines. A syntax error in the cell is
+    shown as IPython shows one in a plain cell: the error alone, without our frames.
     """
     __tracebackhide__ = True
-    code = shell.transform_cell(cell)
-    filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
-    tree = ast.parse(code, filename)
+    try:
+        filename, tree = _parse_cell(shell, cell)
+    except SyntaxError as exc:
+        show_syntax_error_plainly(shell, exc)
+        raise
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
@@ -186,6 +192,39 @@ def execute_cell(shell: Any, cell: str) -> Any:
     if last is not None:
         return eval(compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
     return None
+
+
+def _parse_cell(shell: Any, cell: str) -> tuple[str, ast.Module]:
+    code = shell.transform_cell(cell)
+    filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+    return filename, ast.parse(code, filename)
+
+
+def show_syntax_error_plainly(shell: Any, exc: SyntaxError) -> None:
+    """Have IPython show ``exc``, about to be raised, like a plain cell's syntax error.
+
+    IPython prints every frame for a SyntaxError raised while code runs (here: the
+    magic's). A one-shot custom exception handler shows it as a parse error instead
+    and then puts back the handlers the user had.
+
+    Args:
+        shell: the IPython shell running the cell.
+        exc: the cell's SyntaxError.
+    """
+    if not hasattr(shell, "set_custom_exc"):
+        return
+    saved_types, saved_handler = shell.custom_exceptions, shell.CustomTB
+
+    def show(self: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+        shell.custom_exceptions, shell.CustomTB = saved_types, saved_handler
+        if value is exc:
+            shell.showsyntaxerror()
+        elif saved_types and isinstance(value, saved_types):
+            saved_handler(etype, value, tb, tb_offset)
+        else:  # ours never reached IPython (caught on the way): show this one as usual
+            shell.showtraceback()
+
+    shell.set_custom_exc((SyntaxError, *saved_types), show)
 
 
 def _tag_error(run_id: str, exc: BaseException) -> None:

@@ -204,6 +204,19 @@ class _Poller:
 _the_poller: _Poller | None = None
 
 
+def _require_run(run_id: str) -> None:
+    from ..errors import ResourceNotFoundError
+    from ..fluent import get_run
+
+    try:
+        get_run(run_id)
+    except ResourceNotFoundError:
+        raise KernelflowError(
+            f"kernelflow.live(): no run with id {run_id!r} in this store. Copy the id from "
+            "`%kf runs` or kernelflow.search_runs(), or omit it to follow the active run."
+        ) from None
+
+
 def _poller() -> _Poller:
     global _the_poller
     if _the_poller is None:
@@ -226,9 +239,11 @@ def live(
         min_interval: seconds between redraws at least.
 
     Raises:
-        KernelflowError: when no run is given and none is active.
+        KernelflowError: when no run is given and none is active, or ``run_id`` is unknown.
     """
-    if run_id is None:
+    if run_id is not None:
+        _require_run(run_id)
+    else:
         from ..fluent import active_run
 
         active = active_run()
