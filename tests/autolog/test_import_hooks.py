@@ -47,3 +47,37 @@ def test_autolog_first_then_import_sklearn(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2"
+
+
+def test_patch_wraps_once_and_unpatch_restores_own_and_inherited_methods():
+    from kernelflow.autolog.hooks import patch, unpatch
+
+    class Base:
+        def fit(self):
+            return "base"
+
+    class Own(Base):
+        def fit(self):
+            return "own"
+
+    class Inherits(Base):
+        pass
+
+    saved: dict = {}
+    calls = []
+
+    def wrap(original):
+        def fit(self):
+            calls.append(type(self).__name__)
+            return original(self)
+
+        return fit
+
+    for cls in (Own, Inherits, Own):
+        patch(cls, wrap, saved)
+    assert Own().fit() == "own" and Inherits().fit() == "base"
+    assert calls == ["Own", "Inherits"]  # wrapped once each
+    unpatch(saved)
+    assert "fit" not in Inherits.__dict__ and Own.fit.__name__ == "fit"
+    assert Own().fit() == "own" and Inherits().fit() == "base" and len(calls) == 2
+    assert saved == {}

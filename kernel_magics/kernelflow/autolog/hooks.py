@@ -1,7 +1,8 @@
-"""Run a function when a module is imported (or now, if it already is).
+"""Run a function when a module is imported (or now, if it already is); patch methods.
 
 Autolog patches a framework only once the user imports it, so
 ``kernelflow.autolog()`` never pays for importing torch or keras itself.
+:func:`patch` and :func:`unpatch` wrap a class's ``fit`` and undo it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,29 @@ def when_imported(name: str, callback: Callable[[ModuleType], None]) -> None:
             _install_finder()
             return
     callback(module)
+
+
+def patch(
+    cls: type, wrap: Callable[[Any], Any], saved: dict[type, Any], name: str = "fit"
+) -> None:
+    """Replace ``cls.<name>`` by ``wrap(current)``, once; ``saved`` records how to undo it."""
+    current = getattr(cls, name, None)
+    if cls in saved or current is None or getattr(current, "_kernelflow_autolog", False):
+        return
+    saved[cls] = cls.__dict__.get(name)  # None: inherited, so undoing deletes the override
+    wrapped = wrap(current)
+    wrapped._kernelflow_autolog = True
+    setattr(cls, name, wrapped)
+
+
+def unpatch(saved: dict[type, Any], name: str = "fit") -> None:
+    """Undo :func:`patch` for every class in ``saved``."""
+    for cls, own in saved.items():
+        if own is None:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, own)
+    saved.clear()
 
 
 def _install_finder() -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .hooks import when_imported
-from .session import AutologRun, safely
+from .hooks import patch, unpatch, when_imported
+from .session import AutologRun
 
 FRAMEWORK = "keras"
 _options: dict[str, Any] = {"enabled": False, "log_models": True, "log_input_examples": True}
-_original_fit: list[Any] = []  # [Model's own fit, or None when inherited]
+_patched: dict[type, Any] = {}  # keras.Model -> its own fit before patching (None if inherited)
 _callback_class: list[type] = []
 
 
@@ -30,7 +30,7 @@ def enable(
     """
     _options.update(enabled=not disable, log_models=log_models, log_input_examples=log_input_examples)
     if disable:
-        _unpatch()
+        unpatch(_patched)
     else:
         when_imported("keras", lambda _module: _patch())
 
@@ -38,23 +38,7 @@ def enable(
 def _patch() -> None:
     from ..models.flavors.keras import import_keras
 
-    model_cls = import_keras().Model
-    if _original_fit or getattr(model_cls.fit, "_kernelflow_autolog", False):
-        return
-    _original_fit.append(model_cls.__dict__.get("fit"))
-    model_cls.fit = _wrap(model_cls.fit)
-
-
-def _unpatch() -> None:
-    if not _original_fit:
-        return
-    from ..models.flavors.keras import import_keras
-
-    model_cls, own = import_keras().Model, _original_fit.pop()
-    if own is None:
-        del model_cls.fit
-    else:
-        model_cls.fit = own
+    patch(import_keras().Model, _wrap, _patched)
 
 
 def _wrap(original: Any) -> Any:
@@ -73,7 +57,6 @@ def _wrap(original: Any) -> Any:
             callback.end_failed()
             raise
 
-    fit._kernelflow_autolog = True  # type: ignore[attr-defined]
     return fit
 
 
@@ -108,47 +91,38 @@ def _build_callback_class() -> type:
 
         def __init__(self, log_models: bool = True, input_example: Any = None) -> None:
             super().__init__()
-            self.log_models = log_models
-            self.input_example = input_example
+            self.log_models, self.input_example = log_models, input_example
             self.run: AutologRun | None = None
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            run = self.run = safely(
-                FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.model.name)
-            )
-            if run is not None:
-                safely(FRAMEWORK, "log params", lambda: run.log_params(self._params()))
-
-        def _params(self) -> dict[str, Any]:
-            opt = self.model.optimizer
-            params = {k: v for k, v in (self.params or {}).items() if k in ("epochs", "steps", "batch_size")}
-            params["optimizer_name"] = type(opt).__name__ if opt is not None else None
-            if opt is not None:
-                params["learning_rate"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
-            params["total_params"] = self.model.count_params()
-            return params
+            self.run = AutologRun.start(FRAMEWORK, self.model.name, lambda: _fit_params(self, keras))
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if self.run is not None:
-                run = self.run
-                safely(FRAMEWORK, "log metrics", lambda: run.log_metrics(logs or {}, step=epoch))
+                self.run.record(logs or {}, step=epoch)
 
         def on_train_end(self, logs: dict | None = None) -> None:
-            run = self.run
-            if run is None:
-                return
-            if self.log_models:
-                safely(FRAMEWORK, "log the model", lambda: run.log_model(self.model, self.input_example))
-            safely(FRAMEWORK, "end the run", run.end)
-            self.run = None
+            run, self.run = self.run, None
+            if run is not None:
+                run.finish(self.model if self.log_models else None, self.input_example)
 
         def end_failed(self) -> None:
             """End the run as FAILED (fit raised before on_train_end)."""
             run, self.run = self.run, None
             if run is not None:
-                safely(FRAMEWORK, "end the run", lambda: run.end(failed=True))
+                run.fail()
 
     return KernelflowCallback
+
+
+def _fit_params(callback: Any, keras: Any) -> dict[str, Any]:
+    model, opt = callback.model, callback.model.optimizer
+    params = {k: v for k, v in (callback.params or {}).items() if k in ("epochs", "steps", "batch_size")}
+    params["optimizer_name"] = type(opt).__name__ if opt is not None else None
+    if opt is not None:
+        params["learning_rate"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
+    params["total_params"] = model.count_params()
+    return params
 
 
 def __getattr__(name: str) -> Any:

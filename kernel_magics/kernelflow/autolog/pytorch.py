@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .hooks import when_imported
+from .hooks import patch, unpatch, when_imported
 from .session import AutologRun, safely, to_float
 
 FRAMEWORK = "pytorch"
 LIGHTNING_MODULES = ("lightning.pytorch", "pytorch_lightning")
 _options: dict[str, Any] = {"enabled": False, "log_models": True, "log_input_examples": True}
-_originals: dict[type, Any] = {}
+_patched: dict[type, Any] = {}  # Trainer -> its own fit before patching
 _callback_class: list[type] = []
 
 
@@ -58,9 +58,7 @@ class LoopLogger:
         self.run: AutologRun | None = None
 
     def __enter__(self) -> LoopLogger:
-        run = self.run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, self.run_name))
-        if run is not None:
-            safely(FRAMEWORK, "log params", lambda: run.log_params(self._start_params()))
+        self.run = AutologRun.start(FRAMEWORK, self.run_name, self._start_params)
         return self
 
     def _start_params(self) -> dict[str, Any]:
@@ -77,26 +75,22 @@ class LoopLogger:
             self._sums.setdefault(key, []).append(value)
         self.global_step += 1
         if self.run is not None and self.global_step % self.log_every_n_steps == 0:
-            run, step = self.run, self.global_step
-            safely(FRAMEWORK, "log step metrics", lambda: run.log_metrics(values, step=step))
+            self.run.record(values, step=self.global_step)
 
     def epoch(self, **metrics: Any) -> None:
         """End an epoch: log the means of its step metrics as ``epoch_<name>`` and ``metrics``."""
         means = {f"epoch_{k}": sum(v) / len(v) for k, v in self._sums.items() if v}
         self._sums.clear()
         if self.run is not None:
-            run, epoch = self.run, self.current_epoch
-            safely(FRAMEWORK, "log epoch metrics", lambda: run.log_metrics({**means, **metrics}, step=epoch))
+            self.run.record({**means, **metrics}, step=self.current_epoch)
         self.current_epoch += 1
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        run = self.run
-        if run is None:
-            return False
-        if exc_type is None and self.log_model and self.model is not None:
-            safely(FRAMEWORK, "log the model", lambda: run.log_model(self.model, self.input_example))
-        safely(FRAMEWORK, "end the run", lambda: run.end(failed=exc_type is not None))
-        self.run = None
+        run, self.run = self.run, None
+        if run is not None and exc_type is not None:
+            run.fail()
+        elif run is not None:
+            run.finish(self.model if self.log_model else None, self.input_example)
         return False
 
 
@@ -109,24 +103,14 @@ def enable(
     """
     _options.update(enabled=not disable, log_models=log_models, log_input_examples=log_input_examples)
     if disable:
-        _unpatch()
+        unpatch(_patched)
         return
     for name in LIGHTNING_MODULES:
         when_imported(name, _patch)
 
 
 def _patch(module: Any) -> None:
-    trainer = module.Trainer
-    if trainer in _originals or getattr(trainer.fit, "_kernelflow_autolog", False):
-        return
-    _originals[trainer] = trainer.fit
-    trainer.fit = _wrap_fit(trainer.fit, module)  # type: ignore[method-assign]
-
-
-def _unpatch() -> None:
-    for trainer, fit in _originals.items():
-        trainer.fit = fit  # type: ignore[attr-defined]
-    _originals.clear()
+    patch(module.Trainer, lambda fit: _wrap_fit(fit, module), _patched)
 
 
 def _wrap_fit(original: Any, module: Any) -> Any:
@@ -137,7 +121,6 @@ def _wrap_fit(original: Any, module: Any) -> Any:
             self.callbacks.append(cls(log_models=_options["log_models"]))
         return original(self, *args, **kwargs)
 
-    fit._kernelflow_autolog = True  # type: ignore[attr-defined]
     return fit
 
 
@@ -177,11 +160,9 @@ def _build_callback_class(pl: Any) -> type:
             self.example: Any = None
 
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-            run = self.run = safely(
-                FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, type(pl_module).__name__)
+            self.run = AutologRun.start(
+                FRAMEWORK, type(pl_module).__name__, lambda: _trainer_params(trainer, pl_module)
             )
-            if run is not None:
-                safely(FRAMEWORK, "log params", lambda: run.log_params(_trainer_params(trainer, pl_module)))
 
         def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
             if self.example is None and _options["log_input_examples"]:
@@ -189,22 +170,17 @@ def _build_callback_class(pl: Any) -> type:
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
             if self.run is not None and not trainer.sanity_checking:
-                run, metrics = self.run, dict(trainer.callback_metrics)
-                safely(FRAMEWORK, "log metrics", lambda: run.log_metrics(metrics, step=trainer.current_epoch))
+                self.run.record(dict(trainer.callback_metrics), step=trainer.current_epoch)
 
         def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            run = self.run
-            if run is None:
-                return
-            if self.log_models:
-                safely(FRAMEWORK, "log the model", lambda: run.log_model(pl_module, self.example))
-            safely(FRAMEWORK, "end the run", run.end)
-            self.run = None
+            run, self.run = self.run, None
+            if run is not None:
+                run.finish(pl_module if self.log_models else None, self.example)
 
         def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
             run, self.run = self.run, None
             if run is not None:
-                safely(FRAMEWORK, "end the run", lambda: run.end(failed=True))
+                run.fail()
 
     return KernelflowLightningCallback
 

@@ -26,7 +26,11 @@ def safely(framework: str, what: str, fn: Callable[[], T], default: Any = None) 
 
 
 class AutologRun:
-    """The run autolog writes to: the active run, or one it starts and ends itself."""
+    """The run autolog writes to: the active run, or one it starts and ends itself.
+
+    Integrations use :meth:`start`, :meth:`record`, :meth:`finish` and
+    :meth:`fail`, which turn any error into a warning, so training goes on.
+    """
 
     def __init__(self, framework: str, run_name: str | None = None) -> None:
         from .. import fluent
@@ -39,6 +43,31 @@ class AutologRun:
         self.experiment_id = run.info.experiment_id
         if self.owned:
             self.set_tags({"kernelflow.autolog": framework})
+
+    @classmethod
+    def start(
+        cls, framework: str, run_name: str | None = None,
+        params: Callable[[], dict[str, Any]] | None = None,
+    ) -> AutologRun | None:
+        """Start (or join) a run and log ``params()``; None when no run could be had."""
+        run = safely(framework, "start a run", lambda: cls(framework, run_name))
+        if run is not None and params is not None:
+            safely(framework, "log params", lambda: run.log_params(params()))
+        return run
+
+    def record(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        """Log metrics; an error is a warning."""
+        safely(self.framework, "log metrics", lambda: self.log_metrics(metrics, step=step))
+
+    def finish(self, model: Any = None, input_example: Any = None) -> None:
+        """Log ``model`` (unless None) and end the run; errors are warnings."""
+        if model is not None:
+            safely(self.framework, "log the model", lambda: self.log_model(model, input_example))
+        safely(self.framework, "end the run", self.end)
+
+    def fail(self) -> None:
+        """End the run as FAILED (training raised); an error is a warning."""
+        safely(self.framework, "end the run", lambda: self.end(failed=True))
 
     def log_params(self, params: dict[str, Any]) -> None:
         """Log params as strings, 100 at a time (MLflow's batch limit)."""
@@ -72,6 +101,24 @@ class AutologRun:
         from ..models import log_model
 
         return log_model(model, "model", input_example=input_example, run_id=self.run_id, **kwargs)
+
+    def log_child(self, run_name: str, params: dict[str, Any], metrics: dict[str, Any]) -> None:
+        """Log a finished child run under this one (a tuning candidate, say)."""
+        from ..client import default_client
+        from ..entities import Metric, Param
+
+        client = default_client()
+        child = client.create_run(
+            self.experiment_id, run_name=run_name, parent_run_id=self.run_id,
+            tags={"kernelflow.autolog": self.framework},
+        )
+        numbers = {k: to_float(v) for k, v in metrics.items()}
+        client.log_batch(
+            child.info.run_id,
+            metrics=[Metric(k, v, child.info.start_time or 0, 0) for k, v in numbers.items() if v is not None],
+            params=[Param(str(k), _param_str(v)) for k, v in params.items()],
+        )
+        client.set_terminated(child.info.run_id)
 
     def end(self, failed: bool = False) -> None:
         """End the run if autolog started it."""

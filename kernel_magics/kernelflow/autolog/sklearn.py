@@ -11,7 +11,7 @@ import functools
 import threading
 from typing import Any
 
-from .hooks import when_imported
+from .hooks import patch, unpatch, when_imported
 from .session import AutologRun, safely
 
 FRAMEWORK = "sklearn"
@@ -41,7 +41,7 @@ def enable(
         log_input_examples=log_input_examples, max_tuning_runs=max_tuning_runs,
     )
     if disable:
-        _unpatch()
+        unpatch(_patched)
     else:
         when_imported("sklearn", lambda _module: _patch())
 
@@ -57,20 +57,7 @@ def _estimator_classes() -> list[type]:
 
 def _patch() -> None:
     for cls in _estimator_classes():
-        fit = getattr(cls, "fit", None)
-        if cls in _patched or fit is None or getattr(fit, "_kernelflow_autolog", False):
-            continue
-        _patched[cls] = cls.__dict__.get("fit")
-        cls.fit = _wrap(fit)  # type: ignore[attr-defined]
-
-
-def _unpatch() -> None:
-    for cls, own in _patched.items():
-        if own is None:
-            del cls.fit  # type: ignore[attr-defined]
-        else:
-            cls.fit = own  # type: ignore[attr-defined]
-    _patched.clear()
+        patch(cls, _wrap, _patched)
 
 
 def _wrap(original: Any) -> Any:
@@ -83,28 +70,25 @@ def _wrap(original: Any) -> Any:
         finally:
             _busy.release()
 
-    fit._kernelflow_autolog = True  # type: ignore[attr-defined]
     return fit
 
 
 def _logged_fit(original: Any, estimator: Any, args: tuple, kwargs: dict) -> Any:
-    run = safely(FRAMEWORK, "start a run", lambda: AutologRun(FRAMEWORK, type(estimator).__name__))
+    run = AutologRun.start(FRAMEWORK, type(estimator).__name__)
     if run is None:
         return original(estimator, *args, **kwargs)
     safely(FRAMEWORK, "log params", lambda: _log_start(run, estimator))
     try:
         result = original(estimator, *args, **kwargs)
     except BaseException:
-        safely(FRAMEWORK, "end the run", lambda: run.end(failed=True))
+        run.fail()
         raise
     X = args[0] if args else kwargs.get("X")
     y = args[1] if len(args) > 1 else kwargs.get("y")
     safely(FRAMEWORK, "log training metrics", lambda: run.log_metrics(training_metrics(estimator, X, y)))
     if hasattr(estimator, "cv_results_"):
         safely(FRAMEWORK, "log the search's candidates", lambda: _log_search(run, estimator))
-    if _options["log_models"]:
-        safely(FRAMEWORK, "log the model", lambda: run.log_model(estimator, _example(X)))
-    safely(FRAMEWORK, "end the run", run.end)
+    run.finish(estimator if _options["log_models"] else None, _example(X))
     return result
 
 
@@ -183,28 +167,5 @@ def _log_search(run: AutologRun, search: Any) -> None:
 
 
 def _log_candidate(run: AutologRun, search: Any, results: dict, i: int) -> None:
-    from ..client import default_client
-    from ..entities import Metric, Param
-
-    client = default_client()
-    child = client.create_run(
-        run.experiment_id, run_name=f"{type(search.estimator).__name__}-{i}",
-        parent_run_id=run.run_id, tags={"kernelflow.autolog": FRAMEWORK},
-    )
-    child_id = child.info.run_id
-    params = [Param(str(k), str(v)) for k, v in results["params"][i].items()]
-    metrics = [
-        Metric(key, float(values[i]), child.info.start_time or 0, 0)
-        for key, values in results.items()
-        if key.startswith(("mean_", "std_", "rank_")) and _is_number(values[i])
-    ]
-    client.log_batch(child_id, metrics=metrics, params=params)
-    client.set_terminated(child_id)
-
-
-def _is_number(value: Any) -> bool:
-    try:
-        float(value)
-        return True
-    except (TypeError, ValueError):
-        return False
+    metrics = {k: v[i] for k, v in results.items() if k.startswith(("mean_", "std_", "rank_"))}
+    run.log_child(f"{type(search.estimator).__name__}-{i}", results["params"][i], metrics)
