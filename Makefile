@@ -9,6 +9,7 @@ demo: install-demo
 
 test: install-test
 	$(PYTHON) -m pytest -q -p no:cacheprovider
+	PYTHON=$(PYTHON) scripts/test-ipykernel6.sh
 
 test-fast:
 	$(PYTHON) -m pytest -q -m "not browser and not notebook and not slow and not mlflow"
