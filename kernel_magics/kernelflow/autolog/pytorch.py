@@ -85,13 +85,12 @@ class LoopLogger:
             self.run.record({**means, **metrics}, step=self.current_epoch)
         self.current_epoch += 1
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         run, self.run = self.run, None
         if run is not None and exc_type is not None:
             run.fail()
         elif run is not None:
             run.finish(self.model if self.log_model else None, self.input_example)
-        return False
 
 
 def enable(
