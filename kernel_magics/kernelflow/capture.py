@@ -75,6 +75,19 @@ def _git(folder: str, *args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def redact_url(url: str) -> str:
+    """``url`` without its user name and password: ``https://user:token@host/x`` → ``https://host/x``.
+
+    Remote URLs of git repositories and tracking servers may carry credentials;
+    they must never be stored in a run or shown in a notebook.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url  # scp-like "git@host:org/repo.git": a user name, no secret
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
+
+
 def git_info(folder: str | None = None) -> dict[str, str]:
     """Commit, branch, remote URL and dirty flag of the git repository holding ``folder``.
 

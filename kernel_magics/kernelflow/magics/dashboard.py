@@ -1,14 +1,18 @@
 """``%kf dashboard``: start (or reuse) ``kernelflow ui`` beside the kernel and link to it.
 
 The dashboard runs in its own process (``python -m kernelflow ui``) so the
-kernel never imports Panel or Bokeh. A dashboard already answering ``/health``
-on the port is reused.
+kernel never imports Panel or Bokeh. A server on the port is reused only when it
+is a kernelflow server (``X-Kernelflow-Version`` on ``/api/2.0/kernelflow/version``)
+serving this kernel's store. When the tracking URI is itself a kernelflow server
+(``http://host:port``), the magic links to it instead of starting anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,10 @@ from .parser import command
 
 DEFAULT_PORT = 5000
 START_TIMEOUT_S = 60.0
+VERSION_PATH = "/api/2.0/kernelflow/version"
+VERSION_HEADER = "X-Kernelflow-Version"
+NOTHING, SAME_STORE, OTHER_STORE, OTHER_SERVICE = (
+    "nothing", "this store", "a kernelflow server of another store", "another service")
 _processes: dict[int, subprocess.Popen] = {}
 
 
@@ -43,39 +51,121 @@ def dashboard_command(port: int, host: str) -> list[str]:
             "--store", get_tracking_uri()]
 
 
+def _get_json(url: str, timeout: float) -> tuple[dict | None, dict]:
+    """GET ``url`` as JSON: (body or None, headers); ``(None, {})`` when nothing answers."""
+    request = urllib.request.Request(url)
+    if token := os.environ.get("MLFLOW_TRACKING_TOKEN"):
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            headers = dict(resp.headers.items())
+            return json.loads(resp.read().decode("utf-8")), headers
+    except (urllib.error.URLError, OSError, ValueError):
+        return None, {}
+
+
+def kernelflow_version(url: str, timeout: float = 2.0) -> str | None:
+    """The kernelflow version of the server at ``url``; None when it is not a kernelflow server."""
+    body, headers = _get_json(f"{url}{VERSION_PATH}", timeout)
+    version = {k.lower(): v for k, v in headers.items()}.get(VERSION_HEADER.lower())
+    if not version or not isinstance(body, dict) or "kernelflow_version" not in body:
+        return None
+    return version
+
+
+def _fingerprint(experiments: list) -> frozenset:
+    return frozenset((str(e["experiment_id"]), e["name"], e.get("creation_time"))
+                     for e in experiments)
+
+
+def serves_this_store(url: str, timeout: float = 2.0) -> bool:
+    """Whether the kernelflow server at ``url`` serves the store of this kernel's tracking URI.
+
+    Compares the experiments (ids, names, creation times) both sides see: the server
+    does not publish an identity of its store.
+    """
+    from .. import fluent
+
+    body, _ = _get_json(f"{url}/api/2.0/mlflow/experiments/search?max_results=1000", timeout)
+    if not isinstance(body, dict):
+        return False
+    local = fluent.default_client().search_experiments(max_results=1000)
+    return _fingerprint(body.get("experiments", [])) == _fingerprint(
+        [{"experiment_id": e.experiment_id, "name": e.name, "creation_time": e.creation_time}
+         for e in local])
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def who_serves(host: str, port: int) -> str:
+    """What answers on ``host:port``: NOTHING, SAME_STORE, OTHER_STORE or OTHER_SERVICE."""
+    url = f"http://{host}:{port}"
+    if not _listening(host, port):
+        return NOTHING
+    if kernelflow_version(url) is None:
+        return OTHER_SERVICE
+    return SAME_STORE if serves_this_store(url) else OTHER_STORE
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def start_dashboard(
     port: int = DEFAULT_PORT, host: str = "127.0.0.1", command: list[str] | None = None,
-    timeout: float = START_TIMEOUT_S,
+    timeout: float = START_TIMEOUT_S, pick_free: bool = False,
 ) -> tuple[str, bool]:
-    """Start the dashboard in the background unless one already answers on ``port``.
+    """Start the dashboard in the background unless one of this store already answers on ``port``.
 
     Args:
         port: TCP port.
         host: address to bind.
         command: the server command (default: ``python -m kernelflow ui ...``).
         timeout: seconds to wait for ``/health``.
+        pick_free: when something else holds ``port``, use a free port instead of failing.
 
     Returns:
         (url, started): ``started`` is False when a running dashboard was reused.
 
     Raises:
-        UsageError: when the server exits or does not answer in time (with its log).
+        UsageError: when the port is taken by something else (and ``pick_free`` is False),
+            or the server exits or does not answer in time (with its log).
     """
+    found = who_serves(host, port)
+    if found == SAME_STORE:
+        return f"http://{host}:{port}", False
+    if found != NOTHING:
+        if not pick_free:
+            raise UsageError(f"%kf dashboard: port {port} is used by {found}, not a dashboard of "
+                             f"this kernel's store. Choose another port: %kf dashboard --port N.")
+        taken, port = port, free_port(host)
+        print(f"kernelflow: port {taken} is used by {found}; using port {port}.", file=sys.stderr)
+    return _launch(port, host, command or dashboard_command(port, host), timeout), True
+
+
+def _launch(port: int, host: str, command: list[str], timeout: float) -> str:
     url = f"http://{host}:{port}"
-    if healthy(url):
-        return url, False
     log = tempfile.NamedTemporaryFile("w+", prefix="kernelflow-ui-", suffix=".log", delete=False)
-    proc = subprocess.Popen(command or dashboard_command(port, host), stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=dict(os.environ))
     _processes[port] = proc
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if healthy(url, timeout=0.5):
-            return url, True
         if proc.poll() is not None:
+            _processes.pop(port, None)
             raise UsageError(f"%kf dashboard: the server exited with code {proc.returncode}.\n"
                              f"{_tail(log.name)}\nFull log: {log.name}")
+        if healthy(url, timeout=0.5):
+            return url
         time.sleep(0.2)
     stop_dashboard(port)
     raise UsageError(f"%kf dashboard: no answer on {url}/health after {timeout:.0f} s; stopped it.\n"
@@ -113,7 +203,8 @@ def port_number(text: str) -> int:
 
 
 def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=port_number, default=None,
+                   help=f"port (default {DEFAULT_PORT}, or a free one when that is taken)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--stop", action="store_true", help="stop the dashboard this kernel started")
     p.add_argument("--no-iframe", action="store_true", help="show only the link")
@@ -123,17 +214,49 @@ def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
 @command("dashboard", "open the kernelflow dashboard (started in the background if needed)",
          _dashboard_arguments)
 def dashboard(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
-    from IPython.display import HTML, IFrame, display
+    from ..config import get_tracking_uri
 
     if args.stop:
-        stopped = stop_dashboard(args.port)
-        print(f"kernelflow: {'stopped' if stopped else 'no dashboard started by this kernel on'} "
-              f"port {args.port}")
+        _stop(args.port)
         return
-    url, started = start_dashboard(args.port, args.host)
-    how = "started" if started else "already running"
-    link = browser_url(url, args.port)
-    display(HTML(f'kernelflow dashboard ({how}): <a href="{link}" target="_blank">{link}</a>'))
+    uri = get_tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        _show(_tracking_server(uri), "the tracking server", args)
+        return
+    url, started = start_dashboard(args.port or DEFAULT_PORT, args.host,
+                                   pick_free=args.port is None)
+    _show(browser_url(url, int(url.rsplit(":", 1)[1])), "started" if started else "already running",
+          args)
+
+
+def _stop(port: int | None) -> None:
+    ports = [port] if port is not None else sorted(_processes)
+    stopped = [p for p in ports if stop_dashboard(p)]
+    if stopped:
+        print(f"kernelflow: stopped the dashboard on port {', '.join(map(str, stopped))}")
+    else:
+        print(f"kernelflow: no dashboard started by this kernel on port {port or DEFAULT_PORT}")
+
+
+def _tracking_server(uri: str) -> str:
+    """The tracking URI's server, when it is a kernelflow server that answers."""
+    from ..capture import redact_url
+
+    url = uri.rstrip("/")
+    if kernelflow_version(url, timeout=5.0) is None:
+        raise UsageError(f"%kf dashboard: the tracking URI {redact_url(url)} is not a kernelflow "
+                         "server that answers now. Start it there with `kernelflow ui`, or set "
+                         "KERNELFLOW_TRACKING_URI to a sqlite:/// file to open a local dashboard.")
+    return redact_url(url)
+
+
+def _show(link: str, how: str, args: argparse.Namespace) -> None:
+    import html
+
+    from IPython.display import HTML, IFrame, display
+
+    safe = html.escape(link, quote=True)
+    display(HTML(f'kernelflow dashboard ({how}): <a href="{safe}" target="_blank">{safe}</a>'))
     if not args.no_iframe:
         display(IFrame(link, width="100%", height=args.height))
 
