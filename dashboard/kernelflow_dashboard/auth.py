@@ -16,10 +16,13 @@ import base64
 import hashlib
 import hmac
 import html
+import json
 import os
 from urllib.parse import urlparse
 
 import tornado.web
+from tornado.httputil import HTTPServerRequest
+from tornado.routing import Matcher, Rule
 
 COOKIE = "kernelflow_session"
 LOGIN_URL = "/login"
@@ -113,14 +116,50 @@ def origin_allowed(handler: tornado.web.RequestHandler) -> bool:
 _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
-def host_allowed(handler: tornado.web.RequestHandler, loopback_only: bool) -> bool:
+def host_allowed(request: HTTPServerRequest, loopback_only: bool) -> bool:
     """When bound to 127.0.0.1, accept only loopback ``Host`` names (stops DNS rebinding)."""
     if not loopback_only:
         return True
-    host = handler.request.host_name.lower()
+    host = request.host_name.lower()
     extra = allowed_origins()
-    return (host in _LOOPBACK_NAMES or host in extra or handler.request.host.lower() in extra
-            or "*" in extra)
+    return host in _LOOPBACK_NAMES or host in extra or request.host.lower() in extra or "*" in extra
+
+
+def foreign_host_message(request: HTTPServerRequest) -> str:
+    """Why a request with a foreign ``Host`` header is refused, and what to do."""
+    return (f"Host {request.host!r} is not allowed; use 127.0.0.1 or localhost (behind a "
+            "proxy, list its name in KERNELFLOW_ALLOWED_ORIGINS).")
+
+
+class _ForeignHost(Matcher):
+    def __init__(self, loopback_only: bool) -> None:
+        self.loopback_only = loopback_only
+
+    def match(self, request: HTTPServerRequest) -> dict | None:
+        if request.path == "/health" or host_allowed(request, self.loopback_only):
+            return None
+        return {}
+
+
+class _ForeignHostHandler(tornado.web.RequestHandler):
+    def prepare(self) -> None:
+        self.set_status(403)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error_code": "PERMISSION_DENIED",
+                                "message": foreign_host_message(self.request)}))
+
+
+def guard_hosts(app: tornado.web.Application, loopback_only: bool) -> None:
+    """Refuse foreign ``Host`` headers on every route of ``app`` (UI pages, their
+    websocket, the API) before any handler runs; ``/health`` stays open.
+
+    Args:
+        app: the Tornado application (Bokeh's, for the Panel pages).
+        loopback_only: the server is bound to a loopback address.
+    """
+    router = app.default_router
+    router.rules.insert(0, router.process_rule(Rule(_ForeignHost(loopback_only),
+                                                    _ForeignHostHandler)))
 
 
 def make_login_handler(check: TokenCheck) -> type[tornado.web.RequestHandler]:

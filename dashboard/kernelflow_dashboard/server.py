@@ -25,7 +25,13 @@ from . import context
 from .api import Api, Security, routes
 from .api.base import BaseHandler
 from .api.version import OtlpTracesHandler, VersionHandler
-from .auth import TokenCheck, allowed_origins, make_auth_provider, make_login_handler
+from .auth import (
+    TokenCheck,
+    allowed_origins,
+    guard_hosts,
+    make_auth_provider,
+    make_login_handler,
+)
 
 log = logging.getLogger("kernelflow_dashboard")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -150,6 +156,7 @@ def _serve_api_only(patterns: list, security: Security, host: str, port: int) ->
     if security.check.enabled:
         patterns = [(r"/login", make_login_handler(security.check), {}), *patterns]
     app = tornado.web.Application(patterns)
+    guard_hosts(app, security.loopback_only)
     with _binding(host, port):
         server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES)
     _announce(host, _bound_port(server, port))
@@ -169,6 +176,7 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
             websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
             http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
         )
+    guard_hosts(server._tornado, security.loopback_only)  # Bokeh's Tornado application
     _announce(host, server.port)
     _warm_pages()
     server.start()

@@ -212,3 +212,19 @@ def test_allowed_origins_let_a_proxy_in(make_server):
     proxied = {"Host": "hub.example.org", "Origin": "https://hub.example.org"}
     assert requests.post(url, json={}, headers=proxied).status_code == 200
     assert requests.post(url, json={}, headers={"Host": "evil.example"}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/", "/runs", "/run?id=x", "/models", "/runs/ws",
+                                  "/static/js/bokeh.min.js"])
+def test_ui_pages_refuse_a_foreign_host(dashboard_server, path):
+    resp = requests.get(dashboard_server.url + path, headers={"Host": "evil.com"},
+                        allow_redirects=False)
+    assert resp.status_code == 403, resp.status_code
+    assert resp.json()["error_code"] == "PERMISSION_DENIED" and "evil.com" in resp.json()["message"]
+
+
+def test_ui_pages_answer_loopback_hosts(dashboard_server):
+    port = urlparse(dashboard_server.url).port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        assert requests.get(dashboard_server.url + "/runs", headers={"Host": host}).status_code == 200
+    assert requests.get(dashboard_server.url + "/health", headers={"Host": "evil.com"}).text == "OK"

@@ -14,7 +14,7 @@ import tornado.web
 import kernelflow
 from kernelflow.errors import KernelflowError
 
-from ..auth import TokenCheck, host_allowed, origin_allowed
+from ..auth import TokenCheck, foreign_host_message, host_allowed, origin_allowed
 from .request import Params
 
 log = logging.getLogger("kernelflow_dashboard.api")
@@ -60,9 +60,8 @@ class BaseHandler(tornado.web.RequestHandler):
             setattr(self, name, value)
 
     def prepare(self) -> None:
-        if not host_allowed(self, self.security.loopback_only):
-            raise ApiError(403, "PERMISSION_DENIED",
-                           f"Host {self.request.host!r} is not allowed; use 127.0.0.1 or localhost.")
+        if not host_allowed(self.request, self.security.loopback_only):
+            raise ApiError(403, "PERMISSION_DENIED", foreign_host_message(self.request))
         if not origin_allowed(self):
             raise ApiError(403, "PERMISSION_DENIED",
                            "Cross-origin requests are refused (CORS is off on this server).")
