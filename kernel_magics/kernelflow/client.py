@@ -557,7 +557,7 @@ def _check_batch_limits(metrics: list, params: list, tags: list) -> None:
 
 
 def _check_max_results(n: int) -> int:
-    if not isinstance(n, int) or n < 1 or n > 100_000:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n > 100_000:
         raise InvalidParameterError(f"max_results must be between 1 and 100000, got {n!r}.")
     return n
 
