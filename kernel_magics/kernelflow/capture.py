@@ -1,14 +1,16 @@
 """Reproducibility capture: what a notebook run needs to be understood and re-run.
 
 :func:`capture_run` records on a run the notebook path (when the kernel can
-know it), the cell source and execution count, the session's input history,
-the git commit, branch and dirty flag, the Python version and platform, and
+know it), the cell source and execution count, the git commit, branch, dirty
+flag and remote URL (without credentials), the Python version and platform, and
 the installed packages as ``environment/requirements.txt``. ``%%kf run``
 calls it for every run it starts.
 
-No pre/post-cell hook runs unless the user turns it on:
-:func:`enable_cell_capture` (``%kf capture on``) records every cell executed
-while a run is active into that run's ``code/cells.py``.
+Opt-in only: the whole session's input history (``code/history.py``: it may
+hold cells unrelated to the run, or secrets typed into them) with
+``%%kf run --history`` or :func:`enable_history_capture` (``%kf capture history on``);
+and the post-cell hook :func:`enable_cell_capture` (``%kf capture on``), which
+records every cell executed while a run is active into that run's ``code/cells.py``.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ def git_info(folder: str | None = None) -> dict[str, str]:
     if (branch := _git(folder, "rev-parse", "--abbrev-ref", "HEAD")) and branch != "HEAD":
         tags[GIT_BRANCH] = branch
     if url := _git(folder, "config", "--get", "remote.origin.url"):
-        tags[GIT_REPO_URL] = url
+        tags[GIT_REPO_URL] = redact_url(url)
     return tags
 
 
@@ -176,6 +178,7 @@ def capture_run(
     shell: Any = None,
     client: Client | None = None,
     packages: bool = True,
+    history: bool = False,
 ) -> dict[str, str]:
     """Record the reproducibility facts of the current notebook on a run.
 
@@ -186,6 +189,7 @@ def capture_run(
         shell: the IPython shell (default: the running one, if any).
         client: where to log (default: the current tracking URI).
         packages: also log the installed packages as ``environment/requirements.txt``.
+        history: also log every input of the session so far as ``code/history.py``.
 
     Returns:
         The tags that were set.
@@ -197,8 +201,8 @@ def capture_run(
     c.log_batch(run_id, tags=_run_tags(tags))
     if cell_source is not None:
         c.log_text(run_id, cell_source, "code/cell.py")
-    if history := session_history(shell):
-        c.log_text(run_id, history, "code/history.py")
+    if history and (inputs := session_history(shell)):
+        c.log_text(run_id, inputs, "code/history.py")
     if packages:
         c.log_text(run_id, "\n".join(installed_packages()) + "\n", REQUIREMENTS_ARTIFACT)
     return tags
@@ -265,3 +269,20 @@ def disable_cell_capture(shell: Any = None) -> bool:
 def cell_capture_enabled(shell: Any = None) -> bool:
     """Whether the post-cell hook is on for this shell."""
     return id(_shell(shell)) in _recorders
+
+
+_history_shells: set[int] = set()
+
+
+def enable_history_capture(shell: Any = None, on: bool = True) -> None:
+    """Record the session's input history (``code/history.py``) on each ``%%kf run`` (or stop)."""
+    key = id(_shell(shell))
+    if on:
+        _history_shells.add(key)
+    else:
+        _history_shells.discard(key)
+
+
+def history_capture_enabled(shell: Any = None) -> bool:
+    """Whether ``%%kf run`` records the session's input history in this shell."""
+    return id(_shell(shell)) in _history_shells

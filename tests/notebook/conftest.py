@@ -22,6 +22,7 @@ def shell(tracking_uri):
     from kernelflow import capture
 
     capture.disable_cell_capture(ip)
+    capture.enable_history_capture(ip, on=False)
     ip.run_line_magic("unload_ext", "kernelflow")
 
 

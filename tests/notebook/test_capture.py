@@ -82,9 +82,69 @@ def test_capture_run_records_everything(shell, repo, monkeypatch):
     assert tags[capture.EXECUTION_COUNT] == "7"
     client = kf.Client()
     names = {f.path for f in client.list_artifacts(run.info.run_id, "code")}
-    assert names == {"code/cell.py", "code/history.py"}
-    history = open(client.download_artifacts(run.info.run_id, "code/history.py")).read()
+    assert names == {"code/cell.py"}  # the session's history only when asked for
+
+
+def test_capture_run_records_session_history_when_asked(shell):
+    shell.run_cell("a = 1", store_history=True)
+    with kf.start_run() as run:
+        capture.capture_run(run.info.run_id, "a = 2", 7, shell, history=True)
+    history = open(kf.Client().download_artifacts(run.info.run_id, "code/history.py")).read()
     assert "a = 1" in history and "# In[" in history
+
+
+def _code_artifacts(run_id):
+    return {f.path for f in kf.Client().list_artifacts(run_id, "code")}
+
+
+def _last_run():
+    return kf.search_runs(output_format="list")[0]
+
+
+def test_run_cell_records_its_cell_not_the_session_by_default(shell):
+    shell.run_cell("secret = 'earlier cell'", store_history=True)
+    shell.run_cell("%%kf run --no-live\nx = 1", store_history=True)
+    assert _code_artifacts(_last_run().info.run_id) == {"code/cell.py"}
+
+
+def test_run_cell_history_flag_records_the_session(shell):
+    shell.run_cell("earlier = 1", store_history=True)
+    shell.run_cell("%%kf run --no-live --history\nx = 1", store_history=True)
+    run_id = _last_run().info.run_id
+    history = open(kf.Client().download_artifacts(run_id, "code/history.py")).read()
+    assert "earlier = 1" in history
+
+
+def test_capture_history_on_then_off(shell, capsys):
+    shell.run_line_magic("kf", "capture history on")
+    assert "history capture is on" in capsys.readouterr().out
+    shell.run_cell("%%kf run --no-live\nx = 1", store_history=True)
+    assert "code/history.py" in _code_artifacts(_last_run().info.run_id)
+    shell.run_line_magic("kf", "capture history off")
+    shell.run_cell("%%kf run --no-live\nx = 2", store_history=True)
+    assert _code_artifacts(_last_run().info.run_id) == {"code/cell.py"}
+    shell.run_line_magic("kf", "capture on")  # the cell hook keeps its short form
+    assert "cell capture is on" in capsys.readouterr().out
+    shell.run_line_magic("kf", "status")
+    assert "history capture: off" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("url, clean", [
+    ("https://user:token@github.com/org/repo.git", "https://github.com/org/repo.git"),
+    ("https://ghp_abc123@github.com/org/repo.git", "https://github.com/org/repo.git"),
+    ("ssh://git:pw@host:2222/repo.git", "ssh://host:2222/repo.git"),
+    ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
+    ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+])
+def test_redact_url(url, clean):
+    assert capture.redact_url(url) == clean
+
+
+def test_git_remote_url_is_stored_without_credentials(repo):
+    git(repo, "remote", "add", "origin", "https://ana:s3cr3t@example.com/org/repo.git")
+    info = capture.git_info(str(repo))
+    assert info[capture.GIT_REPO_URL] == "https://example.com/org/repo.git"
+    assert "s3cr3t" not in "".join(info.values())
 
 
 def test_capture_in_plain_python_is_local(monkeypatch):

@@ -62,10 +62,11 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext kernelflow``: remove the magics and the opt-in cell hook."""
-    from ..capture import disable_cell_capture
+    """``%unload_ext kernelflow``: remove the magics and the opt-in cell hook and history capture."""
+    from ..capture import disable_cell_capture, enable_history_capture
 
     disable_cell_capture(ipython)
+    enable_history_capture(ipython, on=False)
     for kind in ("line", "cell"):
         for name in ("kf", "kernelflow"):
             ipython.magics_manager.magics[kind].pop(name, None)

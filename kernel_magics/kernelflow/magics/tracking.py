@@ -59,6 +59,9 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-live", action="store_true", help="do not show live metric charts")
     p.add_argument("--no-capture", action="store_true",
                    help="do not record the cell source, git state and installed packages")
+    p.add_argument("--history", action="store_true",
+                   help="also record every input of this session as code/history.py "
+                   "(on for every run: %%kf capture history on)")
 
 
 @command("run", "run the cell body as one tracked run (cell magic: %%kf run)", _run_arguments, cell=True)
@@ -120,9 +123,10 @@ def _prepare(shell: Any, args: argparse.Namespace, cell: str, run_id: str,
     if params:
         fluent.log_params(params, run_id=run_id)
     if not args.no_capture:
-        from ..capture import capture_run
+        from ..capture import capture_run, history_capture_enabled
 
-        capture_run(run_id, cell, getattr(shell, "execution_count", None), shell)
+        capture_run(run_id, cell, getattr(shell, "execution_count", None), shell,
+                    history=args.history or history_capture_enabled(shell))
 
 
 def end_failed(run_id: str, exc: BaseException) -> None:
@@ -290,7 +294,7 @@ def tag(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
 # -- status / capture / live -----------------------------------------------------
 @command("status", "show the tracking URI, the active experiment and run, and what is switched on")
 def status(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
-    from ..capture import cell_capture_enabled
+    from ..capture import cell_capture_enabled, history_capture_enabled
     from ..config import get_tracking_uri
 
     exp = fluent.get_experiment(fluent._current_experiment_id())
@@ -300,21 +304,45 @@ def status(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
         f"experiment:    {exp.name!r} (id {exp.experiment_id})",
         f"active run:    {f'{run.info.run_name!r} ({run.info.run_id})' if run else 'none'}",
         f"cell capture:  {'on' if cell_capture_enabled(shell) else 'off'} (%kf capture on|off)",
+        f"history capture: {'on' if history_capture_enabled(shell) else 'off'} "
+        "(%kf capture history on|off)",
     ]
     print("\n".join(lines))
 
 
-@command("capture", "record every cell run while a run is active into its code/cells.py (opt-in hook)",
-         lambda p: p.add_argument("state", choices=["on", "off", "status"], nargs="?", default="status"))
+def _capture_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", nargs="*", metavar="[history] on|off|status",
+                   help="`on`/`off`: the hook recording every cell run while a run is active "
+                   "(code/cells.py); `history on`/`history off`: record the whole session's "
+                   "input history (code/history.py) on each %%kf run")
+
+
+@command("capture", "opt-in recording: every cell run while a run is active (code/cells.py), "
+         "or the session history (%kf capture history on)", _capture_arguments)
 def capture(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
     from .. import capture as cap
 
-    if args.state == "on":
+    target, state = _capture_target(args.what)
+    if target == "history":
+        if state != "status":
+            cap.enable_history_capture(shell, on=state == "on")
+        print(f"kernelflow: history capture is {'on' if cap.history_capture_enabled(shell) else 'off'}")
+        return
+    if state == "on":
         cap.enable_cell_capture(shell)
-    elif args.state == "off":
+    elif state == "off":
         cap.disable_cell_capture(shell)
-    state = "on" if cap.cell_capture_enabled(shell) else "off"
-    print(f"kernelflow: cell capture is {state}")
+    print(f"kernelflow: cell capture is {'on' if cap.cell_capture_enabled(shell) else 'off'}")
+
+
+def _capture_target(words: list[str]) -> tuple[str, str]:
+    """``[]``, ``[on]``, ``[history, off]`` ... as (``cells`` or ``history``, state)."""
+    target = words[0] if words and words[0] in ("cells", "history") else "cells"
+    rest = words[1:] if words and words[0] == target else words
+    if len(rest) > 1 or (rest and rest[0] not in ("on", "off", "status")):
+        raise UsageError(f"%kf capture: cannot read {' '.join(words)!r}. Use `%kf capture on|off` "
+                         "or `%kf capture history on|off`.")
+    return target, rest[0] if rest else "status"
 
 
 def _live_arguments(p: argparse.ArgumentParser) -> None:
