@@ -122,10 +122,10 @@ def to_frame(cols: dict, chosen: list[str], now_ms: float) -> pd.DataFrame:
 class RunsPage:
     """State and widgets of one browser session's runs page."""
 
-    def __init__(self, experiment_name: str) -> None:
+    def __init__(self, experiment_name: str, experiment_id: str = "") -> None:
         self.client = shell.client()
         self.store = self.client._store
-        self.experiment = self._resolve(experiment_name)
+        self.experiment = self._resolve(experiment_name, experiment_id)
         self.offset = 0
         self.total = 0
         self.selected: set[str] = set()
@@ -135,9 +135,14 @@ class RunsPage:
         self._muted = False
         self._build_widgets()
 
-    def _resolve(self, name: str):
+    def _resolve(self, name: str, experiment_id: str = ""):
         if name:
             return self.client.get_experiment_by_name(name)
+        if experiment_id:  # MLflow's links name experiments by id
+            try:
+                return self.client.get_experiment(experiment_id)
+            except KernelflowError:
+                return None
         exps = self.client.search_experiments(max_results=1, order_by=["creation_time DESC"])
         return exps[0] if exps else None
 
@@ -372,16 +377,17 @@ class RunsPage:
                           experiment=name)
 
     def _missing(self) -> pn.viewable.Viewable:
-        name = shell.arg("experiment")
+        name, exp_id = shell.arg("experiment"), shell.arg("experiment_id")
         msg = (f"No experiment named {name!r}. Pick one on the Experiments page." if name
-               else "There are no experiments yet. Create one on the Experiments page.")
+               else f"No experiment with id {exp_id!r}. Pick one on the Experiments page."
+               if exp_id else "There are no experiments yet. Create one on the Experiments page.")
         return shell.page("runs", shell.header("Runs", [("./", "Experiments")]),
                           shell.error_box(msg))
 
 
 def runs_page() -> pn.viewable.Viewable:
-    """Build the runs page for the ``experiment`` URL argument."""
-    page = RunsPage(shell.arg("experiment"))
+    """Build the runs page for the ``experiment`` (name) or ``experiment_id`` URL argument."""
+    page = RunsPage(shell.arg("experiment"), shell.arg("experiment_id"))
     page.reload()
     if page.experiment is not None:
         pn.state.add_periodic_callback(page.tick, period=REFRESH_MS)

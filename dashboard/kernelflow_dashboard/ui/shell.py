@@ -95,8 +95,45 @@ def navigation(active: str, experiment: str | None = None) -> pn.pane.HTML:
                                 "top": "0"}, margin=0)
 
 
+# MLflow's UI routes live in the URL fragment (``/#/experiments/6/runs/<id>``), which the
+# server never sees; MLflow's client prints such links. Each page sends them to ours.
+HASH_ROUTES_JS = r"""
+const hash = window.location.hash || "";
+const part = (s) => encodeURIComponent(decodeURIComponent(s));
+const routes = [
+  [/^#\/experiments\/([^/?#]+)\/runs\/([^/?#]+)/, (m) => "run?id=" + part(m[2])],
+  [/^#\/experiments\/([^/?#]+)/, (m) => "runs?experiment_id=" + part(m[1])],
+  [/^#\/models\/([^/?#]+)\/versions\/([^/?#]+)/,
+   (m) => "model?name=" + part(m[1]) + "&version=" + part(m[2])],
+  [/^#\/models\/([^/?#]+)/, (m) => "model?name=" + part(m[1])],
+  [/^#\/models\/?$/, (m) => "models"],
+];
+for (const [pattern, target] of routes) {
+  const m = hash.match(pattern);
+  if (m) {
+    let url;
+    try { url = target(m); } catch (e) { break; }  // a malformed %-escape: stay here
+    window.location.replace(new URL(url, window.location.href).href);
+    break;
+  }
+}
+"""
+
+
+def follow_mlflow_links() -> None:
+    """Make the current page redirect MLflow-style hash routes (``#/experiments/1``)."""
+    doc = pn.state.curdoc
+    if doc is None or getattr(doc, "_kf_hash_routes", False):
+        return
+    from bokeh.models import CustomJS
+
+    doc.js_on_event("document_ready", CustomJS(code=HASH_ROUTES_JS))
+    doc._kf_hash_routes = True
+
+
 def page(active: str, *content, experiment: str | None = None) -> pn.Row:
     """Lay out a page: navigation on the left, content on the right."""
+    follow_mlflow_links()
     main = pn.Column(*content, sizing_mode="stretch_width", margin=(10, 24, 24, 24))
     return pn.Row(navigation(active, experiment), main, sizing_mode="stretch_width", margin=0,
                   styles={"font-family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
