@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import InvalidParameterError, ResourceNotFoundError
+from .errors import InvalidParameterError, ResourceNotFoundError, StoreError
 
 
 @dataclass
@@ -16,6 +18,18 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None
+
+
+@contextmanager
+def _writable(dest: str) -> Iterator[None]:
+    """Turn a failed artifact write (read-only folder, full disk) into a clear StoreError."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot write the artifact to {dest}: {exc.strerror or exc}. Check that the folder "
+            "is writable and the disk has space, or point KERNELFLOW_ARTIFACT_ROOT elsewhere."
+        ) from exc
 
 
 def safe_join(root: str, relative: str | None) -> str:
@@ -48,8 +62,9 @@ def log_file(artifact_dir: str, local_path: str, artifact_path: str | None = Non
             "Use log_artifacts() for a folder."
         )
     dest_dir = safe_join(artifact_dir, artifact_path)
-    os.makedirs(dest_dir, exist_ok=True)
-    shutil.copy2(local_path, os.path.join(dest_dir, os.path.basename(local_path)))
+    with _writable(dest_dir):
+        os.makedirs(dest_dir, exist_ok=True)
+        shutil.copy2(local_path, os.path.join(dest_dir, os.path.basename(local_path)))
     return "/".join(p for p in (artifact_path, os.path.basename(local_path)) if p)
 
 
@@ -60,7 +75,8 @@ def log_dir(artifact_dir: str, local_dir: str, artifact_path: str | None = None)
             f"Cannot log artifacts from {local_dir!r}: no such folder. Use log_artifact() for a file."
         )
     dest_dir = safe_join(artifact_dir, artifact_path)
-    shutil.copytree(local_dir, dest_dir, dirs_exist_ok=True)
+    with _writable(dest_dir):
+        shutil.copytree(local_dir, dest_dir, dirs_exist_ok=True)
 
 
 def list_dir(artifact_dir: str, path: str | None = None) -> list[FileInfo]:

@@ -54,6 +54,8 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     elif experiment_name:
         found = c.get_experiment_by_name(experiment_name)
         exp = found if found is not None else c.get_experiment(c.create_experiment(experiment_name))
+    elif experiment_name is not None:
+        raise InvalidParameterError("The experiment name is empty: give it a name, like 'baseline'.")
     else:
         raise InvalidParameterError("set_experiment needs experiment_name or experiment_id.")
     if exp.lifecycle_stage != "active":

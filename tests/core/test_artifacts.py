@@ -91,3 +91,26 @@ def test_missing_file_is_a_clear_error(tracking_uri):
     with kf.start_run():
         with pytest.raises(ResourceNotFoundError, match="no such file"):
             kf.log_artifact("/definitely/not/here.txt")
+
+
+def test_unwritable_artifact_root_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the artifact root should be")
+    monkeypatch.setenv("KERNELFLOW_ARTIFACT_ROOT", str(blocker))
+    kf.set_tracking_uri(f"sqlite:///{tmp_path}/k.db")
+    try:
+        with kf.start_run() as run:
+            kf.log_metric("m", 1.0)
+            with pytest.raises(kf.StoreError, match="KERNELFLOW_ARTIFACT_ROOT"):
+                kf.log_text("x", "a.txt")
+        assert kf.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+    finally:
+        import kernelflow.config as config
+
+        config._tracking_uri = None
+        kf.client.reset_default_client()
+
+
+def test_empty_experiment_name_is_a_clear_error(tracking_uri):
+    with pytest.raises(InvalidParameterError, match="name is empty"):
+        kf.set_experiment("")

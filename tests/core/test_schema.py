@@ -101,3 +101,11 @@ def test_tracking_uri_forms(tmp_path, monkeypatch):
 
     config._tracking_uri = None
     assert kf.get_tracking_uri() == f"sqlite:///{tmp_path}/env.db"
+
+
+def test_every_file_gets_one_stable_store_id(tmp_path):
+    a = SqliteStore(str(tmp_path / "a.db"), str(tmp_path / "art"))
+    again = SqliteStore(str(tmp_path / "a.db"), str(tmp_path / "art"))
+    b = SqliteStore(str(tmp_path / "b.db"), str(tmp_path / "art"))
+    assert len(a.store_id) == 32
+    assert a.store_id == again.store_id != b.store_id

@@ -148,6 +148,21 @@ class StoreBase:
                 f"{self.db_path} is not a kernelflow tracking file ({exc}). "
                 "Point KERNELFLOW_TRACKING_URI at a new or kernelflow-made .db file."
             ) from exc
-        if version == schema.SCHEMA_VERSION:
-            return
-        self.write(lambda conn: schema.migrate(sqlite_utils.Database(conn)))
+        if version != schema.SCHEMA_VERSION:
+            self.write(lambda conn: schema.migrate(sqlite_utils.Database(conn)))
+        self.store_id = self._store_id()
+
+    def _store_id(self) -> str:
+        """A random id given to the file once, so servers and notebooks can tell stores apart."""
+        def read() -> str | None:
+            rows = self.query("SELECT value FROM kernelflow_meta WHERE key = 'store_id'")
+            return rows[0][0] if rows else None
+
+        found = read()
+        if found is None:
+            self.write(lambda conn: conn.execute(
+                "INSERT OR IGNORE INTO kernelflow_meta (key, value) "
+                "VALUES ('store_id', lower(hex(randomblob(16))))"
+            ))
+            found = read()
+        return str(found)
