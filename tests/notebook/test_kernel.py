@@ -93,7 +93,13 @@ def test_interrupted_cell_in_kernel_ends_killed(kernel):
         "%%kf run --name interrupted\nimport time\n"
         "for i in range(600):\n    kf.log_metric('x', float(i), step=i)\n    time.sleep(0.05)"
     )
-    time.sleep(2.0)
+    # interrupt only once the loop is running (a loaded machine may take a while to get there)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = [r for r in kf.search_runs(output_format="list") if r.info.run_name == "interrupted"]
+        if found and found[0].data.metrics.get("x", 0) > 0:
+            break
+        time.sleep(0.2)
     km.interrupt_kernel()
     reply = reply_to(kc, msg_id, timeout=30)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
