@@ -88,3 +88,17 @@ def test_remote_model_version_source_is_kept_as_a_pointer(dashboard_server):
     uri = call(dashboard_server, "GET", "model-versions/get-download-uri",
                params={"name": "on-s3", "version": "1"}).json()["artifact_uri"]
     assert uri == "s3://bucket/model"
+
+
+def test_sdk_refuses_a_server_side_folder_from_another_machine():
+    """A run kept outside the server's root is not written to this machine's disk instead."""
+    from types import SimpleNamespace
+
+    import kernelflow
+    from kernelflow.store.rest import RestStore
+
+    info = SimpleNamespace(run_id="r" * 32, artifact_uri="/srv/elsewhere/1/r/artifacts")
+    with pytest.raises(kernelflow.errors.InvalidStateError, match="outside its artifact root"):
+        RestStore("http://10.1.2.3:5000").artifact_repository(info)
+    local = RestStore("http://127.0.0.1:5000").artifact_repository(info)
+    assert type(local).__name__ == "LocalArtifactRepository"

@@ -16,6 +16,7 @@ import math
 import os
 from array import array
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from .datasets import Dataset, DatasetInput
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 TIMEOUT_S = 120
 
 _ERRORS: dict[str, type[KernelflowError]] = {
@@ -583,9 +585,23 @@ class RestStore(RestRegistryMixin):
 
     # -- artifacts -------------------------------------------------------------------
     def artifact_repository(self, info: RunInfo):
-        """The run's artifacts: over HTTP for ``mlflow-artifacts:`` URIs, else a local folder."""
+        """The run's artifacts: over HTTP for ``mlflow-artifacts:`` URIs, else a local folder.
+
+        A server-side folder outside the server's artifact root is only used when the
+        server runs on this machine (a loopback address): from anywhere else, writing
+        there would silently put the files on this machine's disk instead.
+
+        Raises:
+            InvalidStateError: for a server-side folder when the server is elsewhere.
+        """
         if info.artifact_uri.startswith("mlflow-artifacts:"):
             return RestArtifactRepository(self.session, self.uri, info.artifact_uri)
+        if urlparse(self.uri).hostname not in LOOPBACK_HOSTS:
+            raise InvalidStateError(
+                f"Run {info.run_id}'s artifacts are in {info.artifact_uri!r} on the server, "
+                f"outside its artifact root, so {self.uri} cannot serve them over HTTP. Log "
+                "them on the server's machine, or use an experiment under the server's root."
+            )
         from ..artifacts import LocalArtifactRepository
 
         return LocalArtifactRepository(info.artifact_uri)
