@@ -73,26 +73,17 @@ def kernelflow_version(url: str, timeout: float = 2.0) -> str | None:
     return version
 
 
-def _fingerprint(experiments: list) -> frozenset:
-    return frozenset((str(e["experiment_id"]), e["name"], e.get("creation_time"))
-                     for e in experiments)
-
-
 def serves_this_store(url: str, timeout: float = 2.0) -> bool:
     """Whether the kernelflow server at ``url`` serves the store of this kernel's tracking URI.
 
-    Compares the experiments (ids, names, creation times) both sides see: the server
-    does not publish an identity of its store.
+    Every tracking file carries a random ``store_id``; the server publishes its own.
     """
     from .. import fluent
 
-    body, _ = _get_json(f"{url}/api/2.0/mlflow/experiments/search?max_results=1000", timeout)
-    if not isinstance(body, dict):
+    body, _ = _get_json(f"{url}{VERSION_PATH}", timeout)
+    if not isinstance(body, dict) or not body.get("store_id"):
         return False
-    local = fluent.default_client().search_experiments(max_results=1000)
-    return _fingerprint(body.get("experiments", [])) == _fingerprint(
-        [{"experiment_id": e.experiment_id, "name": e.name, "creation_time": e.creation_time}
-         for e in local])
+    return body["store_id"] == getattr(fluent.default_client()._store, "store_id", None)
 
 
 def _listening(host: str, port: int) -> bool:
