@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import FilterSyntaxError
 from ..search import Token, tokenize
-from .search_sql import like_to_glob
+from .search_sql import compare_sql
 
 MODEL_ATTRS = {"name": "name"}
 VERSION_ATTRS = {
@@ -162,20 +162,6 @@ def parse_registry_filter(filter_string: str | None, versions: bool) -> list[Con
     return _Parser(filter_string, MODEL_ATTRS, "name LIKE 'iris%' AND tags.team = 'ml'").parse()
 
 
-def _compare(column: str, op: str, value: Any, params: list) -> str:
-    if op in ("IN", "NOT IN"):
-        params.extend(value)
-        return f"{column} {op} ({', '.join('?' for _ in value)})"
-    if op == "LIKE":
-        params.append(like_to_glob(value))
-        return f"{column} GLOB ?"
-    if op == "ILIKE":
-        params.append(like_to_glob(value.lower()))
-        return f"lower({column}) GLOB ?"
-    params.append(value)
-    return f"{column} {op} ?"
-
-
 def compile_conditions(conditions: list[Condition], alias: str, tag_table: str, keys: str) -> tuple[str, list]:
     """Return ``(where_sql, params)`` over table alias ``alias``.
 
@@ -185,10 +171,10 @@ def compile_conditions(conditions: list[Condition], alias: str, tag_table: str, 
     params: list[Any] = []
     for c in conditions:
         if c.tag is None:
-            parts.append(_compare(f"{alias}.{c.column}", c.op, c.value, params))
+            parts.append(compare_sql(f"{alias}.{c.column}", c.op, c.value, params))
             continue
         params.append(c.tag)
-        cond = _compare("t.value", c.op, c.value, params)
+        cond = compare_sql("t.value", c.op, c.value, params)
         join = " AND ".join(f"t.{k} = {alias}.{k}" for k in keys.split(", "))
         parts.append(f"EXISTS (SELECT 1 FROM {tag_table} t WHERE {join} AND t.key = ? AND {cond})")
     return " AND ".join(parts), params

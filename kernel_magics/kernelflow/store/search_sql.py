@@ -26,7 +26,8 @@ def like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
-def _compare(column: str, op: str, value, params: list) -> str:
+def compare_sql(column: str, op: str, value, params: list) -> str:
+    """``column op ?`` for one comparison (IN lists, LIKE/ILIKE as case-aware GLOB)."""
     if op in ("IN", "NOT IN"):
         params.extend(value)
         marks = ", ".join("?" for _ in value)
@@ -48,14 +49,14 @@ def compile_clause(clause: Clause, params: list) -> str:
         value = clause.value
         if column in ("r.start_time", "r.end_time", "r.experiment_id"):
             value = int(value) if not isinstance(value, tuple) else value
-        return _compare(column, clause.op, value, params)
+        return compare_sql(column, clause.op, value, params)
     table = _SUBQUERY_TABLE[clause.kind]
     params.append(clause.key)
     if clause.op in ("IS NULL", "IS NOT NULL"):
         negate = "NOT " if clause.op == "IS NULL" else ""
         return f"r.run_uuid {negate}IN (SELECT run_uuid FROM {table} WHERE key = ?)"
     extra = " AND is_nan = 0" if clause.kind == "metric" else ""
-    cond = _compare("value", clause.op, clause.value, params)
+    cond = compare_sql("value", clause.op, clause.value, params)
     return f"r.run_uuid IN (SELECT run_uuid FROM {table} WHERE key = ?{extra} AND {cond})"
 
 
