@@ -9,7 +9,7 @@ pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
 
 case "$what" in
   demo)
-    pip_install -e ".[notebook]" scikit-learn
+    pip_install -e ".[notebook,dashboard]" scikit-learn
     ;;
   test)
     if ! command -v chromium >/dev/null 2>&1; then
