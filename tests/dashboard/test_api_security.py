@@ -90,7 +90,8 @@ def test_mlflow_client_sends_the_token(make_server, monkeypatch):
     server = make_server(token="s3cret", api_only=True)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     client = mlflow.MlflowClient(server.url)
-    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+    for name in ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)  # nothing from the environment may sign us in
     with pytest.raises(mlflow.exceptions.MlflowException, match="token"):
         client.search_experiments()
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "s3cret")
