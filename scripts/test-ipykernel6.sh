@@ -8,5 +8,5 @@ VENV=${IPYKERNEL6_VENV:-.venv-ipykernel6}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv --system-site-packages "$VENV"
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q "ipykernel>=6,<7"
 "$VENV/bin/python" -c "import ipykernel; assert ipykernel.version_info[0] == 6, ipykernel.__version__"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider --reruns 1 \
   tests/notebook/test_kernel.py tests/notebook/test_kernel_runs.py tests/notebook/test_binder.py
