@@ -143,7 +143,7 @@ def start_run(
         run = c.get_run(run_id)
     else:
         parent = _active_runs[-1].info.run_id if (nested and _active_runs) else None
-        all_tags = dict(tags or {})
+        all_tags = _mapping(tags, "tags")
         if description:
             all_tags["mlflow.note.content"] = description
         run = c.create_run(
@@ -185,8 +185,8 @@ def active_run() -> ActiveRun | None:
 
 
 def last_active_run() -> Run | None:
-    """The run most recently ended or still active in this process."""
-    return _last_run
+    """The active run, or else the run most recently ended in this process (as MLflow's)."""
+    return active_run() or _last_run
 
 
 _last_run: Run | None = None

@@ -525,3 +525,11 @@ def test_log_dict_yaml_takes_numpy_values(tracking_uri):
         kf.log_dict({"a": np.int64(3), "b": np.arange(2)}, "d.yaml")
     path = kf.Client().download_artifacts(run.info.run_id, "d.yaml")
     assert open(path).read() == "a: 3\nb:\n- 0\n- 1\n"
+
+
+def test_last_active_run(tracking_uri):
+    with kf.start_run() as run:
+        assert kf.last_active_run().info.run_id == run.info.run_id
+    assert kf.last_active_run().info.run_id == run.info.run_id
+    with pytest.raises(InvalidParameterError, match="dict"):
+        kf.start_run(tags=["not", "a", "dict"])
