@@ -69,15 +69,6 @@ def decode_page_token(token: str | None) -> int:
         ) from None
 
 
-def pack_points(timestamps, steps, values) -> bytes:
-    """Pack metric points into the chunk format: float64 triples (timestamp, step, value)."""
-    data = np.empty((len(values), 3), dtype=np.float64)
-    data[:, 0] = timestamps
-    data[:, 1] = steps
-    data[:, 2] = values
-    return data.tobytes()
-
-
 class TrackingStore(StoreBase):
     """Every tracking query: experiments, runs, params, tags, metrics."""
 
