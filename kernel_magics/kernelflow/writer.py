@@ -5,7 +5,10 @@
 wakes every ``interval`` seconds and commits everything buffered in one
 transaction, packing each buffer into one chunk row with no per-point Python
 work. ``flush()`` commits synchronously. A commit error is kept and raised on
-the next log call or flush; the failed batch stays queued and is retried.
+the next log call or flush. When the store is unavailable (disk, lock,
+network) the batch stays queued and is retried; when an item cannot be stored
+at all, the rest of the batch is committed item by item and only that item is
+dropped and reported, so one bad value never jams the queue.
 
 Durability window: a hard kill (SIGKILL, power loss) can lose what was logged
 in the last ``interval`` seconds (0.1 s by default) plus one commit in flight.
