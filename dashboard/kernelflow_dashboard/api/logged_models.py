@@ -48,7 +48,7 @@ def _registrations(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def _metric(model_id: str, m: LoggedModelMetric) -> dict:
     return shapes._drop_none({
-        "key": m.key, "value": shapes.metric_value(m.value), "timestamp": m.timestamp,
+        "key": m.key, "value": shapes.metric_json(m.value), "timestamp": m.timestamp,
         "step": m.step, "run_id": m.run_id, "dataset_name": m.dataset_name,
         "dataset_digest": m.dataset_digest, "model_id": model_id,
     })

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from kernelflow.store.rest import metric_json
 
 from .uris import ArtifactUris
 
@@ -46,20 +47,11 @@ def run_info(info, uris: ArtifactUris) -> dict[str, Any]:
     })
 
 
-def metric_value(value: float) -> float | str:
-    """MLflow's JSON for a metric value: a number, or the strings for NaN and infinities."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
 def run(r, uris: ArtifactUris) -> dict[str, Any]:
     """A ``Run`` message; each latest metric carries its own step and timestamp."""
     latest = r.data.latest_metrics
     metrics = [
-        {"key": k, "value": metric_value(v),
+        {"key": k, "value": metric_json(v),
          "timestamp": latest[k].timestamp if k in latest else 0,
          "step": latest[k].step if k in latest else 0}
         for k, v in r.data.metrics.items()
@@ -80,7 +72,7 @@ def metric_points(history, limit: int | None = None) -> list[dict[str, Any]]:
     n = len(history) if limit is None else min(limit, len(history))
     keys, ts, steps, vals = history.key, history.timestamps, history.steps, history.values
     return [
-        {"key": keys, "value": metric_value(float(vals[i])), "timestamp": int(ts[i]),
+        {"key": keys, "value": metric_json(float(vals[i])), "timestamp": int(ts[i]),
          "step": int(steps[i])}
         for i in range(n)
     ]

@@ -74,7 +74,8 @@ def error_from_response(status: int, body: str, url: str) -> KernelflowError:
     return err
 
 
-def _metric_json(value: float) -> float | str:
+def metric_json(value: float) -> float | str:
+    """MLflow's JSON for a metric value: a number, or the strings for NaN and infinities."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -625,7 +626,7 @@ def _metric_batches(metrics: dict[tuple[str, str], array]):
             while start < len(points):
                 part = points[start:start + room]
                 batch.append((key, len(part), [
-                    {"key": key, "value": _metric_json(v), "timestamp": int(t), "step": int(s)}
+                    {"key": key, "value": metric_json(v), "timestamp": int(t), "step": int(s)}
                     for t, s, v in part.tolist()
                 ]))
                 start += len(part)
