@@ -1,4 +1,5 @@
-"""The run page (``/run?id=RUN_ID``): info, params, metrics with charts, cell source, artifacts."""
+"""The run page (``/run?id=RUN_ID``): info, params, metrics, datasets, charts, cell source,
+artifacts."""
 
 from __future__ import annotations
 
@@ -35,6 +36,41 @@ def kv_table(items: dict, css: str, numeric: bool = False) -> pn.pane.HTML:
     )
     return shell.html(f'<div class="kf-scroll"><table class="kf-kv {css}"><tr><th>Name</th>'
                       f"<th>Value</th></tr>{rows}</table></div>")
+
+
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+
+def _collapsed(label: str, text: str | None, css: str) -> str:
+    """A closed ``<details>`` showing ``text`` as preformatted text, or "" without text."""
+    if not text:
+        return ""
+    return (f'<details class="{css}"><summary>{esc(label)}</summary>'
+            f'<pre class="kf-pre">{esc(text)}</pre></details>')
+
+
+def datasets_html(inputs: list) -> str:
+    """The escaped "Datasets used" table of a run's dataset inputs, or "" when it has none.
+
+    Each row shows the dataset's name, digest, source type, source (as text) and context
+    tag, with its schema and profile (when logged) collapsed under the name.
+    """
+    if not inputs:
+        return ""
+    rows = []
+    for item in inputs:
+        d = item.dataset
+        context = (item.tags or {}).get(DATASET_CONTEXT_TAG)
+        chip = f'<span class="kf-chip kf-dataset-context">{esc(context)}</span>' if context else ""
+        extra = (_collapsed("Schema", d.schema, "kf-dataset-schema")
+                 + _collapsed("Profile", d.profile, "kf-dataset-profile"))
+        rows.append(
+            f'<tr class="kf-dataset"><td><span class="kf-dataset-name">{esc(d.name)}</span>{extra}</td>'
+            f"<td>{chip}</td><td><code>{esc(d.digest)}</code></td><td>{esc(d.source_type)}</td>"
+            f'<td class="kf-dataset-source">{esc(d.source)}</td></tr>')
+    return ('<h3>Datasets used</h3><div class="kf-scroll"><table class="kf-kv kf-datasets">'
+            "<tr><th>Name</th><th>Context</th><th>Digest</th><th>Source type</th><th>Source</th>"
+            "</tr>" + "".join(rows) + "</table></div>")
 
 
 def run_summary(run, experiment_name: str) -> str:
@@ -117,6 +153,9 @@ class RunPage:
                       kv_table(r.data.metrics, "kf-metrics", numeric=True)),
             pn.Column(shell.html("<h3>Tags</h3>"), kv_table(user_tags, "kf-tags")),
             sizing_mode="stretch_width")]
+        datasets = datasets_html(self.client.get_run_inputs(r.info.run_id))
+        if datasets:  # the section is left out for runs without dataset inputs
+            self.overview.append(shell.html(datasets))
         self.draw_charts()
 
     def chart_keys(self) -> list[str]:
