@@ -5,8 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import panel as pn
 
-from kernelflow.errors import KernelflowError
-
 from . import shell
 from .formatting import esc, relative_time
 
@@ -94,13 +92,7 @@ class ExperimentsPage:
         return f"Renamed {exp.name!r} to {new!r}."
 
     def _act(self, action) -> None:
-        try:
-            done = action()
-        except KernelflowError as exc:
-            self.message.object = f'<div class="kf-error" role="alert">{esc(exc.message)}</div>'
-            return
-        self.message.object = f'<span class="kf-muted kf-done">{esc(done or "Done.")}</span>'
-        self.reload()
+        shell.run_action(self.message, action, self.reload)
 
     def view_(self) -> pn.viewable.Viewable:
         """The page's layout."""

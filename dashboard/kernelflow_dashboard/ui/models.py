@@ -162,13 +162,7 @@ class ModelPage:
         if not self.version.value:
             self.message.object = '<div class="kf-error" role="alert">This model has no versions.</div>'
             return
-        try:
-            done = action()
-        except KernelflowError as exc:
-            self.message.object = f'<div class="kf-error" role="alert">{esc(exc.message)}</div>'
-            return
-        self.message.object = f'<span class="kf-muted kf-done">{esc(done)}</span>'
-        self.refresh()
+        shell.run_action(self.message, action, self.refresh)
 
     def view(self) -> pn.viewable.Viewable:
         """The page's layout."""

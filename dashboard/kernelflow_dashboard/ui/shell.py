@@ -81,6 +81,19 @@ def error_box(message: str) -> pn.pane.HTML:
     return html(f'<div class="kf-error" role="alert">{esc(message)}</div>')
 
 
+def run_action(message: pn.pane.HTML, action, on_done) -> None:
+    """Run a button's ``action``; show its KernelflowError, or its outcome and call ``on_done``."""
+    from kernelflow.errors import KernelflowError
+
+    try:
+        done = action()
+    except KernelflowError as exc:
+        message.object = f'<div class="kf-error" role="alert">{esc(exc.message)}</div>'
+        return
+    message.object = f'<span class="kf-muted kf-done">{esc(done or "Done.")}</span>'
+    on_done()
+
+
 def navigation(active: str, experiment: str | None = None) -> pn.pane.HTML:
     """The left navigation; the Runs link keeps the current experiment."""
     links = []
