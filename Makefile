@@ -1,4 +1,6 @@
-PYTHON ?= python3
+# Everything installs into a project virtual environment (.venv, reused when present), so a
+# distribution's externally managed Python (PEP 668) is never touched. PYTHON=... overrides.
+PYTHON ?= .venv/bin/python
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export KERAS_BACKEND := torch
 
@@ -7,10 +9,10 @@ export KERAS_BACKEND := torch
 demo: install-demo
 	$(PYTHON) -m kernelflow demo
 
-# A failing test is run once more before it counts: browser and multi-process tests on two
-# shared cores can miss a deadline under a load spike; a real breakage fails both times.
+# Only tests that drive a browser, a kernel or Ray are run once more when they fail (see
+# tests/conftest.py); the run ends with a list of what was rerun. Everything else counts once.
 test: install-test
-	$(PYTHON) -m pytest -q -p no:cacheprovider --reruns 1
+	$(PYTHON) -m pytest -q -p no:cacheprovider
 	PYTHON=$(PYTHON) scripts/test-ipykernel6.sh
 
 test-fast:

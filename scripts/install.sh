@@ -3,8 +3,17 @@
 # tests need: the dev extras, a CPU build of torch, Debian's chromium for browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+PY=${PYTHON:-.venv/bin/python}
 what=${1:-demo}
+# The default is a project venv, created on first use (PEP 668 Pythons refuse a global pip).
+if [ "$PY" = ".venv/bin/python" ] && [ ! -x .venv/bin/python ]; then
+  if ! python3 -m venv .venv 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -q python3-venv >/dev/null 2>&1 \
+      || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q python3-venv >/dev/null; }
+    rm -rf .venv && python3 -m venv .venv
+  fi
+fi
 pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
 
 case "$what" in

@@ -3,10 +3,16 @@
 # a venv that sees the installed packages but has ipykernel<7 of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+PY=${PYTHON:-.venv/bin/python}
 VENV=${IPYKERNEL6_VENV:-.venv-ipykernel6}
-[ -x "$VENV/bin/python" ] || "$PY" -m venv --system-site-packages "$VENV"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+  # See $PY's packages (kernelflow's editable install included) behind this venv's own.
+  parent=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+  own=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+  echo "import site; site.addsitedir('$parent')" > "$own/_kernelflow_parent.pth"
+fi
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q "ipykernel>=6,<7"
 "$VENV/bin/python" -c "import ipykernel; assert ipykernel.version_info[0] == 6, ipykernel.__version__"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider --reruns 1 \
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider \
   tests/notebook/test_kernel.py tests/notebook/test_kernel_runs.py tests/notebook/test_binder.py

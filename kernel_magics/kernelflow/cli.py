@@ -7,18 +7,23 @@ import sys
 from collections.abc import Callable
 
 from .errors import KernelflowError
+from .plugins import CliCommand, load_commands
 
-_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
+_COMMANDS: dict[str, CliCommand] = {}  # the core's own; others come from entry points
 
 
 def command(name: str, help: str):
-    """Register a subcommand: the decorated function takes the parsed args."""
+    """Register a core subcommand: the decorated function takes the parsed args."""
 
     def wrap(fn: Callable) -> Callable:
-        _COMMANDS[name] = (help, getattr(fn, "_arguments", lambda p: None), fn)
+        _COMMANDS[name] = CliCommand(name, help, fn, getattr(fn, "_arguments", _no_args))
         return fn
 
     return wrap
+
+
+def _no_args(p: argparse.ArgumentParser) -> None:
+    """A command without arguments."""
 
 
 def arguments(add: Callable[[argparse.ArgumentParser], None]):
@@ -31,42 +36,32 @@ def arguments(add: Callable[[argparse.ArgumentParser], None]):
     return wrap
 
 
-def _store_arg(p: argparse.ArgumentParser) -> None:
+def store_argument(p: argparse.ArgumentParser) -> None:
+    """Add ``--store URI`` (the tracking URI) to a command's parser."""
     p.add_argument("--store", metavar="URI", help="tracking URI (default: $KERNELFLOW_TRACKING_URI "
                    "or sqlite:///./kernelflow.db)")
 
 
-def _use_store(args: argparse.Namespace) -> None:
+_store_arg = store_argument
+
+
+def use_store(args: argparse.Namespace) -> None:
+    """Make ``args.store`` (when given) the tracking URI of this process."""
     if getattr(args, "store", None):
         from .config import set_tracking_uri
 
         set_tracking_uri(args.store)
 
 
-def _ui_args(p: argparse.ArgumentParser) -> None:
-    _store_arg(p)
-    p.add_argument("--artifacts", metavar="DIR", help="artifact root (default: next to the store)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
-    p.add_argument("--token", help="require this bearer token on every request "
-                   "(default: $KERNELFLOW_TOKEN)")
+_use_store = use_store
 
 
-@command("ui", "serve the dashboard and the MLflow-compatible REST API on one port")
-@arguments(_ui_args)
-def _ui(args: argparse.Namespace) -> None:
-    import os
-
-    try:
-        from kernelflow_dashboard.server import serve
-    except ImportError as exc:
-        raise KernelflowError(
-            f"The dashboard needs its extra: pip install 'kernelflow[dashboard]' ({exc})."
-        ) from exc
-    serve(
-        tracking_uri=args.store, artifact_root=args.artifacts, host=args.host, port=args.port,
-        token=args.token or os.environ.get("KERNELFLOW_TOKEN"),
-    )
+def commands() -> dict[str, CliCommand]:
+    """Every ``kernelflow`` subcommand: the core's and the installed packages' (entry points)."""
+    found = dict(_COMMANDS)
+    for name, cmd in load_commands().items():
+        found.setdefault(name, cmd)
+    return found
 
 
 def _parse_value(text: str):
@@ -163,10 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add_args, fn) in _COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        add_args(p)
-        p.set_defaults(func=fn)
+    for name, cmd in commands().items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(p)
+        p.set_defaults(func=cmd.run)
     return parser
 
 
@@ -184,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        args.func(args)
+        code = args.func(args)
     except KernelflowError as exc:
         print(f"kernelflow: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return int(code or 0)

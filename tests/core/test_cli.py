@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from kernelflow.cli import _COMMANDS, build_parser, main
+from kernelflow.cli import build_parser, commands, main
+
+_COMMANDS = commands()
 
 
 def _kf(*args, **kw):

@@ -6,7 +6,9 @@ import pytest
 from IPython.core.error import UsageError
 
 import kernelflow as kf
-from kernelflow.magics.parser import COMMANDS
+from kernelflow.magics.parser import all_commands
+
+COMMANDS = all_commands()
 
 EXPECTED = {"experiment", "run", "end", "param", "metric", "tag", "status", "capture", "live",
             "runs", "compare", "register", "models", "autolog", "dashboard"}

@@ -14,7 +14,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..errors import KernelflowError
 from . import dashboard, tracking, views  # noqa: F401 - registers the subcommands
-from .parser import COMMANDS, HelpShown, build_parser, split_line
+from .parser import HelpShown, all_commands, build_parser, split_line
 
 __all__ = ["KernelflowMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -42,7 +42,7 @@ class KernelflowMagics(Magics):
         except HelpShown:
             return None
         name = args.command or "status"
-        cmd = COMMANDS[name]
+        cmd = all_commands()[name]
         if cmd.cell and cell is None:
             raise UsageError(f"`{name}` is a cell magic: put `%%kf {name} ...` on the first line "
                              "of the cell whose code it should track.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from IPython.core.error import UsageError
+
+from ..plugins import MagicCommand, load_magics
 
 
 class HelpShown(Exception):
@@ -26,31 +27,34 @@ class MagicArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}. See `{self.prog} --help`.")
 
 
-@dataclass
-class Command:
-    """One ``%kf`` subcommand."""
+Command = MagicCommand  # one %kf subcommand (the type plugins register too)
 
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    handler: Callable
-    cell: bool = False  # True: only as a cell magic (%%kf NAME)
-
-
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, Command] = {}  # the core's own subcommands
 # The order `%kf --help` lists them in: the lifecycle, then the helpers.
 ORDER = ("experiment", "run", "param", "metric", "tag", "end", "live", "runs", "compare",
          "register", "models", "autolog", "dashboard", "capture", "status")
+_plugins: dict[str, Command] | None = None
 
 
 def command(name: str, help: str, arguments: Callable | None = None, cell: bool = False):
     """Register the decorated ``handler(shell, args, cell)`` as ``%kf NAME``."""
 
     def wrap(fn: Callable) -> Callable:
-        COMMANDS[name] = Command(name, help, arguments or (lambda p: None), fn, cell)
+        COMMANDS[name] = Command(name, help, fn, arguments or (lambda p: None), cell)
         return fn
 
     return wrap
+
+
+def all_commands() -> dict[str, Command]:
+    """The core's subcommands and the installed packages' (``kernelflow.magics`` entry points)."""
+    global _plugins
+    if _plugins is None:
+        _plugins = load_magics()
+    found = dict(COMMANDS)
+    for name, cmd in _plugins.items():
+        found.setdefault(name, cmd)
+    return found
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -68,7 +72,7 @@ def build_parser() -> MagicArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=MagicArgumentParser)
     rank = {name: i for i, name in enumerate(ORDER)}
-    for cmd in sorted(COMMANDS.values(), key=lambda c: rank.get(c.name, len(rank))):
+    for cmd in sorted(all_commands().values(), key=lambda c: rank.get(c.name, len(rank))):
         prog = f"%%kf {cmd.name}" if cmd.cell else f"%kf {cmd.name}"
         p = sub.add_parser(cmd.name, help=cmd.help.replace("%", "%%"), description=cmd.help,
                            prog=prog, formatter_class=_formatter)

@@ -13,7 +13,6 @@ import sqlite_utils
 
 from ..errors import StoreError
 
-SCHEMA_VERSION = 7
 
 
 def _v1_tracking(db: sqlite_utils.Database) -> None:
@@ -248,6 +247,8 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     6: _v6_datasets,
     7: _v7_refresh_run_summaries,
 }
+# Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.
+SCHEMA_VERSION = max(MIGRATIONS)
 
 
 def current_version(db: sqlite_utils.Database) -> int:
@@ -258,12 +259,13 @@ def current_version(db: sqlite_utils.Database) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
+def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
     """Bring the file up to ``target``; the caller holds a write transaction.
 
     Returns the version found before migrating. Raises StoreError when the
     file was written by a newer kernelflow.
     """
+    target = SCHEMA_VERSION if target is None else target
     found = current_version(db)
     if found > SCHEMA_VERSION:
         raise StoreError(
@@ -273,7 +275,7 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
         )
     if found == 0:
         db.table("kernelflow_meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    for version in range(found + 1, target + 1):
+    for version in sorted(v for v in MIGRATIONS if found < v <= target):
         MIGRATIONS[version](db)
         if version == 1:
             db.execute(

@@ -1,0 +1,39 @@
+"""``kernelflow ui``, provided to the core's CLI through the ``kernelflow.commands`` entry point.
+
+This module stays light: Panel, Bokeh and Tornado load only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from kernelflow.cli import store_argument
+from kernelflow.plugins import CliCommand, require_extra
+
+
+def _ui_arguments(p: argparse.ArgumentParser) -> None:
+    store_argument(p)
+    p.add_argument("--artifacts", metavar="DIR", help="artifact root (default: next to the store)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    p.add_argument("--token", help="require this bearer token on every request "
+                   "(default: $KERNELFLOW_TOKEN)")
+
+
+def _run_ui(args: argparse.Namespace) -> None:
+    require_extra("panel", "dashboard")
+    from .server import serve
+
+    serve(
+        tracking_uri=args.store, artifact_root=args.artifacts, host=args.host, port=args.port,
+        token=args.token or os.environ.get("KERNELFLOW_TOKEN"),
+    )
+
+
+ui_command = CliCommand(
+    name="ui",
+    help="serve the dashboard and the MLflow-compatible REST API on one port",
+    run=_run_ui,
+    add_arguments=_ui_arguments,
+)
