@@ -54,7 +54,7 @@ def get_client() -> Client:
 
 def get_store():
     """Return the store behind the shared client (``SqliteStore`` or ``RestStore``)."""
-    return get_client()._store
+    return get_client()
 
 
 def tracking_uri() -> str:

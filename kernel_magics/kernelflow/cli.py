@@ -110,7 +110,7 @@ def _experiments(args: argparse.Namespace) -> None:
 
     _use_store(args)
     c = Client()
-    counts = c._store.count_runs_by_experiment()
+    counts = c.count_runs_by_experiment()
     for exp in c.search_experiments():
         print(f"{exp.experiment_id:>4}  {exp.name:<30} {counts.get(exp.experiment_id, 0):>6} runs")
 

@@ -6,7 +6,6 @@ import functools
 import getpass
 import json
 import os
-import re
 import tempfile
 import threading
 import time
@@ -139,12 +138,20 @@ class Client(RegistryClient):
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        """List experiments; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
+        """List experiments, newest first unless ``order_by`` says otherwise (as MLflow).
+
+        Args:
+            view_type: ACTIVE_ONLY, DELETED_ONLY or ALL.
+            max_results: page size.
+            filter_string: MLflow's experiment filter, e.g.
+                ``"name LIKE 'iris%' AND tags.team = 'ml' AND creation_time > 1700000000000"``.
+            order_by: terms over ``name``, ``experiment_id``, ``creation_time``,
+                ``last_update_time`` with ASC/DESC.
+            page_token: the ``token`` of a previous page.
+        """
         max_results = _check_max_results(max_results)
-        name_filter = _experiment_name_filter(filter_string)
-        newest_first = any("DESC" in o.upper() for o in order_by or [])
         items, token = self._store.search_experiments(
-            view_type, max_results, name_filter, page_token, newest_first
+            view_type, max_results, filter_string, order_by, page_token
         )
         return PagedList(items, token)
 
@@ -470,6 +477,177 @@ class Client(RegistryClient):
         payload = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
         self.log_dict(run_id, {"columns": payload["columns"], "data": payload["data"]}, artifact_file)
 
+    # -- what the dashboard, widgets and servers read (no flush: they show what is on disk) ----
+    @property
+    def store_id(self) -> str | None:
+        """The random id of the tracking file behind this client (None over HTTP)."""
+        return getattr(self._store, "store_id", None)
+
+    @property
+    def artifact_root(self) -> str | None:
+        """The local folder holding this store's artifacts (None over HTTP)."""
+        return getattr(self._store, "artifact_root", None)
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        """A run's info (no data) as it is on disk; does not flush this process's queue.
+
+        Raises:
+            ResourceNotFoundError: no run has this id.
+        """
+        return self._store.get_run_info(run_id)
+
+    def update_run_info(self, run_id: str, status: str | None = None,
+                        end_time: int | None = None, run_name: str | None = None) -> RunInfo:
+        """MLflow's ``runs/update``: set any of status, end time and name; returns the new info."""
+        self.flush()
+        return self._store.update_run_info(run_id, status=status, end_time=end_time,
+                                           run_name=run_name)
+
+    def count_runs(self, experiment_ids: list[str], filter_string: str | None = None,
+                   run_view_type: str = "ACTIVE_ONLY") -> int:
+        """How many runs of these experiments match a filter (the search grammar)."""
+        return self._store.count_runs(list(experiment_ids), filter_string=filter_string,
+                                      run_view_type=run_view_type)
+
+    def count_runs_by_experiment(self) -> dict[str, int]:
+        """``{experiment_id: number of active runs}`` for every experiment that has runs."""
+        return self._store.count_runs_by_experiment()
+
+    def search_runs_columns(self, experiment_ids: list[str], **kwargs: Any) -> tuple[dict, str | None]:
+        """Search runs and return ``(columns, next page token)``: a dict of column lists shaped
+        like ``mlflow.search_runs``' frame (same arguments as :meth:`search_runs`)."""
+        return self._store.search_runs_columns(list(experiment_ids), **kwargs)
+
+    def search_runs_frame(self, experiment_ids: list[str], **kwargs: Any):
+        """Search runs and return ``(DataFrame, next page token)`` shaped like
+        ``mlflow.search_runs``' result (same arguments as :meth:`search_runs`)."""
+        if hasattr(self._store, "search_runs_frame"):  # the SQLite store builds it in bulk
+            return self._store.search_runs_frame(list(experiment_ids), **kwargs)
+        import pandas as pd
+
+        columns, token = self._store.search_runs_columns(list(experiment_ids), **kwargs)
+        return pd.DataFrame(columns), token
+
+    def get_experiment_keys(self, experiment_ids: list[str],
+                            run_view_type: str = "ACTIVE_ONLY") -> dict[str, list[str]]:
+        """``{"metrics": [...], "params": [...], "tags": [...]}``: the distinct keys over the
+        runs of some experiments (the searchable columns), sorted."""
+        return self._store.get_experiment_keys(list(experiment_ids), run_view_type=run_view_type)
+
+    def get_metric_keys(self, run_id: str) -> list[str]:
+        """The names of the metrics a run has logged, sorted (what is on disk)."""
+        return self._store.get_metric_keys(run_id)
+
+    def read_metric_history(self, run_id: str, key: str) -> MetricHistory:
+        """A metric's points as they are on disk, without flushing (for live views)."""
+        return self._store.get_metric_history(run_id, key)
+
+    def get_dataset_inputs(self, run_ids: list[str]) -> dict[str, list]:
+        """``{run_id: [DatasetInput, ...]}`` for many runs at once (runs without any left out)."""
+        return self._store.get_dataset_inputs(list(run_ids))
+
+    def get_model_inputs(self, run_id: str) -> list[str]:
+        """The ids of the logged models a run used as inputs, in logging order."""
+        return self._store.get_model_inputs(run_id)
+
+    def get_model_outputs(self, run_ids: list[str]) -> dict[str, list[tuple[str, int]]]:
+        """``{run_id: [(model_id, step), ...]}``: the logged models each run produced."""
+        return self._store.get_model_outputs(list(run_ids))
+
+    def log_model_outputs(self, run_id: str, outputs: list[tuple[str, int]]) -> None:
+        """Record that a run produced logged models: ``[(model_id, step), ...]``."""
+        self._store.log_model_outputs(run_id, outputs)
+
+    def artifact_repository(self, run_id: str):
+        """The artifact repository (list, download, log) of a run."""
+        return self._repo(run_id)
+
+    # -- MLflow 3 logged models ---------------------------------------------------
+    def create_logged_model(self, experiment_id: str, name: str | None = None,
+                            source_run_id: str | None = None, model_type: str | None = None,
+                            tags: dict[str, str] | None = None,
+                            params: dict[str, str] | None = None):
+        """Create a PENDING logged model (``models:/m-...``) in an active experiment."""
+        return self._store.create_logged_model(experiment_id, name=name,
+                                               source_run_id=source_run_id, model_type=model_type,
+                                               tags=tags, params=params)
+
+    def search_logged_models(self, experiment_ids: list[str], filter_string: str | None = None,
+                             max_results: int = 100, order_by: list[dict] | None = None,
+                             page_token: str | None = None) -> PagedList:
+        """Logged models of some experiments matching a filter; a list with ``.token``."""
+        items, token = self._store.search_logged_models(
+            list(experiment_ids), filter_string=filter_string, max_results=max_results,
+            order_by=order_by, page_token=page_token)
+        return PagedList(items, token)
+
+    def finalize_logged_model(self, model_id: str, status: str,
+                              status_message: str | None = None):
+        """Set a logged model's final status (READY or FAILED); returns the model."""
+        return self._store.finalize_logged_model(model_id, status, status_message)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Mark a logged model deleted (its files stay)."""
+        self._store.delete_logged_model(model_id)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        """Set (or overwrite) tags on a logged model."""
+        self._store.set_logged_model_tags(model_id, tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Delete one tag of a logged model."""
+        self._store.delete_logged_model_tag(model_id, key)
+
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        """Log params on a logged model (immutable once set, like a run's)."""
+        self._store.log_logged_model_params(model_id, params)
+
+    def log_logged_model_metrics(self, model_id: str, metrics: list) -> None:
+        """Append metric points (``LoggedModelMetric``) to a logged model."""
+        self._store.log_logged_model_metrics(model_id, metrics)
+
+    def logged_model_at(self, location: str) -> str | None:
+        """The id of the active logged model whose artifacts are at ``location``, if any."""
+        return self._store.logged_model_at(location)
+
+    # -- deployments (served models; kernelflow serve records them) ------------------
+    def _deployments(self):
+        if not hasattr(self._store, "record_deployment"):
+            from .errors import KernelflowError
+
+            raise KernelflowError(
+                f"The tracking store at {self.tracking_uri} does not record deployments; "
+                "serve models against a local SQLite tracking file (sqlite:///...)."
+            )
+        return self._store
+
+    def record_deployment(self, name: str, model_uri: str | None = None, **fields: Any):
+        """Record a served model, or update the given fields of a recorded one.
+
+        Args:
+            name: the deployment's name.
+            model_uri: the model URI it serves (required the first time).
+            **fields: any of ``model_name``, ``model_version``, ``alias``, ``url``,
+                ``status`` (STARTING, RUNNING, UPDATING, FAILED, STOPPED), ``replicas``,
+                ``last_error``, ``host``, ``pid``, ``ray_address``, ``config``.
+
+        Returns:
+            The recorded ``Deployment``.
+        """
+        return self._deployments().record_deployment(name, model_uri, **fields)
+
+    def get_deployment(self, name: str):
+        """Return the ``Deployment`` named ``name`` (ResourceNotFoundError lists the others)."""
+        return self._deployments().get_deployment(name)
+
+    def list_deployments(self) -> list:
+        """Every recorded ``Deployment``, the most recently updated first."""
+        return self._deployments().list_deployments()
+
+    def delete_deployment(self, name: str) -> None:
+        """Forget a recorded deployment (it does not stop a running one)."""
+        self._deployments().delete_deployment(name)
+
 
 def _mapping(value: Any, what: str) -> dict:
     if value is None:
@@ -560,19 +738,6 @@ def _check_max_results(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n > 100_000:
         raise InvalidParameterError(f"max_results must be between 1 and 100000, got {n!r}.")
     return n
-
-
-def _experiment_name_filter(filter_string: str | None) -> tuple[str, str] | None:
-    if not filter_string:
-        return None
-    m = re.fullmatch(
-        r"\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*", filter_string, re.I
-    )
-    if not m:
-        raise InvalidParameterError(
-            f"Experiment filter {filter_string!r} is not supported; use name = 'x' or name LIKE 'x%'."
-        )
-    return m.group(1).upper(), m.group(2).replace("''", "'")
 
 
 _ADJECTIVES = ("amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "merry",

@@ -391,11 +391,10 @@ def search_runs(
 
     kwargs = dict(filter_string=filter_string, run_view_type=run_view_type,
                   max_results=max_results, order_by=order_by, page_token=page_token)
-    if hasattr(c._store, "search_runs_frame"):  # the SQLite store builds it in bulk
-        return c._store.search_runs_frame(ids, **kwargs)[0]
-    frame = pd.DataFrame(c._store.search_runs_columns(ids, **kwargs)[0])
+    frame, _ = c.search_runs_frame(ids, **kwargs)
     for name in ("start_time", "end_time"):
-        frame[name] = pd.to_datetime(frame[name], unit="ms", utc=True)
+        if not pd.api.types.is_datetime64_any_dtype(frame[name]):
+            frame[name] = pd.to_datetime(frame[name], unit="ms", utc=True)
     return frame
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from kernelflow.entities import MetricHistory
 from kernelflow.errors import InvalidParameterError
-from kernelflow.store.tracking import decode_page_token, encode_page_token
+from kernelflow.paging import decode_page_token, encode_page_token
 
 from . import shapes
 from .request import Params

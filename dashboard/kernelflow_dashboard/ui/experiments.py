@@ -63,7 +63,7 @@ class ExperimentsPage:
         """Re-read experiments and run counts."""
         self.experiments = list(self.client.search_experiments(
             view_type=VIEWS[self.view.value], max_results=10_000, order_by=["creation_time DESC"]))
-        counts = self.client._store.count_runs_by_experiment()
+        counts = self.client.count_runs_by_experiment()
         self.table.value = experiments_frame(self.experiments, counts)
         self.table.selection = []
         self._update_buttons()

@@ -32,7 +32,7 @@ FILTER_HINT = "metrics.rmse < 1 and params.model = 'tree'"
 
 def page_token(offset: int) -> str | None:
     """The store's page token for a result offset (None for the first page)."""
-    from kernelflow.store.tracking import encode_page_token
+    from kernelflow.paging import encode_page_token
 
     return encode_page_token(offset) if offset else None
 
@@ -81,7 +81,7 @@ def _header_px(title: str) -> int:
 
 def experiment_keys(store, experiment_id: str, seen: dict) -> dict[str, list[str]]:
     """All metric/param/tag keys of an experiment (store query if available, else those seen)."""
-    getter = getattr(store, "get_experiment_keys", None)
+    getter = getattr(store, "get_experiment_keys", None)  # (test doubles may lack it)
     if getter is not None:
         return getter([experiment_id])
     keys: dict[str, list[str]] = {"metrics": [], "params": [], "tags": []}
@@ -124,7 +124,7 @@ class RunsPage:
 
     def __init__(self, experiment_name: str, experiment_id: str = "") -> None:
         self.client = shell.client()
-        self.store = self.client._store
+        self.store = self.client  # the public Client: search_runs_columns, count_runs, keys
         self.experiment = self._resolve(experiment_name, experiment_id)
         self.offset = 0
         self.total = 0

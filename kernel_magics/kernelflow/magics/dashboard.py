@@ -83,7 +83,7 @@ def serves_this_store(url: str, timeout: float = 2.0) -> bool:
     body, _ = _get_json(f"{url}{VERSION_PATH}", timeout)
     if not isinstance(body, dict) or not body.get("store_id"):
         return False
-    return body["store_id"] == getattr(fluent.default_client()._store, "store_id", None)
+    return body["store_id"] == fluent.default_client().store_id
 
 
 def _listening(host: str, port: int) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
 from .base import now_ms
 from .logged_model_search import compile_model_clause, compile_model_order, parse_model_filter
-from .tracking import decode_page_token, encode_page_token
+from ..paging import decode_page_token, split_page
 
 STATUSES = ("PENDING", "READY", "FAILED")
 MAX_SEARCH_RESULTS = 1000
@@ -180,8 +180,8 @@ class LoggedModelStore:
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, *order_params, max_results + 1, offset],
         )
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return self._logged_models_from_rows(rows[:max_results]), token
+        rows, token = split_page(rows, offset, max_results)
+        return self._logged_models_from_rows(rows), token
 
     def logged_model_at(self, location: str) -> str | None:
         """The id of the active logged model whose artifacts are at ``location``, if any."""

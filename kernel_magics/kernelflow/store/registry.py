@@ -18,7 +18,7 @@ from ..entities import ModelLabelChange, ModelVersion, RegisteredModel
 from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
 from .base import now_ms
 from .registry_filter import compile_conditions, compile_order, parse_registry_filter
-from .tracking import decode_page_token, encode_page_token
+from ..paging import decode_page_token, split_page
 
 DELETED = "Deleted_Internal"
 _LIVE = f"current_stage != '{DELETED}'"
@@ -193,8 +193,8 @@ class RegistryStore:
             f"ORDER BY {compile_order(order_by, False, 'm')} LIMIT ? OFFSET ?",
             [*params, max_results + 1, offset],
         )
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return [self._registered_model(r) for r in rows[:max_results]], token
+        rows, token = split_page(rows, offset, max_results)
+        return [self._registered_model(r) for r in rows], token
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         """Set a registered model's description."""
@@ -353,8 +353,8 @@ class RegistryStore:
             f"ORDER BY {compile_order(order_by, True, 'v')} LIMIT ? OFFSET ?",
             [*params, max_results + 1, offset],
         )
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return [self._model_version(r) for r in rows[:max_results]], token
+        rows, token = split_page(rows, offset, max_results)
+        return [self._model_version(r) for r in rows], token
 
     def update_model_version(self, name: str, version: int, description: str | None) -> ModelVersion:
         """Set a version's description."""

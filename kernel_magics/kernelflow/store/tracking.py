@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -14,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..entities import Experiment, Metric, MetricHistory, Run, RunData, RunInfo
+from ..paging import decode_page_token, encode_page_token, split_page  # noqa: F401 (re-exported)
 from ..errors import (
     InvalidParameterError,
     InvalidStateError,
@@ -23,8 +23,14 @@ from ..errors import (
 from ..search import parse_filter, parse_order_by
 from ..validation import check_run_status
 from .base import StoreBase, now_ms
+from .experiment_search import (
+    compile_experiment_order,
+    compile_experiment_where,
+    parse_experiment_filter,
+    parse_experiment_order_by,
+)
 from .schema import RUN_SUMMARY_SQL
-from .search_sql import compile_order, compile_where, like_to_glob
+from .search_sql import compile_order, compile_where
 
 ACTIVE, DELETED = "active", "deleted"
 VIEW_TYPES = {"ACTIVE_ONLY": ACTIVE, "DELETED_ONLY": DELETED, "ALL": None}
@@ -46,26 +52,6 @@ def _experiment_id(value) -> int:
         raise InvalidParameterError(
             f"Experiment id {value!r} is not valid: ids are whole numbers given as strings, "
             "like '0' or '12'. Use get_experiment_by_name() to look one up by name."
-        ) from None
-
-
-def encode_page_token(offset: int) -> str:
-    """Encode a result offset as an opaque page token."""
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    """Decode a page token made by :func:`encode_page_token`."""
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError
-        return offset
-    except Exception:
-        raise InvalidParameterError(
-            f"Invalid page_token {token!r}: pass the next_page_token of a previous search."
         ) from None
 
 
@@ -144,28 +130,22 @@ class TrackingStore(StoreBase):
         self,
         view_type: str = "ACTIVE_ONLY",
         max_results: int = 1000,
-        name_filter: tuple[str, str] | None = None,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
         page_token: str | None = None,
-        order_by_time_desc: bool = False,
     ) -> tuple[list[Experiment], str | None]:
-        lifecycle = _view(view_type)
-        where, params = ["1"], []
-        if lifecycle:
-            where.append("lifecycle_stage = ?")
-            params.append(lifecycle)
-        if name_filter:
-            op, value = name_filter
-            where.append({"=": "name = ?", "LIKE": "name GLOB ?", "ILIKE": "lower(name) GLOB ?"}[op])
-            params.append(value if op == "=" else like_to_glob(value.lower() if op == "ILIKE" else value))
+        """Experiments matching MLflow's experiment filter, in MLflow's order (newest first)."""
+        where, params = compile_experiment_where(parse_experiment_filter(filter_string),
+                                                 _view(view_type))
+        order = compile_experiment_order(parse_experiment_order_by(order_by))
         offset = decode_page_token(page_token)
-        order = "creation_time DESC, experiment_id DESC" if order_by_time_desc else "experiment_id"
         rows = self.query(
-            f"SELECT {self._EXP_COLUMNS} FROM experiments WHERE {' AND '.join(where)} "
+            f"SELECT {self._EXP_COLUMNS} FROM experiments e WHERE {where} "
             f"ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, max_results + 1, offset],
         )
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return [self._experiment_from_row(r) for r in rows[:max_results]], token
+        rows, token = split_page(rows, offset, max_results)
+        return [self._experiment_from_row(r) for r in rows], token
 
     def _set_experiment_stage(self, experiment_id, stage: str) -> None:
         exp = self.get_experiment(experiment_id)
@@ -506,8 +486,7 @@ class TrackingStore(StoreBase):
             f"WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         )
         rows = self.query(sql, [*join_params, *params, max_results + 1, offset])
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return rows[:max_results], token
+        return split_page(rows, offset, max_results)
 
     def count_runs(
         self, experiment_ids: list, filter_string: str | None = None,
