@@ -387,15 +387,11 @@ class RestStore(RestRegistryMixin):
         return _experiment(data["experiment"])
 
     def search_experiments(self, view_type: str = "ACTIVE_ONLY", max_results: int = 1000,
-                           name_filter: tuple[str, str] | None = None, page_token: str | None = None,
-                           order_by_time_desc: bool = False) -> tuple[list[Experiment], str | None]:
+                           filter_string: str | None = None, order_by: list[str] | None = None,
+                           page_token: str | None = None) -> tuple[list[Experiment], str | None]:
         body: dict[str, Any] = {"view_type": view_type, "max_results": max_results,
-                                "page_token": page_token}
-        if name_filter:
-            op, value = name_filter
-            body["filter"] = f"name {op} '" + value.replace("'", "''") + "'"
-        if order_by_time_desc:
-            body["order_by"] = ["creation_time DESC"]
+                                "page_token": page_token, "filter": filter_string,
+                                "order_by": list(order_by or [])}
         data = self.call("POST", "experiments/search", body)
         return [_experiment(e) for e in data.get("experiments", [])], data.get("next_page_token")
 
