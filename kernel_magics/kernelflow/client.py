@@ -16,6 +16,7 @@ from . import config
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
 from .errors import InvalidParameterError, InvalidStateError
 from .registry import RegistryClient
+from .tracing.client import TraceClient
 from .validation import (
     MAX_EXACT_INT,
     _valid_keys,
@@ -98,7 +99,7 @@ def _user() -> str:
         return "unknown"
 
 
-class Client(RegistryClient):
+class Client(TraceClient, RegistryClient):
     """Explicit-id access to experiments, runs and the model registry.
 
     Args:
@@ -377,9 +378,13 @@ class Client(RegistryClient):
         self._store.get_run_info(run_id)
         return self._store.get_dataset_inputs([run_id]).get(run_id, [])
 
-    def get_logged_model(self, model_id: str):
-        """Return an MLflow 3 logged model (``models:/<model_id>``) by id."""
-        return self._store.get_logged_model(model_id)
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False):
+        """Return an MLflow 3 logged model (``models:/<model_id>``) by id.
+
+        Raises:
+            ResourceNotFoundError: no such model (or it is deleted and ``allow_deleted`` is False).
+        """
+        return self._store.get_logged_model(model_id, allow_deleted=allow_deleted)
 
     # -- artifacts -------------------------------------------------------------
     def _repo(self, run_id: str):
@@ -647,6 +652,82 @@ class Client(RegistryClient):
     def delete_deployment(self, name: str) -> None:
         """Forget a recorded deployment (it does not stop a running one)."""
         self._deployments().delete_deployment(name)
+
+    # -- LLM gateway (kernelflow gateway records keys, usage and calls) ---------------
+    def _gateway(self):
+        if not hasattr(self._store, "create_gateway_key"):
+            from .errors import KernelflowError
+
+            raise KernelflowError(
+                f"The tracking store at {self.tracking_uri} does not hold gateway keys; "
+                "run the gateway against a local SQLite tracking file (sqlite:///...)."
+            )
+        return self._store
+
+    def create_gateway_key(self, name: str, budget: float | None = None, rpm: int | None = None,
+                           tpm: int | None = None, routes: list[str] | None = None):
+        """Create a gateway API key; only its hash is stored.
+
+        Args:
+            name: a unique name; calls and spend are recorded under it.
+            budget: a spend limit in US dollars (None: none).
+            rpm: requests per minute (None: no limit).
+            tpm: tokens per minute (None: no limit).
+            routes: the routes the key may call (None: all).
+
+        Returns:
+            A ``GatewayKey`` whose ``key`` holds the secret: it is shown this once only.
+        """
+        import hashlib
+        import secrets
+
+        from .validation import check_key
+
+        check_key(name, "gateway key name")
+        for what, value in (("budget", budget), ("rpm", rpm), ("tpm", tpm)):
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, (int, float)) or value <= 0):
+                raise InvalidParameterError(f"A gateway key's {what} must be a positive number, "
+                                            f"got {value!r}.")
+        secret = "kfk-" + secrets.token_urlsafe(24)
+        key = self._gateway().create_gateway_key(
+            name, hashlib.sha256(secret.encode()).hexdigest(), secret[:8],
+            budget=None if budget is None else float(budget), rpm=rpm, tpm=tpm,
+            routes=list(routes or []))
+        key.key = secret
+        return key
+
+    def verify_gateway_key(self, secret: str):
+        """The ``GatewayKey`` a secret belongs to (revoked ones too), or None."""
+        import hashlib
+
+        return self._gateway().find_gateway_key(hashlib.sha256(secret.encode()).hexdigest())
+
+    def list_gateway_keys(self, include_revoked: bool = False) -> list:
+        """Gateway keys by name (without their secrets)."""
+        return self._gateway().list_gateway_keys(include_revoked)
+
+    def count_gateway_keys(self) -> int:
+        """How many gateway keys are active."""
+        return self._gateway().count_gateway_keys()
+
+    def revoke_gateway_key(self, name: str) -> None:
+        """Revoke a gateway key at once."""
+        self._gateway().revoke_gateway_key(name)
+
+    def add_gateway_usage(self, scope: str, minute: int, requests: int = 0,
+                          tokens: int = 0) -> tuple[int, int]:
+        """Count requests and tokens for a rate-limit scope in one minute; returns the totals."""
+        return self._gateway().add_gateway_usage(scope, minute, requests, tokens)
+
+    def record_gateway_calls(self, calls: list[dict]) -> None:
+        """Record gateway calls (dicts of ``CALL_COLUMNS``) and add their cost to key spend."""
+        self._gateway().record_gateway_calls(calls)
+
+    def search_gateway_calls(self, since_ms: int | None = None, route: str | None = None,
+                             key_name: str | None = None, max_results: int = 1000) -> list[dict]:
+        """Gateway call records, newest first."""
+        return self._gateway().search_gateway_calls(since_ms, route, key_name, max_results)
 
 
 def _mapping(value: Any, what: str) -> dict:

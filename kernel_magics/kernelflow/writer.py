@@ -18,7 +18,6 @@ in the last ``interval`` seconds (0.1 s by default) plus one commit in flight.
 from __future__ import annotations
 
 import atexit
-import sqlite3
 import sys
 import threading
 import weakref
@@ -28,8 +27,10 @@ from .errors import InvalidParameterError, KernelflowError, LoggingError
 
 DEFAULT_INTERVAL_S = 0.1
 # Errors that mean "this data cannot be stored", as opposed to "the store is unavailable".
-DATA_ERRORS = (TypeError, ValueError, OverflowError, sqlite3.IntegrityError,
-               sqlite3.InterfaceError, InvalidParameterError)
+# A store adds its own (the SQLite store: IntegrityError, InterfaceError) as ``DATA_ERRORS``.
+DATA_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, OverflowError,
+                                                InvalidParameterError)
+TRACE_DATA_ERRORS = (*DATA_ERRORS, KeyError, AttributeError, AssertionError)
 _writers: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -49,6 +50,7 @@ class Writer:
         self._commit_lock = threading.Lock()  # one commit at a time
         self._metrics: dict[tuple[str, str], array] = {}
         self._ops: list[tuple] = []
+        self._traces: list = []  # finished traces (kernelflow.tracing), for store.write_traces
         self._error: BaseException | None = None
         self._wake = threading.Event()
         self._stopped = False
@@ -81,10 +83,18 @@ class Writer:
         if self._thread is None:
             self._start()
 
-    def pending(self) -> int:
-        """Number of queued metric points and operations not yet committed."""
+    def add_traces(self, traces: list) -> None:
+        """Queue finished traces; never raises (tracing must not break the traced code)."""
         with self._lock:
-            return len(self._ops) + sum(len(b) for b in self._metrics.values()) // 3
+            self._traces.extend(traces)
+        if self._thread is None:
+            self._start()
+
+    def pending(self) -> int:
+        """Number of queued metric points, operations and traces not yet committed."""
+        with self._lock:
+            return (len(self._ops) + len(self._traces)
+                    + sum(len(b) for b in self._metrics.values()) // 3)
 
     # -- consumer side ---------------------------------------------------------
     def flush(self) -> None:
@@ -96,13 +106,15 @@ class Writer:
     def _commit(self) -> None:
         with self._commit_lock:
             with self._lock:
-                ops, metrics = self._ops, self._metrics
-                self._ops, self._metrics = [], {}
+                ops, metrics, traces = self._ops, self._metrics, self._traces
+                self._ops, self._metrics, self._traces = [], {}, []
+            if traces:
+                self._commit_traces(traces)
             if not ops and not metrics:
                 return
             try:
                 refused = self.store.write_batch(ops, metrics)
-            except DATA_ERRORS:
+            except getattr(self.store, "DATA_ERRORS", DATA_ERRORS):
                 # Something in the batch cannot be stored: commit the rest item by item
                 # so that one bad item neither jams the queue nor takes good data with it.
                 refused = self._commit_items(ops, metrics)
@@ -116,13 +128,31 @@ class Writer:
                     + ". The rest was saved."
                 )
 
+    def _commit_traces(self, traces: list) -> None:
+        try:
+            self.store.write_traces(traces)
+        except TRACE_DATA_ERRORS:
+            refused = []
+            for item in traces:  # one trace that cannot be stored must not take the rest
+                try:
+                    self.store.write_traces([item])
+                except TRACE_DATA_ERRORS as exc:
+                    refused.append(f"trace {getattr(item, 'trace_id', '?')} ({exc!r})")
+            if refused:
+                self._error = LoggingError("Some traces could not be stored and were dropped: "
+                                           + "; ".join(refused))
+        except BaseException as exc:  # disk, lock, network: keep them for the retry
+            with self._lock:
+                self._traces = traces + self._traces
+            self._error = exc
+
     def _commit_items(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> list[str]:
         refused: list[str] = []
         items = [([op], {}) for op in ops] + [([], {key: buf}) for key, buf in metrics.items()]
         for item_ops, item_metrics in items:
             try:
                 refused += self.store.write_batch(item_ops, item_metrics)
-            except DATA_ERRORS as exc:
+            except getattr(self.store, "DATA_ERRORS", DATA_ERRORS) as exc:
                 what = item_ops[0][:3] if item_ops else next(iter(item_metrics))
                 refused.append(f"{what} could not be stored ({exc})")
         return refused

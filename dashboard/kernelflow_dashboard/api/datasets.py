@@ -49,7 +49,7 @@ def log_inputs(api: Api, p: Params) -> dict:
     """POST runs/log-inputs: datasets (and logged models) a run used."""
     run_id = p.need("run_id")
     datasets = [_dataset_input(x) for x in p.objects("datasets")]
-    api.store.log_inputs(run_id, datasets, _model_ids(p.objects("models")))
+    api.client.log_inputs(run_id, datasets, _model_ids(p.objects("models")))
     return {}
 
 
@@ -66,10 +66,10 @@ def dataset_input(item: DatasetInput) -> dict:
 def run_inputs(api: Api, run_id: str) -> dict:
     """A ``RunInputs`` message for ``runs/get``: dataset inputs and model inputs."""
     out: dict = {}
-    datasets = api.store.get_dataset_inputs([run_id]).get(run_id)
+    datasets = api.client.get_dataset_inputs([run_id]).get(run_id)
     if datasets:
         out["dataset_inputs"] = [dataset_input(x) for x in datasets]
-    models = api.store.get_model_inputs(run_id)
+    models = api.client.get_model_inputs(run_id)
     if models:
         out["model_inputs"] = [{"model_id": m} for m in models]
     return out
@@ -82,8 +82,8 @@ def add_search_inputs_outputs(api: Api, runs: list[dict]) -> list[dict]:
     Two queries per 500 runs, not one per run.
     """
     ids = [r["info"]["run_id"] for r in runs]
-    datasets = api.store.get_dataset_inputs(ids)
-    outputs = api.store.get_model_outputs(ids)
+    datasets = api.client.get_dataset_inputs(ids)
+    outputs = api.client.get_model_outputs(ids)
     for run in runs:
         run_id = run["info"]["run_id"]
         if run_id in datasets:

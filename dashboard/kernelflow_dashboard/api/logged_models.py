@@ -87,7 +87,7 @@ def _status(value) -> str:
 # -- endpoints -------------------------------------------------------------------------
 def create_logged_model(api: Api, p: Params) -> dict:
     """POST logged-models: a PENDING model with its artifact location."""
-    model = api.store.create_logged_model(
+    model = api.client.create_logged_model(
         str(p.need("experiment_id")), name=p.text("name") or None,
         source_run_id=p.text("source_run_id") or None, model_type=p.text("model_type") or None,
         tags=p.tags(), params=p.tags("params"),
@@ -97,35 +97,35 @@ def create_logged_model(api: Api, p: Params) -> dict:
 
 def get_logged_model(api: Api, p: Params) -> dict:
     """GET logged-models/{model_id}[?allow_deleted=true]."""
-    return _one(api, api.store.get_logged_model(p.need("model_id"), p.flag("allow_deleted")))
+    return _one(api, api.client.get_logged_model(p.need("model_id"), p.flag("allow_deleted")))
 
 
 def finalize_logged_model(api: Api, p: Params) -> dict:
     """PATCH logged-models/{model_id}: set the final status."""
-    return _one(api, api.store.finalize_logged_model(p.need("model_id"), _status(p.need("status"))))
+    return _one(api, api.client.finalize_logged_model(p.need("model_id"), _status(p.need("status"))))
 
 
 def delete_logged_model(api: Api, p: Params) -> dict:
     """DELETE logged-models/{model_id}."""
-    api.store.delete_logged_model(p.need("model_id"))
+    api.client.delete_logged_model(p.need("model_id"))
     return {}
 
 
 def set_logged_model_tags(api: Api, p: Params) -> dict:
     """PATCH logged-models/{model_id}/tags."""
-    api.store.set_logged_model_tags(p.need("model_id"), p.tags())
+    api.client.set_logged_model_tags(p.need("model_id"), p.tags())
     return {}
 
 
 def delete_logged_model_tag(api: Api, p: Params) -> dict:
     """DELETE logged-models/{model_id}/tags/{tag_key}."""
-    api.store.delete_logged_model_tag(p.need("model_id"), p.need("tag_key"))
+    api.client.delete_logged_model_tag(p.need("model_id"), p.need("tag_key"))
     return {}
 
 
 def log_logged_model_params(api: Api, p: Params) -> dict:
     """POST logged-models/{model_id}/params."""
-    api.store.log_logged_model_params(p.need("model_id"), p.tags("params"))
+    api.client.log_logged_model_params(p.need("model_id"), p.tags("params"))
     return {}
 
 
@@ -136,12 +136,13 @@ def search_logged_models(api: Api, p: Params) -> dict:
             "Searching logged models by dataset is not supported by kernelflow; filter on "
             "metrics without 'datasets'."
         )
-    models, token = api.store.search_logged_models(
+    models = api.client.search_logged_models(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or None,
         max_results=p.integer("max_results") or DEFAULT_MAX_RESULTS,
         order_by=[_order(o) for o in p.objects("order_by")] or None,
         page_token=p.text("page_token") or None,
     )
+    token = models.token
     out: dict = {"models": [logged_model(m, api) for m in models]}
     if token:
         out["next_page_token"] = token
@@ -159,7 +160,7 @@ def _order(o: Params) -> dict:
 
 def list_logged_model_artifacts(api: Api, p: Params) -> dict:
     """GET logged-models/{model_id}/artifacts/directories: one level of the model's files."""
-    model = api.store.get_logged_model(p.need("model_id"))
+    model = api.client.get_logged_model(p.need("model_id"))
     files = list_dir(model.artifact_location, listed(p.text("artifact_directory_path") or ""))
     return {"root_uri": api.uris.to_remote(model.artifact_location),
             "files": [shapes.file_info(f) for f in files]}
@@ -171,13 +172,13 @@ def log_outputs(api: Api, p: Params) -> dict:
     if not models:
         raise InvalidParameterError("Missing value for required parameter 'models'.")
     outputs = [(m.need("model_id"), m.integer("step", 0)) for m in models]
-    api.store.log_model_outputs(p.need("run_id"), outputs)
+    api.client.log_model_outputs(p.need("run_id"), outputs)
     return {}
 
 
 def run_outputs(api: Api, run_id: str) -> dict:
     """A ``RunOutputs`` message for a run (empty when it logged no models)."""
-    outputs = api.store.model_outputs(run_id)
+    outputs = api.client.get_model_outputs([run_id]).get(run_id, [])
     return {"model_outputs": [{"model_id": m, "step": s} for m, s in outputs]} if outputs else {}
 
 
@@ -197,7 +198,7 @@ def log_model_metrics(api: Api, run_id: str, raw: list[dict]) -> None:
                 m["key"], m["value"], m["timestamp"], m["step"], run_id,
                 m["dataset_name"] or None, m["dataset_digest"] or None))
     for model_id, metrics in by_model.items():
-        api.store.log_logged_model_metrics(model_id, metrics)
+        api.client.log_logged_model_metrics(model_id, metrics)
 
 
 def resolve_source(api: Api, source: str, model_id: str | None) -> tuple[str, str | None, str | None]:
@@ -220,7 +221,7 @@ def resolve_source(api: Api, source: str, model_id: str | None) -> tuple[str, st
     model_id = uri_id or model_id
     if not model_id:
         return source, None, None
-    model = api.store.get_logged_model(model_id)
+    model = api.client.get_logged_model(model_id)
     if uri_id:
         source = model.artifact_location
     return source, model_id, model.source_run_id
@@ -236,9 +237,9 @@ def _model_id_in(source: str) -> str | None:
 
 def record_registration(api: Api, model_id: str, name: str, version: str) -> None:
     """Add ``{name, version}`` to the logged model's ``mlflow.modelVersions`` tag."""
-    tags = api.store.get_logged_model(model_id).tags
+    tags = api.client.get_logged_model(model_id).tags
     entries = _registrations(tags)
     entry = {"name": name, "version": str(version)}
     if entry not in entries:
         entries.append(entry)
-    api.store.set_logged_model_tags(model_id, {MODEL_VERSIONS_TAG: json.dumps(entries)})
+    api.client.set_logged_model_tags(model_id, {MODEL_VERSIONS_TAG: json.dumps(entries)})

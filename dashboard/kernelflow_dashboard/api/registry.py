@@ -43,7 +43,7 @@ def _rm(api: Api, model) -> dict:
 
 def _mv(api: Api, version) -> dict:
     out = shapes.model_version(version, api.uris)
-    model_id = api.store.logged_model_at(version.source) if version.source else None
+    model_id = api.client.logged_model_at(version.source) if version.source else None
     if model_id:
         out["model_id"] = model_id
     return {"model_version": out}

@@ -19,15 +19,17 @@ class Api:
     client: object
     uris: ArtifactUris
 
-    @property
-    def store(self):
-        """The ``SqliteStore`` behind the client."""
-        return self.client._store  # type: ignore[attr-defined]
-
     @classmethod
-    def for_client(cls, client) -> Api:
-        """Build the API state for a client whose store is a local SQLite file."""
-        root = getattr(client._store, "artifact_root", None)
+    def for_client(cls, client, serve_artifacts: bool = True) -> Api:
+        """Build the API state for a client whose store is a local SQLite file.
+
+        Args:
+            client: the dashboard's client.
+            serve_artifacts: MLflow's ``--serve-artifacts`` (URIs under the root become
+                ``mlflow-artifacts:/``; the artifact endpoints answer) or not (real paths;
+                the artifact endpoints answer 503, as MLflow's).
+        """
+        root = client.artifact_root
         if root is None:
             from kernelflow.errors import InvalidParameterError
 
@@ -35,4 +37,4 @@ class Api:
                 "The dashboard server needs a local SQLite store (sqlite:///file.db), not "
                 f"{client.tracking_uri!r}: it cannot serve another server's data."
             )
-        return cls(client, ArtifactUris(root))
+        return cls(client, ArtifactUris(root, serve_artifacts))

@@ -31,8 +31,8 @@ def _view(value, default: str = "ACTIVE_ONLY") -> str:
 
 # -- experiments -------------------------------------------------------------
 def create_experiment(api: Api, p: Params) -> dict:
-    """POST experiments/create."""
-    location = api.uris.to_local(p.text("artifact_location"))
+    """POST experiments/create: any ``artifact_location`` is stored as MLflow stores it."""
+    location = api.uris.stored(p.text("artifact_location"))
     exp_id = api.client.create_experiment(p.need("name"), location, p.tags())
     return {"experiment_id": exp_id}
 
@@ -53,13 +53,8 @@ def get_experiment_by_name(api: Api, p: Params) -> dict:
 
 
 def search_experiments(api: Api, p: Params) -> dict:
-    """POST (or GET) experiments/search."""
-    max_results = p.integer("max_results", 1000)
-    if not 1 <= max_results <= MAX_EXPERIMENT_RESULTS:
-        raise InvalidParameterError(
-            f"Invalid value {max_results} for parameter 'max_results': "
-            f"it must be between 1 and {MAX_EXPERIMENT_RESULTS}."
-        )
+    """POST (or GET) experiments/search: MLflow's filter grammar, order_by and default order."""
+    max_results = check_max_results(p.integer("max_results", 1000), MAX_EXPERIMENT_RESULTS)
     page = api.client.search_experiments(
         view_type=_view(p.get("view_type")), max_results=max_results,
         filter_string=p.text("filter"), order_by=p.many("order_by") or None,
@@ -99,7 +94,7 @@ def set_experiment_tag(api: Api, p: Params) -> dict:
 
 def delete_experiment_tag(api: Api, p: Params) -> dict:
     """POST experiments/delete-experiment-tag."""
-    api.store.delete_experiment_tag(p.need("experiment_id"), p.need("key"))
+    api.client.delete_experiment_tag(p.need("experiment_id"), p.need("key"))
     return {}
 
 
@@ -111,9 +106,39 @@ def create_run(api: Api, p: Params) -> dict:
         tags.setdefault("mlflow.user", p.text("user_id"))
     run = api.client.create_run(
         p.text("experiment_id") or "0", start_time=p.integer("start_time"), tags=tags,
-        run_name=p.text("run_name") or None, parent_run_id=tags.get("mlflow.parentRunId"),
+        run_name=p.text("run_name") or None, parent_run_id=_parent(api, tags),
     )
     return {"run": shapes.run(run, api.uris)}
+
+
+def _parent(api: Api, tags: dict[str, str]) -> str | None:
+    """The parent run to link, if it exists; MLflow keeps a ``mlflow.parentRunId`` tag naming
+    a run it does not know as given, and so does kernelflow (the tag stays in ``tags``)."""
+    parent = tags.get("mlflow.parentRunId")
+    if not parent:
+        return None
+    try:
+        api.client.get_run(parent)
+    except ResourceNotFoundError:
+        return None
+    return parent
+
+
+def check_max_results(n: int, limit: int) -> int:
+    """MLflow's ``max_results`` bounds, with MLflow's key phrase in the message.
+
+    Raises:
+        InvalidParameterError: for ``n`` below 1 or over ``limit``.
+    """
+    if n < 1:
+        raise InvalidParameterError(
+            f"Invalid value {n} for parameter 'max_results' supplied. It must be a positive "
+            "integer.")
+    if n > limit:
+        raise InvalidParameterError(
+            f"Invalid value {n} for parameter 'max_results' supplied. It must be at most "
+            f"{limit}. Page through more results with next_page_token.")
+    return n
 
 
 def get_run(api: Api, p: Params) -> dict:
@@ -136,10 +161,10 @@ def update_run(api: Api, p: Params) -> dict:
         end = p.integer("end_time")
         if end is None and status != "RUNNING":
             end = int(time.time() * 1000)
-        api.store.update_run_info(run_id, status, end, name)
+        api.client.update_run_info(run_id, status, end, name)
     elif name:
-        api.store.update_run_info(run_id, None, None, name)
-    return {"run_info": shapes.run_info(api.store.get_run_info(run_id), api.uris)}
+        api.client.update_run_info(run_id, None, None, name)
+    return {"run_info": shapes.run_info(api.client.get_run_info(run_id), api.uris)}
 
 
 def delete_run(api: Api, p: Params) -> dict:
@@ -157,12 +182,7 @@ def restore_run(api: Api, p: Params) -> dict:
 def search_runs(api: Api, p: Params) -> dict:
     """POST runs/search: the filter grammar, order_by and page tokens; each run with its
     dataset inputs and model outputs, as MLflow's search returns them."""
-    max_results = p.integer("max_results", 1000)
-    if not 1 <= max_results <= MAX_RUN_RESULTS:
-        raise InvalidParameterError(
-            f"Invalid value {max_results} for parameter 'max_results': it must be between 1 "
-            f"and {MAX_RUN_RESULTS}."
-        )
+    max_results = check_max_results(p.integer("max_results", 1000), MAX_RUN_RESULTS)
     runs = api.client.search_runs(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or "",
         run_view_type=_view(p.get("run_view_type")), max_results=max_results,
@@ -176,7 +196,7 @@ def search_runs(api: Api, p: Params) -> dict:
 
 
 def _check_active(api: Api, run_id: str) -> str:
-    info = api.store.get_run_info(run_id)
+    info = api.client.get_run_info(run_id)
     if info.lifecycle_stage != "active":
         raise InvalidStateError(
             f"The run {run_id} must be in the 'active' state. Current state is "
@@ -300,7 +320,7 @@ def _now() -> int:
 
 def count_runs(api: Api, p: Params) -> dict:
     """POST /api/2.0/kernelflow/runs/count: how many runs a search would return."""
-    count = api.store.count_runs(
+    count = api.client.count_runs(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or None,
         run_view_type=_view(p.get("run_view_type")),
     )
@@ -309,4 +329,4 @@ def count_runs(api: Api, p: Params) -> dict:
 
 def run_counts(api: Api, p: Params) -> dict:
     """GET /api/2.0/kernelflow/experiments/run-counts: active runs per experiment id."""
-    return {"counts": api.store.count_runs_by_experiment()}
+    return {"counts": api.client.count_runs_by_experiment()}

@@ -32,7 +32,7 @@ OTLP_UNSUPPORTED = ("REST OTLP span logging is not supported by this kernelflow 
 def get_version(api: Api, p: Params) -> dict:
     """GET /api/2.0/kernelflow/version: kernelflow's version, the MLflow API it follows, the store id."""
     return {"kernelflow_version": kernelflow.__version__, "mlflow_api_version": MLFLOW_API_VERSION,
-            "store_id": api.store.store_id}
+            "store_id": api.client.store_id}
 
 
 class VersionHandler(tornado.web.RequestHandler):

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from ..errors import StoreError
+from ..errors import InvalidParameterError, StoreError
 from . import schema
 
 T = TypeVar("T")
@@ -38,6 +38,11 @@ def now_ms() -> int:
 
 class StoreBase:
     """Owns the SQLite file: connections, transactions and the schema."""
+
+    # What the writer treats as "this item cannot be stored" (vs "the store is down").
+    DATA_ERRORS: tuple[type[BaseException], ...] = (
+        TypeError, ValueError, OverflowError, sqlite3.IntegrityError, sqlite3.InterfaceError,
+        InvalidParameterError)
 
     def __init__(self, db_path: str, artifact_root: str) -> None:
         self.db_path = os.path.abspath(db_path)
