@@ -23,8 +23,9 @@ ADAPTERS = {
     "kernelflow_gateway": ROOT / "gateway" / "kernelflow_gateway",
     "kernelflow_lab": ROOT / "extension" / "kernelflow_lab",
 }
-# The Client and its registry mixin own the store handle; the store owns SQL.
-STORE_OWNERS = {CORE / "client.py", CORE / "registry.py"}
+# The Client and its mixins own the store handle (registry.py, and a feature's
+# ``client.py`` such as tracing/client.py); the store owns SQL.
+STORE_OWNERS = {CORE / "registry.py", *CORE.rglob("client.py")}
 SQL = re.compile(r"^\s*(SELECT\s.+\sFROM\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|"
                  r"DELETE\s+FROM\s|CREATE\s+(TABLE|INDEX)\s|PRAGMA\s)", re.I | re.S)
 
