@@ -85,11 +85,19 @@ _EXPORTS: dict[str, str] = {
     "PythonModel": "models",
     "register_model": "registry",
     "autolog": "autolog",
+    # tracing
+    "trace": "tracing",
+    "start_span": "tracing",
+    "get_current_active_span": "tracing",
+    "update_current_trace": "tracing",
+    "get_last_active_trace_id": "tracing",
+    "search_traces": "tracing",
+    "get_trace": "tracing",
     # notebooks
     "live": "widgets.live_chart",
     "run_notebook": "notebooks",
 }
-_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog"}
+_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension",
                   "unload_ipython_extension"])

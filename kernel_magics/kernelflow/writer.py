@@ -129,14 +129,15 @@ class Writer:
                 )
 
     def _commit_traces(self, traces: list) -> None:
+        data_errors = (*getattr(self.store, "DATA_ERRORS", DATA_ERRORS), *TRACE_DATA_ERRORS)
         try:
             self.store.write_traces(traces)
-        except TRACE_DATA_ERRORS:
+        except data_errors:
             refused = []
             for item in traces:  # one trace that cannot be stored must not take the rest
                 try:
                     self.store.write_traces([item])
-                except TRACE_DATA_ERRORS as exc:
+                except data_errors as exc:
                     refused.append(f"trace {getattr(item, 'trace_id', '?')} ({exc!r})")
             if refused:
                 self._error = LoggingError("Some traces could not be stored and were dropped: "

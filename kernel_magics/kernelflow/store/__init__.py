@@ -6,10 +6,12 @@ from .base import StoreBase, now_ms
 from .datasets import DatasetStore
 from .logged_models import LoggedModelStore
 from .registry import RegistryStore
+from .traces import TraceStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(DatasetStore, LoggedModelStore, RegistryStore, TrackingStore, StoreBase):
+class SqliteStore(DatasetStore, LoggedModelStore, RegistryStore, TraceStore, TrackingStore,
+                  StoreBase):
     """One SQLite tracking file with its artifact root."""
 
 

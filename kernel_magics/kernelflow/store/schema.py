@@ -238,6 +238,12 @@ def _v7_refresh_run_summaries(db: sqlite_utils.Database) -> None:
     db.execute(RUN_SUMMARY_SQL)
 
 
+def _v8_traces(db: sqlite_utils.Database) -> None:
+    from .traces import create_tables  # MLflow 3's traces, spans and assessments
+
+    create_tables(db)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
@@ -246,6 +252,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     5: _v5_logged_models,
     6: _v6_datasets,
     7: _v7_refresh_run_summaries,
+    8: _v8_traces,
 }
 # Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,178 @@
+"""Where finished traces go: the async writer of the tracking store (and OTLP, if asked).
+
+:func:`export_trace` runs when a trace's local root span ends. It notes the
+experiment, the active run and the notebook cell, and queues the trace on the
+writer; the writer thread turns it into rows (:meth:`TraceState.to_record` is
+called there, off the hot path). A failure here is logged, never raised: the
+traced function always goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+from . import spans as _spans
+from .serialize import from_json, preview
+from .spans import SpanStatusCode, TraceState
+
+_log = logging.getLogger("kernelflow.tracing")
+_last_trace: TraceState | None = None
+_destination: dict[str, Any] = {}
+_warned = threading.Event()
+
+TOKEN_USAGE_ATTR = "mlflow.chat.tokenUsage"
+COST_ATTR = "mlflow.llm.cost"
+TRACE_TOKEN_USAGE = "mlflow.trace.tokenUsage"
+TRACE_COST = "mlflow.trace.cost"
+SOURCE_RUN = "mlflow.sourceRun"
+TRACE_NAME = "mlflow.traceName"
+CELL_COUNT = "kernelflow.cell.execution_count"
+CELL_ID = "kernelflow.cell.id"
+
+
+def set_destination(experiment_id: str | None = None, tracking_uri: str | None = None) -> None:
+    """Send the traces of this process to an experiment and/or tracking URI.
+
+    Without a destination, a trace goes to the active run's experiment, else the
+    current experiment (``kf.set_experiment``), on the current tracking URI.
+    Call with no arguments to go back to that default.
+    """
+    _destination.clear()
+    if experiment_id is not None:
+        _destination["experiment_id"] = str(experiment_id)
+    if tracking_uri is not None:
+        _destination["tracking_uri"] = tracking_uri
+
+
+def get_last_active_trace_id(thread_local: bool = False) -> str | None:
+    """The id of the last trace that ended in this process, or None."""
+    trace = _last_trace
+    return None if trace is None else trace.trace_id
+
+
+def _cell() -> tuple | None:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    header = getattr(shell, "parent_header", None) or {}
+    cell_id = (header.get("metadata") or {}).get("cellId")
+    return getattr(shell, "execution_count", None), cell_id
+
+
+_fluent: Any = None
+_otlp: list = []  # [endpoint or None], read from the environment once
+
+
+def _bind(trace: TraceState) -> Any:
+    """Fill in the trace's run, experiment and cell; return the writer to queue it on.
+
+    Without a run or a destination the experiment is left for :func:`trace_record` to
+    resolve in the writer thread (it may read the environment or the store).
+    """
+    global _fluent
+    if _fluent is None:
+        from .. import fluent as _fluent
+    runs = _fluent._active_runs
+    if runs:
+        info = runs[-1].info
+        trace.run_id = info.run_id
+        trace.experiment_id = info.experiment_id
+    if _destination:
+        trace.experiment_id = _destination.get("experiment_id", trace.experiment_id)
+        if uri := _destination.get("tracking_uri"):
+            from ..client import get_store
+
+            return get_store(uri).writer
+    elif trace.experiment_id is None:
+        trace.experiment_id = _fluent._active_experiment_id
+    if "IPython" in sys.modules:
+        trace.cell = _cell()
+    from ..client import default_client
+
+    return default_client()._writer
+
+
+def export_trace(trace: TraceState) -> None:
+    """Queue a finished trace for writing (called when its local root span ends)."""
+    global _last_trace
+    _last_trace = trace
+    try:
+        writer = _bind(trace)
+        writer.add_traces([trace])
+        if not _otlp:
+            _otlp.append(os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        if _otlp[0]:
+            from .otlp import export_otlp
+
+            export_otlp(trace, _otlp[0])
+    except Exception as exc:  # tracing never breaks the traced code
+        if not _warned.is_set():
+            _warned.set()
+            _log.warning("kernelflow could not record trace %s: %r", trace.trace_id, exc)
+
+
+def _sum_usage(spans: list, attr: str, keys: tuple[str, ...]) -> dict | None:
+    total: dict[str, float] = {}
+    for span in spans:
+        usage = span.attributes.get(attr)
+        if isinstance(usage, str):
+            usage = from_json(usage)
+        if isinstance(usage, dict):
+            for key in keys:
+                value = usage.get(key)
+                if isinstance(value, (int, float)):
+                    total[key] = total.get(key, 0) + value
+    return total or None
+
+
+def trace_record(trace: TraceState) -> dict[str, Any]:
+    """The stored shape of a finished trace: its info and its spans as plain data."""
+    import json
+
+    root = trace.root
+    assert root is not None and root.end_time_ns is not None
+    if trace.experiment_id is None:
+        from ..fluent import _current_experiment_id
+
+        trace.experiment_id = _current_experiment_id()
+    spans = list(trace.spans)
+    metadata = {"mlflow.trace_schema.version": "3", **trace.metadata}
+    if trace.run_id:
+        metadata[SOURCE_RUN] = trace.run_id
+    if trace.cell:
+        count, cell_id = trace.cell
+        if count is not None:
+            metadata[CELL_COUNT] = str(count)
+        if cell_id:
+            metadata[CELL_ID] = str(cell_id)
+    tokens = _sum_usage(spans, TOKEN_USAGE_ATTR, ("input_tokens", "output_tokens", "total_tokens"))
+    if tokens:
+        tokens = {k: int(v) for k, v in tokens.items()}
+        metadata[TRACE_TOKEN_USAGE] = json.dumps(tokens)
+    cost = _sum_usage(spans, COST_ATTR, ("input_cost", "output_cost", "total_cost"))
+    if cost:
+        metadata[TRACE_COST] = json.dumps(cost)
+    start = root.start_time_ns
+    return {
+        "trace_id": trace.trace_id,
+        "experiment_id": str(trace.experiment_id if trace.experiment_id is not None else "0"),
+        "request_time": start // 1_000_000,
+        "execution_time": (root.end_time_ns - start) // 1_000_000,
+        "state": "ERROR" if root.status == SpanStatusCode.ERROR else "OK",
+        "request_preview": preview(root.inputs),
+        "response_preview": preview(root.outputs),
+        "name": root.name,
+        "run_id": trace.run_id,
+        "is_root": trace.remote_parent is None,
+        "tags": {TRACE_NAME: root.name, **trace.tags},
+        "metadata": metadata,
+        "spans": [s.to_dict() for s in spans],
+    }
+
+
+_spans._exporter = export_trace

@@ -1,0 +1,159 @@
+"""The trace tables on a real SQLite file: search filters, paging, delete, tags, assessments."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlite_utils
+
+import kernelflow as kf
+from kernelflow.store import schema
+
+
+def _make(name, status="OK", tags=None, sleep_s=0.0, tokens=None):
+    with kf.start_span(name) as span:
+        if tags:
+            kf.update_current_trace(tags=tags)
+        if tokens:
+            span.set_attribute("mlflow.chat.tokenUsage",
+                               {"input_tokens": tokens, "output_tokens": 0, "total_tokens": tokens})
+        if sleep_s:
+            time.sleep(sleep_s)
+        span.set_status(status)
+    return span.trace_id
+
+
+@pytest.fixture
+def traces(tracking_uri):
+    ids = {
+        "a": _make("alpha", tags={"env": "prod"}, tokens=100),
+        "b": _make("beta", status="ERROR", tags={"env": "dev"}),
+        "c": _make("alpha", tags={"env": "dev"}, sleep_s=0.03, tokens=5),
+    }
+    kf.flush()
+    return ids
+
+
+def _ids(client, flt, **kw):
+    return {t.trace_id for t in client.search_traces(filter_string=flt, **kw)}
+
+
+def test_filters_on_status_name_tags_time_and_tokens(client, traces):
+    a, b, c = traces["a"], traces["b"], traces["c"]
+    assert _ids(client, "trace.status = 'OK'") == {a, c}
+    assert _ids(client, "status = 'ERROR'") == {b}
+    assert _ids(client, "trace.name = 'alpha' AND tags.env = 'dev'") == {c}
+    assert _ids(client, "tags.env IN ('prod', 'dev')") == {a, b, c}
+    assert _ids(client, "tags.env LIKE 'pr%'") == {a}
+    assert _ids(client, "trace.execution_time_ms >= 25") == {c}
+    assert _ids(client, "trace.total_tokens > 50") == {a}
+    assert _ids(client, "tags.missing IS NULL") == {a, b, c}
+    t0 = client.get_trace(a).info.request_time
+    assert _ids(client, f"trace.timestamp_ms >= {t0}") == {a, b, c}
+    assert _ids(client, "metadata.`mlflow.trace_schema.version` = '3'") == {a, b, c}
+
+
+def test_bad_filters_say_what_is_wrong(client, traces):
+    with pytest.raises(kf.FilterSyntaxError, match="unknown trace attribute 'colour'"):
+        client.search_traces(filter_string="trace.colour = 'red'")
+    with pytest.raises(kf.FilterSyntaxError, match="compares with a number"):
+        client.search_traces(filter_string="trace.execution_time_ms > 'slow'")
+    with pytest.raises(kf.FilterSyntaxError, match="trace.status = 'OK'"):
+        client.search_traces(filter_string="trace.status = ")
+
+
+def test_order_by_and_paging(client, traces):
+    slowest = client.search_traces(order_by=["execution_time_ms DESC"], max_results=1)
+    assert slowest[0].trace_id == traces["c"] and slowest.token
+    rest = client.search_traces(order_by=["execution_time_ms DESC"], max_results=5,
+                                page_token=slowest.token)
+    assert len(rest) == 2 and rest.token is None
+    newest_first = [t.trace_id for t in client.search_traces()]
+    assert newest_first == [traces["c"], traces["b"], traces["a"]]
+    assert client.count_traces(filter_string="trace.name = 'alpha'") == 2
+
+
+def test_trace_tags_set_and_delete(client, traces):
+    a = traces["a"]
+    client.set_trace_tag(a, "reviewed", "yes")
+    assert client.get_trace(a).info.tags["reviewed"] == "yes"
+    client.delete_trace_tag(a, "reviewed")
+    assert "reviewed" not in client.get_trace(a).info.tags
+    with pytest.raises(kf.ResourceNotFoundError, match="no tag"):
+        client.delete_trace_tag(a, "reviewed")
+    with pytest.raises(kf.ResourceNotFoundError, match="No trace with id"):
+        client.set_trace_tag("tr-0000", "k", "v")
+
+
+def test_delete_traces_by_id_and_by_age(client, traces):
+    assert client.delete_traces("0", trace_ids=[traces["a"]]) == 1
+    with pytest.raises(kf.ResourceNotFoundError):
+        client.get_trace(traces["a"])
+    assert client.delete_traces("0", max_timestamp_millis=int(time.time() * 1000) + 1000,
+                                max_traces=1) == 1
+    assert client.count_traces() == 1
+    with pytest.raises(kf.InvalidParameterError):
+        client.delete_traces("0")
+
+
+def test_assessments_feedback_and_expectations(client, traces):
+    a = traces["a"]
+    fb = client.log_feedback(a, "correctness", True, rationale="matches the docs",
+                             source_type="llm_judge", source_id="gpt-judge")
+    ex = client.log_expectation(a, "expected_answer", {"text": "42"}, source_type="HUMAN",
+                                source_id="ann")
+    assert fb.assessment_id.startswith("a-") and fb.create_time_ms
+    got = client.get_assessments(a)
+    assert [(x.name, x.kind, x.value) for x in got] == [
+        ("correctness", "feedback", True), ("expected_answer", "expectation", {"text": "42"})]
+    assert got[0].source_type == "LLM_JUDGE" and got[0].rationale == "matches the docs"
+    assert client.get_assessments(a, kind="expectation")[0].assessment_id == ex.assessment_id
+    # Updating keeps the id; the trace's info carries its assessments.
+    client.log_feedback(a, "correctness", False, assessment_id=fb.assessment_id)
+    assert client.get_assessments(a, name="correctness")[0].value is False
+    assert len(client.get_trace(a).info.assessments) == 2
+    err = client.log_feedback(a, "judge", error="timeout")
+    assert client.get_assessments(a, name="judge")[0].error == {"error_code": "ERROR",
+                                                              "error_message": "timeout"}
+    client.delete_assessment(a, err.assessment_id)
+    assert len(client.get_assessments(a)) == 2
+    with pytest.raises(kf.InvalidParameterError, match="feedback"):
+        client.log_assessment(a, "x", 1, kind="opinion")
+    with pytest.raises(kf.ResourceNotFoundError):
+        client.log_feedback("tr-missing", "x", 1)
+
+
+def test_link_traces_to_run(client, traces):
+    run = client.create_run("0")
+    client.link_traces_to_run([traces["b"]], run.info.run_id)
+    assert [t.trace_id for t in client.search_traces(run_id=run.info.run_id)] == [traces["b"]]
+    assert client.get_trace(traces["b"]).info.trace_metadata["mlflow.sourceRun"] == run.info.run_id
+
+
+def test_writing_the_same_trace_twice_changes_nothing(client, store, traces):
+    trace = client.get_trace(traces["a"])
+    record = {"trace_id": trace.info.trace_id, "experiment_id": "0",
+              "request_time": trace.info.request_time, "execution_time": 1, "state": "OK",
+              "name": "alpha", "is_root": True, "tags": {}, "metadata": {},
+              "spans": [{"span_id": s.span_id, "parent_span_id": s.parent_id, "name": s.name,
+                         "start_time_ns": s.start_time_ns, "end_time_ns": s.end_time_ns}
+                        for s in trace.data.spans]}
+    store.write_traces([record])
+    store.write_traces([record])
+    again = client.get_trace(traces["a"])
+    assert len(again.data.spans) == 1
+
+
+def test_migration_8_replaces_the_unused_v3_tables(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    with db.conn:
+        schema.migrate(db, target=7)
+    assert "inputs" in db.table("traces").columns_dict
+    db.conn.close()
+    store = kf.Client(f"sqlite:///{path}")._store
+    cols = sqlite_utils.Database(store.db_path).table("traces").columns_dict
+    assert "request_time" in cols and "inputs" not in cols
+    assert {"spans", "trace_tags", "trace_metadata", "assessments"} <= set(
+        sqlite_utils.Database(store.db_path).table_names())
