@@ -96,6 +96,8 @@ _EXPORTS: dict[str, str] = {
     # notebooks
     "live": "widgets.live_chart",
     "run_notebook": "notebooks",
+    # evaluation
+    "evaluate": "evaluation",
 }
 _SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing"}
 
