@@ -67,7 +67,10 @@ _EXPORTS: dict[str, str] = {
     "RegisteredModel": "entities",
     "Dataset": "store.datasets",
     "DatasetInput": "store.datasets",
+    "LoggedModel": "store.logged_models",
+    "LoggedModelMetric": "store.logged_models",
     "ModelVersion": "entities",
+    "Deployment": "store.deployments",
     # errors
     "KernelflowError": "errors",
     "InvalidParameterError": "errors",
@@ -99,7 +102,8 @@ _EXPORTS: dict[str, str] = {
     # evaluation
     "evaluate": "evaluation",
 }
-_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing"}
+_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing", "litellm", "openai",
+               "codec", "paging", "plugins"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension",
                   "unload_ipython_extension"])

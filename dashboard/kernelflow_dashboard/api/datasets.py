@@ -7,10 +7,9 @@ with name, digest, source type, source, schema and profile, plus input tags such
 
 from __future__ import annotations
 
+from kernelflow import Dataset, DatasetInput, codec
 from kernelflow.errors import InvalidParameterError
-from kernelflow.store.datasets import Dataset, DatasetInput
 
-from . import shapes
 from .request import Params
 from .service import Api
 
@@ -56,11 +55,7 @@ def log_inputs(api: Api, p: Params) -> dict:
 # -- responses ------------------------------------------------------------------------
 def dataset_input(item: DatasetInput) -> dict:
     """A ``DatasetInput`` message."""
-    d = item.dataset
-    dataset = shapes._drop_none({"name": d.name, "digest": d.digest,
-                                 "source_type": d.source_type, "source": d.source,
-                                 "schema": d.schema, "profile": d.profile})
-    return {"tags": shapes.kv_list(item.tags), "dataset": dataset}
+    return codec.dataset_input_json(item)
 
 
 def run_inputs(api: Api, run_id: str) -> dict:

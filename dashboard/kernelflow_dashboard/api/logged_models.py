@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 
+from kernelflow import LoggedModel, LoggedModelMetric, codec
 from kernelflow.artifacts import list_dir
 from kernelflow.errors import InvalidParameterError
-from kernelflow.store.logged_models import LoggedModel, LoggedModelMetric
 
 from . import shapes
 from .artifacts import listed
@@ -47,7 +47,7 @@ def _registrations(tags: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _metric(model_id: str, m: LoggedModelMetric) -> dict:
-    return shapes._drop_none({
+    return codec.drop_none({
         "key": m.key, "value": shapes.metric_json(m.value), "timestamp": m.timestamp,
         "step": m.step, "run_id": m.run_id, "dataset_name": m.dataset_name,
         "dataset_digest": m.dataset_digest, "model_id": model_id,
@@ -56,7 +56,7 @@ def _metric(model_id: str, m: LoggedModelMetric) -> dict:
 
 def logged_model(m: LoggedModel, api: Api) -> dict:
     """A ``LoggedModel`` message (``info`` and ``data``)."""
-    info = shapes._drop_none({
+    info = codec.drop_none({
         "model_id": m.model_id, "experiment_id": m.experiment_id, "name": m.name,
         "creation_timestamp_ms": m.creation_timestamp,
         "last_updated_timestamp_ms": m.last_updated_timestamp,

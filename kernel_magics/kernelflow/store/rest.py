@@ -12,7 +12,6 @@ Authentication: ``KERNELFLOW_TOKEN`` (or ``MLFLOW_TRACKING_TOKEN``) is sent as
 from __future__ import annotations
 
 import json
-import math
 import os
 from array import array
 from typing import Any
@@ -20,16 +19,16 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from .. import codec
 from ..artifacts import FileInfo
+from ..codec import metric_json
 from ..entities import (
     Experiment,
-    Metric,
     MetricHistory,
     ModelLabelChange,
     ModelVersion,
     RegisteredModel,
     Run,
-    RunData,
     RunInfo,
 )
 from ..errors import (
@@ -40,7 +39,7 @@ from ..errors import (
     ResourceNotFoundError,
     StoreError,
 )
-from .datasets import Dataset, DatasetInput
+from .datasets import DatasetInput
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
@@ -72,23 +71,6 @@ def error_from_response(status: int, body: str, url: str) -> KernelflowError:
     err = StoreError(message) if status >= 500 else KernelflowError(message, code)
     err.http_status = status
     return err
-
-
-def metric_json(value: float) -> float | str:
-    """MLflow's JSON for a metric value: a number, or the strings for NaN and infinities."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def _kv(items: dict[str, Any] | None) -> list[dict[str, str]]:
-    return [{"key": k, "value": str(v)} for k, v in (items or {}).items()]
-
-
-def _kv_dict(items: list[dict] | None) -> dict[str, str]:
-    return {t["key"]: t.get("value", "") for t in items or []}
 
 
 class RestRegistryMixin:
@@ -202,24 +184,6 @@ class RestRegistryMixin:
         return [ModelLabelChange(h["name"], h["kind"], h["label"], str(h["version"]),
                                  int(h["start_time"]), _int(h.get("end_time")))
                 for h in data.get("history", [])]
-
-
-def _version(d: dict) -> ModelVersion:
-    return ModelVersion(
-        d["name"], str(d["version"]), _int(d.get("creation_timestamp")),
-        _int(d.get("last_updated_timestamp")), d.get("description"), d.get("source"),
-        d.get("run_id"), d.get("status", "READY"), d.get("current_stage", "None"),
-        _kv_dict(d.get("tags")), list(d.get("aliases", [])),
-    )
-
-
-def _model(d: dict) -> RegisteredModel:
-    return RegisteredModel(
-        d["name"], _int(d.get("creation_timestamp")), _int(d.get("last_updated_timestamp")),
-        d.get("description"), _kv_dict(d.get("tags")),
-        {a["alias"]: str(a["version"]) for a in d.get("aliases", [])},
-        [_version(v) for v in d.get("latest_versions", [])],
-    )
 
 
 class RestArtifactRepository:
@@ -634,54 +598,6 @@ def _metric_batches(metrics: dict[tuple[str, str], array]):
             yield run_id, batch
 
 
-def _experiment(d: dict) -> Experiment:
-    return Experiment(
-        str(d["experiment_id"]), d.get("name", ""), d.get("artifact_location", ""),
-        d.get("lifecycle_stage", "active"), _kv_dict(d.get("tags")),
-        _int(d.get("creation_time")), _int(d.get("last_update_time")),
-    )
-
-
-def _int(value) -> int | None:
-    return None if value is None else int(value)
-
-
-def _info(d: dict) -> RunInfo:
-    return RunInfo(
-        str(d.get("run_id") or d.get("run_uuid") or ""), str(d.get("experiment_id", "")),
-        d.get("run_name", ""), d.get("user_id", ""), d.get("status", "RUNNING"),
-        _int(d.get("start_time")), _int(d.get("end_time")), d.get("artifact_uri", ""),
-        d.get("lifecycle_stage", "active"),
-    )
-
-
-def _run(d: dict) -> Run:
-    data = d.get("data", {})
-    latest = {
-        m["key"]: Metric(m["key"], float(m.get("value", "NaN")), int(m.get("timestamp", 0)),
-                         int(m.get("step", 0)))
-        for m in data.get("metrics", [])
-    }
-    metrics = {k: m.value for k, m in latest.items()}
-    return Run(_info(d["info"]), RunData(metrics, _kv_dict(data.get("params")),
-                                         _kv_dict(data.get("tags")), latest))
-
-
-def _dataset_input_json(item: DatasetInput) -> dict:
-    d = item.dataset
-    dataset = {"name": d.name, "digest": d.digest, "source_type": d.source_type,
-               "source": d.source, "schema": d.schema, "profile": d.profile}
-    return {"tags": _kv(item.tags),
-            "dataset": {k: v for k, v in dataset.items() if v is not None}}
-
-
-def _dataset_input(d: dict) -> DatasetInput:
-    ds = d.get("dataset", {})
-    return DatasetInput(Dataset(ds.get("name", ""), ds.get("digest", ""), ds.get("source_type", ""),
-                                ds.get("source", ""), ds.get("schema"), ds.get("profile")),
-                        _kv_dict(d.get("tags")))
-
-
 def _columns(runs: list[Run]) -> dict[str, list]:
     n = len(runs)
     cols: dict[str, list] = {
@@ -700,4 +616,14 @@ def _columns(runs: list[Run]) -> dict[str, list]:
     return cols
 
 
-__all__ = ["RestStore", "error_from_response"]
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+# The one codec (kernelflow.codec) decodes what the server encodes.
+_kv, _kv_dict = codec.kv_list, codec.kv_dict
+_experiment, _info, _run = codec.experiment_from_json, codec.run_info_from_json, codec.run_from_json
+_version, _model = codec.model_version_from_json, codec.registered_model_from_json
+_dataset_input_json, _dataset_input = codec.dataset_input_json, codec.dataset_input_from_json
+
+__all__ = ["RestStore", "error_from_response", "metric_json"]
