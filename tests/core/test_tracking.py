@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -265,6 +266,7 @@ def test_search_runs_dataframe_shape(tracking_uri):
         with kf.start_run(run_name=f"r{i}"):
             kf.log_param("i", i)
             kf.log_metric("acc", i / 10)
+        time.sleep(0.002)  # distinct start times: ties are broken by run id, as in MLflow
     frame = kf.search_runs(experiment_names=["shape"])
     for col in ("run_id", "experiment_id", "status", "start_time", "end_time", "artifact_uri",
                 "metrics.acc", "params.i", "tags.mlflow.runName"):

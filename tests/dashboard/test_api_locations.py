@@ -1,4 +1,5 @@
-"""Client-supplied artifact locations and model sources stay under the server's artifact root."""
+"""Client-supplied artifact locations and model sources: the server reads and writes only under
+its artifact root (locations elsewhere are kept as given, as MLflow keeps them)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,31 @@ def _refused(resp: requests.Response) -> str:
 
 
 @pytest.mark.parametrize("location", [
-    "/tmp/outside", "file:///tmp/outside", "mlflow-artifacts:/../outside", "s3://bucket/x",
-    "relative/place",
+    "/tmp/outside", "file:///tmp/outside", "s3://bucket/x", "relative/place",
 ])
-def test_experiment_location_outside_the_root_is_refused(dashboard_server, tmp_path, location):
+def test_experiment_location_outside_the_root_is_kept_but_not_served(dashboard_server, location):
+    """As MLflow: any location is stored as given (a relative path made absolute against the
+    server's folder); the server refuses only to read it, at artifact access."""
     resp = call(dashboard_server, "POST", "experiments/create",
                 json={"name": f"out-{location}", "artifact_location": location})
-    assert "artifact root" in _refused(resp) or "not allowed" in _refused(resp)
-    assert call(dashboard_server, "GET", "experiments/get-by-name",
-                params={"experiment_name": f"out-{location}"}).status_code == 404
+    assert resp.status_code == 200, resp.text
+    exp = call(dashboard_server, "GET", "experiments/get-by-name",
+               params={"experiment_name": f"out-{location}"}).json()["experiment"]
+    shown = exp["artifact_location"]
+    assert shown == location if location != "relative/place" else shown.endswith("/" + location)
+    run = call(dashboard_server, "POST", "runs/create",
+               json={"experiment_id": exp["experiment_id"]}).json()["run"]["info"]
+    assert run["artifact_uri"] == f"{shown}/{run['run_id']}/artifacts"
+    message = _refused(call(dashboard_server, "GET", "artifacts/list",
+                            params={"run_id": run["run_id"]}))
+    assert "outside this server's artifact root" in message
+
+
+def test_experiment_location_escaping_the_root_through_mlflow_artifacts_is_refused(
+        dashboard_server):
+    resp = call(dashboard_server, "POST", "experiments/create",
+                json={"name": "out-dots", "artifact_location": "mlflow-artifacts:/../outside"})
+    _refused(resp)
 
 
 def test_experiment_location_symlinked_out_of_the_root_is_refused(dashboard_server, tmp_path):

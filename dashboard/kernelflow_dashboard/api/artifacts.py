@@ -45,11 +45,21 @@ def listed(path: str) -> str | None:
 
 
 def list_run_artifacts(api: Api, p: Params) -> dict:
-    """GET artifacts/list?run_id=&path=: one level of a run's artifacts."""
-    info = api.store.get_run_info(p.need("run_id", "run_uuid"))
-    files = api.store.artifact_repository(info).list_artifacts(listed(p.text("path") or ""))
+    """GET artifacts/list?run_id=&path=: one level of a run's artifacts (under the root only)."""
+    info = api.client.get_run(p.need("run_id", "run_uuid")).info
+    files = list_dir(api.uris.readable(info.artifact_uri, f"artifacts of run {info.run_id}"),
+                     listed(p.text("path") or ""))
     return {"root_uri": api.uris.to_remote(info.artifact_uri),
             "files": [shapes.file_info(f) for f in files]}
+
+
+def check_serving(handler: BaseHandler, api: Api) -> None:
+    """Answer 503 as MLflow's server does when run with ``--no-serve-artifacts``."""
+    if not api.uris.serve_artifacts:
+        raise ApiError(503, "ENDPOINT_NOT_FOUND",
+                       f"Endpoint: {handler.request.path} disabled due to the server running "
+                       "with `--no-serve-artifacts`. To enable artifacts server functionality, "
+                       "run `kernelflow ui` with `--serve-artifacts`.")
 
 
 class ArtifactListHandler(BaseHandler):
@@ -58,6 +68,7 @@ class ArtifactListHandler(BaseHandler):
     api: Api
 
     async def get(self) -> None:
+        check_serving(self, self.api)
         path = listed(self.get_query_argument("path", ""))
         files = await run_blocking(list_dir, _check_dir(self.api.uris.root), path)
         self.write_json({"files": [shapes.file_info(f, basename_only=True) for f in files]})
@@ -84,6 +95,7 @@ class ArtifactHandler(BaseHandler):
     def prepare(self) -> None:
         super().prepare()
         self._tmp = None
+        check_serving(self, self.api)
         if self.request.method == "PUT":
             self._received = 0
             _check_size(int(self.request.headers.get("Content-Length") or 0))
@@ -98,9 +110,7 @@ class ArtifactHandler(BaseHandler):
 
     def data_received(self, chunk: bytes) -> None:
         if self._tmp is None:
-            if len(chunk) and self.request.method != "PUT":
-                raise ApiError(400, "INVALID_PARAMETER_VALUE", "This request takes no body.")
-            return
+            return  # GET/DELETE take no body: ignore it (raising here drops the connection)
         self._received += len(chunk)
         if self._received > MAX_ARTIFACT_BYTES:
             self._discard()
@@ -154,8 +164,9 @@ class RunArtifactHandler(BaseHandler):
         path = self.get_query_argument("path", "")
         if not run_id or not path:
             raise InvalidParameterError("Pass both run_id and path, like ?run_id=...&path=a.txt.")
-        info = await run_blocking(self.api.store.get_run_info, run_id)
-        await send_file(self, _safe(info.artifact_uri, path), path)
+        info = (await run_blocking(self.api.client.get_run, run_id)).info
+        root = self.api.uris.readable(info.artifact_uri, f"artifacts of run {run_id}")
+        await send_file(self, _safe(root, path), path)
 
 
 async def send_file(handler: BaseHandler, local: str, shown: str) -> None:

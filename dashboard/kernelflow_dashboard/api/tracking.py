@@ -133,11 +133,12 @@ def check_max_results(n: int, limit: int) -> int:
     if n < 1:
         raise InvalidParameterError(
             f"Invalid value {n} for parameter 'max_results' supplied. It must be a positive "
-            "integer.")
+            f"integer: max_results is between 1 and {limit}.")
     if n > limit:
         raise InvalidParameterError(
             f"Invalid value {n} for parameter 'max_results' supplied. It must be at most "
-            f"{limit}. Page through more results with next_page_token.")
+            f"{limit}: max_results is between 1 and {limit}; page through more results with "
+            "next_page_token.")
     return n
 
 

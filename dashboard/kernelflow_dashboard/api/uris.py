@@ -1,10 +1,15 @@
-"""Map the store's local artifact paths to the ``mlflow-artifacts:/`` URIs REST clients use.
+"""Map the store's local artifact paths to the URIs REST clients use, with MLflow's rules.
 
-The store keeps absolute local paths (``<root>/<experiment>/<run>/artifacts``). Over
-REST the server presents every path under its artifact root as
-``mlflow-artifacts:/<path relative to the root>``, which MLflow's client resolves
-to ``http://<server>/api/2.0/mlflow-artifacts/artifacts/<path>``, and maps such URIs
-back when a client sends them (``artifact_location``, model version ``source``).
+The store keeps absolute local paths (``<root>/<experiment>/<run>/artifacts``). With
+``--serve-artifacts`` (the default) the server presents every path under its artifact
+root as ``mlflow-artifacts:/<path relative to the root>``, which MLflow's client
+resolves to ``http://<server>/api/2.0/mlflow-artifacts/artifacts/<path>``; with
+``--no-serve-artifacts`` it presents the real path, which the client reads and writes
+itself, as MLflow does. A location a client gave explicitly (another folder, a
+``file://`` or ``s3://`` URI) is stored and shown as given.
+
+The server itself only ever reads or writes under its root: :meth:`ArtifactUris.readable`
+is the check every server-side artifact access goes through.
 """
 
 from __future__ import annotations
@@ -23,14 +28,19 @@ class ArtifactUris:
 
     Args:
         root: the server's artifact root folder; nothing outside it is served.
+        serve_artifacts: present locations under the root as ``mlflow-artifacts:/`` URIs
+            (MLflow's ``--serve-artifacts``); when false, as the real paths.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, serve_artifacts: bool = True) -> None:
         self.root = os.path.abspath(root)
+        self.serve_artifacts = serve_artifacts
 
     def to_remote(self, location: str | None) -> str | None:
-        """Return ``location`` as a ``mlflow-artifacts:/`` URI if it lies under the root."""
-        if not location or "://" in location or location.startswith(f"{SCHEME}:"):
+        """Return ``location`` as a ``mlflow-artifacts:/`` URI if it lies under the root
+        and the server serves artifacts; anything else as stored."""
+        if not location or not self.serve_artifacts or "://" in location \
+                or location.startswith(f"{SCHEME}:"):
             return location
         path = os.path.abspath(location)
         if path == self.root:
@@ -39,6 +49,47 @@ class ArtifactUris:
             rel = os.path.relpath(path, self.root).replace(os.sep, "/")
             return f"{SCHEME}:/{rel}"
         return location
+
+    def stored(self, uri: str | None) -> str | None:
+        """The experiment ``artifact_location`` to store for what a client sent (MLflow's rules).
+
+        ``mlflow-artifacts:/<path>`` becomes the local folder under the root; a relative
+        path is made absolute against the server's working directory (as MLflow's
+        ``resolve_uri_if_local``); anything else (an absolute path, ``file://``, ``s3://``)
+        is kept as given. The server never writes there: the client does, or the server
+        refuses at artifact access (:meth:`readable`).
+        """
+        if not uri:
+            return None
+        if uri.startswith(f"{SCHEME}:"):
+            return self.to_local(uri)
+        if "\x00" in uri:
+            raise InvalidParameterError(f"Invalid artifact location {uri!r}: it holds a NUL.")
+        if ":" in uri.split("/", 1)[0] or os.path.isabs(uri):
+            return uri
+        return os.path.abspath(uri)
+
+    def readable(self, location: str, what: str = "artifacts") -> str:
+        """The local folder of ``location`` if the server may read it (under its root).
+
+        Raises:
+            InvalidParameterError: for a location elsewhere (another folder, ``s3://``):
+                the client that logged there reads it directly, as MLflow's does.
+        """
+        path = location
+        if location.startswith(f"{SCHEME}:"):
+            return self.to_local(location)
+        if location.startswith("file:"):
+            path = unquote(urlparse(location).path)
+        if os.path.isabs(path):
+            real, root = os.path.realpath(path), os.path.realpath(self.root)
+            if real == root or real.startswith(root + os.sep):
+                return path
+        raise InvalidParameterError(
+            f"The {what} at {location!r} are outside this server's artifact root "
+            f"({self.root}), so it does not serve them: read them where they were logged "
+            "(MLflow's client does so for such locations), or log to a location under the root."
+        )
 
     def to_local(self, uri: str | None, what: str = "Artifact location") -> str | None:
         """Return the local path under the root for a location a client sent (``None`` stays).

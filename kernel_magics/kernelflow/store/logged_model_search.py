@@ -147,18 +147,55 @@ def _compare(column: str, op: str, value, params: list) -> str:
     return f"{column} {op} ?"
 
 
-def compile_model_clause(c: ModelClause, params: list) -> str:
-    """A SQL condition on ``logged_models m`` for one clause, appending its parameters."""
+def dataset_condition(datasets: list[dict] | None, alias: str, params: list) -> str:
+    """``(a.dataset_name = ? [AND a.dataset_digest = ?]) OR ...`` for MLflow's ``datasets``
+    (``[{"dataset_name": ..., "dataset_digest": ...}]``); ``"1"`` when there are none.
+
+    Raises:
+        InvalidParameterError: for an entry without a ``dataset_name`` (as MLflow).
+    """
+    if not datasets:
+        return "1"
+    terms = []
+    for d in datasets:
+        if not d.get("dataset_name"):
+            raise InvalidParameterError(
+                "`dataset_name` in the `datasets` clause must be specified: pass "
+                "[{'dataset_name': 'train', 'dataset_digest': '...'}] (the digest is optional).")
+        params.append(d["dataset_name"])
+        term = f"{alias}.dataset_name = ?"
+        if d.get("dataset_digest"):
+            params.append(d["dataset_digest"])
+            term += f" AND {alias}.dataset_digest = ?"
+        terms.append(f"({term})")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def compile_datasets_only(datasets: list[dict] | None, params: list) -> str | None:
+    """Models with any metric on one of ``datasets`` (MLflow's rule without metric clauses)."""
+    if not datasets:
+        return None
+    cond = dataset_condition(datasets, "d", params)
+    return f"m.model_id IN (SELECT d.model_id FROM logged_model_metrics d WHERE {cond})"
+
+
+def compile_model_clause(c: ModelClause, params: list, datasets: list[dict] | None = None) -> str:
+    """A SQL condition on ``logged_models m`` for one clause, appending its parameters.
+
+    With ``datasets``, a metric clause looks only at metrics logged on those datasets.
+    """
     if c.kind == "attribute":
         return _compare("m." + ATTRIBUTES[c.key], c.op, c.value, params)
     params.append(c.key)
     if c.kind == "metric":
         # A model's metric is its latest value (by step, then time), as MLflow shows it.
+        inner = dataset_condition(datasets, "y", params)
         cond = _compare("x.value", c.op, c.value, params)
+        outer = dataset_condition(datasets, "x", params)
         return ("m.model_id IN (SELECT x.model_id FROM logged_model_metrics x WHERE x.key = ? "
                 "AND NOT EXISTS (SELECT 1 FROM logged_model_metrics y WHERE y.model_id = "
                 "x.model_id AND y.key = x.key AND (y.step > x.step OR (y.step = x.step AND "
-                f"y.timestamp > x.timestamp))) AND {cond})")
+                f"y.timestamp > x.timestamp)) AND {inner}) AND {cond} AND {outer})")
     table = {"param": "logged_model_params", "tag": "logged_model_tags"}[c.kind]
     return f"m.model_id IN (SELECT model_id FROM {table} WHERE key = ? AND " \
            f"{_compare('value', c.op, c.value, params)})"

@@ -15,9 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
-from .base import now_ms
-from .logged_model_search import compile_model_clause, compile_model_order, parse_model_filter
 from ..paging import decode_page_token, split_page
+from .base import now_ms
+from .logged_model_search import (
+    compile_datasets_only,
+    compile_model_clause,
+    compile_model_order,
+    parse_model_filter,
+)
 
 STATUSES = ("PENDING", "READY", "FAILED")
 MAX_SEARCH_RESULTS = 1000
@@ -83,7 +88,7 @@ class LoggedModelStore:
         """Create a PENDING logged model in an active experiment.
 
         Raises:
-            ResourceNotFoundError: for an unknown experiment or source run.
+            ResourceNotFoundError: for an unknown experiment.
             InvalidStateError: if the experiment is deleted.
         """
         exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
@@ -92,8 +97,8 @@ class LoggedModelStore:
                 f"Experiment {exp.name!r} is deleted; restore it with restore_experiment() "
                 "before logging models in it."
             )
-        if source_run_id:
-            self.get_run_info(source_run_id)  # type: ignore[attr-defined]
+        # As MLflow, a source run id is kept as given, even one this store does not hold
+        # (a run on another server, or one deleted since).
         model_id = f"m-{uuid.uuid4().hex}"
         location = os.path.join(exp.artifact_location, "models", model_id, "artifacts")
         row = (model_id, int(exp.experiment_id), name or f"model-{model_id[2:10]}",
@@ -149,6 +154,7 @@ class LoggedModelStore:
         max_results: int = 100,
         order_by: list[dict] | None = None,
         page_token: str | None = None,
+        datasets: list[dict] | None = None,
     ) -> tuple[list[LoggedModel], str | None]:
         """Active logged models of some experiments matching a filter, one page at a time.
 
@@ -158,6 +164,9 @@ class LoggedModelStore:
             max_results: page size (1 to 1000).
             order_by: MLflow's ``[{"field_name": ..., "ascending": ...}]``; newest first by default.
             page_token: the token of the previous page.
+            datasets: MLflow's ``[{"dataset_name": ..., "dataset_digest": ...}]``: metric
+                clauses see only metrics on these datasets; without metric clauses, only
+                models with a metric on one of them match.
 
         Returns:
             The page of models and the next page's token (``None`` on the last page).
@@ -172,7 +181,10 @@ class LoggedModelStore:
                         for e in experiment_ids]
         where = [f"m.experiment_id IN ({', '.join('?' for _ in params)})",
                  "m.lifecycle_stage = 'active'"]
-        where += [compile_model_clause(c, params) for c in parse_model_filter(filter_string)]
+        clauses = parse_model_filter(filter_string)
+        where += [compile_model_clause(c, params, datasets) for c in clauses]
+        if not any(c.kind == "metric" for c in clauses) and datasets:
+            where.append(compile_datasets_only(datasets, params))
         order, order_params = compile_model_order(order_by)
         offset = decode_page_token(page_token)
         rows = self.query(  # type: ignore[attr-defined]

@@ -77,20 +77,30 @@ def compile_where(
 
 
 def compile_order(order: list[OrderBy]) -> tuple[str, str, list]:
-    """Return (JOIN text, ORDER BY text, join parameters); runs lacking a key sort last."""
+    """Return (JOIN text, ORDER BY text, join parameters) with MLflow's order and tie-breakers.
+
+    As MLflow's SQL store: runs lacking a key sort last (a NaN metric just before them);
+    then ``start_time DESC`` unless ordered by start time already; then ``run_uuid`` ASC,
+    so that pages are stable and the same as MLflow's.
+    """
     joins, terms, params = [], [], []
     for i, term in enumerate(order):
         direction = "ASC" if term.ascending else "DESC"
         if term.kind == "attribute":
             column = "r." + ATTRIBUTES[term.key]
-        else:
-            alias = f"o{i}"
-            table = _SUBQUERY_TABLE[term.kind]
-            joins.append(
-                f"LEFT JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = ?"
-            )
-            params.append(term.key)
-            column = f"{alias}.value"
-        terms.append(f"({column} IS NULL), {column} {direction}")
-    terms.append("r.start_time DESC, r.rowid DESC")
+            terms.append(f"({column} IS NULL), {column} {direction}")
+            continue
+        alias = f"o{i}"
+        table = _SUBQUERY_TABLE[term.kind]
+        joins.append(
+            f"LEFT JOIN {table} {alias} ON {alias}.run_uuid = r.run_uuid AND {alias}.key = ?"
+        )
+        params.append(term.key)
+        column = f"{alias}.value"
+        rank = (f"CASE WHEN {alias}.is_nan = 1 THEN 1 WHEN {column} IS NULL THEN 2 ELSE 0 END"
+                if term.kind == "metric" else f"({column} IS NULL)")
+        terms.append(f"{rank}, {column} {direction}")
+    if not any(t.kind == "attribute" and ATTRIBUTES[t.key] == "start_time" for t in order):
+        terms.append("r.start_time DESC")
+    terms.append("r.run_uuid ASC")
     return " ".join(joins), ", ".join(terms), params
