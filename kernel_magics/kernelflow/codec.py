@@ -15,14 +15,24 @@ from typing import Any
 
 from .entities import Experiment, Metric, ModelVersion, RegisteredModel, Run, RunData, RunInfo
 from .store.datasets import Dataset, DatasetInput
+from .store.logged_models import LoggedModel, LoggedModelMetric
 
 __all__ = [
     "drop_none", "kv_list", "kv_dict", "metric_json", "metric_value",
     "experiment_json", "experiment_from_json", "run_info_json", "run_info_from_json",
     "run_json", "run_from_json", "model_version_json", "model_version_from_json",
     "registered_model_json", "registered_model_from_json", "dataset_input_json",
-    "dataset_input_from_json",
+    "dataset_input_from_json", "logged_model_from_json", "LOGGED_MODEL_STATUS_IN",
+    "LOGGED_MODEL_STATUS_OUT",
 ]
+
+# MLflow's LoggedModelStatus enum (proto names and numbers) <-> the store's names.
+LOGGED_MODEL_STATUS_IN = {
+    "LOGGED_MODEL_PENDING": "PENDING", "LOGGED_MODEL_READY": "READY",
+    "LOGGED_MODEL_UPLOAD_FAILED": "FAILED", "1": "PENDING", "2": "READY", "3": "FAILED",
+    "PENDING": "PENDING", "READY": "READY", "FAILED": "FAILED"}
+LOGGED_MODEL_STATUS_OUT = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY",
+                           "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}
 
 UriMap = Callable[[Any], Any]
 
@@ -217,3 +227,22 @@ def dataset_input_from_json(d: dict) -> DatasetInput:
     return DatasetInput(Dataset(ds.get("name", ""), ds.get("digest", ""), ds.get("source_type", ""),
                                 ds.get("source", ""), ds.get("schema"), ds.get("profile")),
                         kv_dict(d.get("tags")))
+
+
+# -- logged models (MLflow 3) ------------------------------------------------------------------
+def logged_model_from_json(d: dict) -> LoggedModel:
+    """A :class:`LoggedModel` from a ``LoggedModel`` message (``info`` and ``data``)."""
+    info, data = d.get("info", {}), d.get("data", {})
+    model_id = info["model_id"]
+    metrics = [LoggedModelMetric(m["key"], metric_value(m.get("value", "NaN")),
+                                 int(m.get("timestamp", 0)), int(m.get("step", 0)),
+                                 m.get("run_id"), m.get("dataset_name"), m.get("dataset_digest"))
+               for m in data.get("metrics", []) if m.get("model_id", model_id) == model_id]
+    return LoggedModel(
+        model_id, str(info.get("experiment_id", "")), info.get("name", ""),
+        info.get("source_run_id"),
+        LOGGED_MODEL_STATUS_IN.get(str(info.get("status", "PENDING")), "PENDING"),
+        info.get("status_message"), info.get("artifact_uri", ""),
+        int(info.get("creation_timestamp_ms", 0)), int(info.get("last_updated_timestamp_ms", 0)),
+        info.get("model_type"), "active", kv_dict(info.get("tags")),
+        kv_dict(data.get("params")), metrics)

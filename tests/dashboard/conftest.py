@@ -110,6 +110,14 @@ def dashboard_server(tmp_path_factory):
     stop_server(server)
 
 
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory):
+    """A real server with the REST API only (starts faster), shared by a test module."""
+    server = start_server(tmp_path_factory.mktemp("api"), api_only=True)
+    yield server
+    stop_server(server)
+
+
 @pytest.fixture
 def make_server(tmp_path):
     """Start extra servers (``make_server(token="s3cret")``); all stopped after the test."""

@@ -40,6 +40,8 @@ from ..errors import (
     StoreError,
 )
 from .datasets import DatasetInput
+from .protocol import STORE_METHODS
+from .rest_logged_models import RestLoggedModelMixin
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
@@ -292,7 +294,7 @@ def _check_relative(path: str | None) -> None:
         )
 
 
-class RestStore(RestRegistryMixin):
+class RestStore(RestLoggedModelMixin, RestRegistryMixin):
     """A tracking store reached over HTTP.
 
     Args:
@@ -450,6 +452,33 @@ class RestStore(RestRegistryMixin):
         """Search and return column lists shaped like ``mlflow.search_runs``' DataFrame."""
         runs, token = self.search_runs(experiment_ids, **kwargs)
         return _columns(runs), token
+
+    def search_runs_frame(self, experiment_ids: list, **kwargs):
+        """Search and return ``(DataFrame, token)`` shaped like ``mlflow.search_runs``' result."""
+        import pandas as pd
+
+        columns, token = self.search_runs_columns(experiment_ids, **kwargs)
+        frame = pd.DataFrame(columns)
+        for name in ("start_time", "end_time"):
+            frame[name] = pd.to_datetime(pd.Series(frame[name], dtype="float64"), unit="ms",
+                                         utc=True)
+        fixed = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+        return frame[fixed + sorted(c for c in frame.columns if c not in fixed)], token
+
+    def get_experiment_keys(self, experiment_ids: list,
+                            run_view_type: str = "ACTIVE_ONLY") -> dict[str, list[str]]:
+        """Distinct metric, param and tag keys over the runs of some experiments (all pages)."""
+        keys: dict[str, set[str]] = {"metrics": set(), "params": set(), "tags": set()}
+        token = None
+        while True:
+            runs, token = self.search_runs(experiment_ids, run_view_type=run_view_type,
+                                           max_results=1000, page_token=token)
+            for r in runs:
+                keys["metrics"].update(r.data.metrics)
+                keys["params"].update(r.data.params)
+                keys["tags"].update(r.data.tags)
+            if not token:
+                return {k: sorted(v) for k, v in keys.items()}
 
     def count_runs(self, experiment_ids: list, filter_string: str | None = None,
                    run_view_type: str = "ACTIVE_ONLY") -> int:
@@ -618,6 +647,22 @@ def _columns(runs: list[Run]) -> dict[str, list]:
 
 def _int(value) -> int | None:
     return None if value is None else int(value)
+
+
+def _unsupported(name: str):
+    def method(self, *args, **kwargs):
+        raise KernelflowError(
+            f"{name} is not available over HTTP (tracking URI {self.uri}): this server does not "
+            "offer it. Use the server's SQLite file as the tracking URI instead "
+            "(sqlite:///path/to/kernelflow.db).")
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Not available over HTTP: raises KernelflowError ({name})."
+    return method
+
+
+# The Store protocol's members this backend cannot serve say so instead of AttributeError.
+for _name in sorted(STORE_METHODS - set(dir(RestStore))):
+    setattr(RestStore, _name, _unsupported(_name))
 
 
 # The one codec (kernelflow.codec) decodes what the server encodes.
