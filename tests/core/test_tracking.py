@@ -169,7 +169,7 @@ def test_nan_and_inf_metrics(tracking_uri):
 
 
 def test_numpy_and_bool_metric_values(tracking_uri):
-    np = pytest.importorskip("numpy")
+    import numpy as np
     with kf.start_run() as run:
         kf.log_metric("f32", np.float32(0.5))
         kf.log_metric("i64", np.int64(3))
@@ -522,7 +522,7 @@ def test_wrong_types_get_clear_errors(tracking_uri, call):
 
 
 def test_log_dict_yaml_takes_numpy_values(tracking_uri):
-    np = pytest.importorskip("numpy")
+    import numpy as np
     with kf.start_run() as run:
         kf.log_dict({"a": np.int64(3), "b": np.arange(2)}, "d.yaml")
     path = kf.Client().download_artifacts(run.info.run_id, "d.yaml")

@@ -19,7 +19,7 @@ def call(server, method: str, endpoint: str, **kwargs) -> requests.Response:
 
 
 def toy_dataset(mlflow, name: str = "toy", rows: int = 3):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     df = pd.DataFrame({"a": list(range(rows)), "b": [float(i) / 2 for i in range(rows)]})
     return mlflow.data.from_pandas(df, source="s3://bucket/toy.csv", name=name)
 

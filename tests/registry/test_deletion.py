@@ -27,7 +27,6 @@ def test_delete_version_says_the_files_were_kept(client, model_uri, capsys):
 
 
 def test_rest_deletes_keep_the_artifacts(client, model_uri):
-    pytest.importorskip("kernelflow_dashboard")
     from kernelflow_dashboard.api import registry as endpoints
     from kernelflow_dashboard.api.request import Params
     from kernelflow_dashboard.api.service import Api
