@@ -102,8 +102,8 @@ _EXPORTS: dict[str, str] = {
     # evaluation
     "evaluate": "evaluation",
 }
-_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing", "litellm", "openai",
-               "codec", "paging", "plugins"}
+_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing",
+               "litellm", "openai", "codec", "paging", "plugins"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension",
                   "unload_ipython_extension"])

@@ -3,7 +3,8 @@
 One short module per framework, each calling only kernelflow's public API:
 ``sklearn`` (patches ``fit``), ``pytorch`` (a Lightning callback, and
 :class:`~kernelflow.autolog.pytorch.LoopLogger` for plain loops) and ``keras``
-(a callback added to ``Model.fit``). Frameworks are patched when they are
+(a callback added to ``Model.fit``); ``litellm`` and ``openai`` trace LLM calls
+(see :mod:`kernelflow.tracing`). Frameworks are patched when they are
 imported, so calling ``autolog()`` first costs nothing. An error inside
 autolog is reported as a warning; training always goes on.
 """
@@ -15,7 +16,7 @@ import sys
 import types
 from typing import Any
 
-FRAMEWORKS = ("sklearn", "pytorch", "keras")
+FRAMEWORKS = ("sklearn", "pytorch", "keras", "litellm", "openai")
 
 __all__ = ["FRAMEWORKS", "autolog"]
 

@@ -1,0 +1,167 @@
+"""litellm and OpenAI SDK autolog against a real HTTP server on 127.0.0.1 (streaming too)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from tracing_fake_llm import FakeLLM  # noqa: E402
+
+import kernelflow as kf  # noqa: E402
+
+litellm = pytest.importorskip("litellm")
+openai = pytest.importorskip("openai")
+
+MESSAGES = [{"role": "user", "content": "hello there"}]
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def autologged(tracking_uri):
+    kf.litellm.autolog()
+    kf.openai.autolog()
+    yield
+    kf.litellm.autolog(disable=True)
+    kf.openai.autolog(disable=True)
+
+
+def _spans(trace_id=None):
+    return kf.get_trace(trace_id or kf.get_last_active_trace_id()).data.spans
+
+
+def test_litellm_completion_is_a_chat_span_with_usage_and_cost(fake, autologged):
+    with kf.start_run() as run:
+        response = litellm.completion(model="openai/gpt-4o-mini", messages=MESSAGES,
+                                      api_base=fake.base_url, api_key="sk-secret")
+    assert response.choices[0].message.content == "echo: hello there"
+    trace = kf.get_trace(kf.get_last_active_trace_id())
+    [span] = trace.data.spans
+    assert span.name == "litellm.completion" and span.span_type == "CHAT_MODEL"
+    assert span.inputs["messages"] == MESSAGES and "api_key" not in span.inputs
+    assert span.outputs["choices"][0]["message"]["content"] == "echo: hello there"
+    assert span.attributes["mlflow.llm.model"] == "openai/gpt-4o-mini"
+    assert span.attributes["mlflow.llm.provider"] == "openai"
+    assert span.attributes["mlflow.chat.tokenUsage"] == {
+        "input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert span.attributes["mlflow.llm.cost"]["total_cost"] > 0
+    assert span.attributes["latency_ms"] > 0
+    assert trace.info.token_usage["total_tokens"] == 10
+    assert trace.info.run_id == run.info.run_id
+    assert "sk-secret" not in str(span.to_dict())
+
+
+def test_litellm_calls_nest_under_a_traced_function(fake, autologged):
+    @kf.trace(span_type="CHAIN")
+    def chain(q):
+        a = litellm.completion(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": q}],
+                               api_base=fake.base_url, api_key="x")
+        litellm.embedding(model="openai/text-embedding-3-small", input=["a", "b"],
+                          api_base=fake.base_url, api_key="x")
+        return a.choices[0].message.content
+
+    assert chain("hi") == "echo: hi"
+    spans = {s.name: s for s in _spans()}
+    assert spans["litellm.completion"].parent_id == spans["chain"].span_id
+    emb = spans["litellm.embedding"]
+    assert emb.span_type == "EMBEDDING" and emb.parent_id == spans["chain"].span_id
+    assert emb.attributes["mlflow.chat.tokenUsage"]["input_tokens"] == 8
+
+
+def test_litellm_streaming_ends_span_with_assembled_text(fake, autologged):
+    stream = litellm.completion(model="openai/gpt-4o-mini", messages=MESSAGES, stream=True,
+                                api_base=fake.base_url, api_key="x")
+    pieces = [c.choices[0].delta.content or "" for c in stream]
+    assert "".join(pieces) == "echo: hello there"
+    [span] = _spans()
+    assert span.outputs == {"role": "assistant", "content": "echo: hello there"}
+    assert span.status == "OK" and span.attributes["stream"] is True
+
+
+def test_litellm_async_and_async_streaming(fake, autologged):
+    async def main():
+        r = await litellm.acompletion(model="openai/gpt-4o-mini", messages=MESSAGES,
+                                      api_base=fake.base_url, api_key="x")
+        first = kf.get_last_active_trace_id()
+        stream = await litellm.acompletion(model="openai/gpt-4o-mini", messages=MESSAGES,
+                                           stream=True, api_base=fake.base_url, api_key="x")
+        text = "".join([c.choices[0].delta.content or "" async for c in stream])
+        return r, first, text
+
+    r, first, text = asyncio.run(main())
+    assert r.choices[0].message.content == "echo: hello there" and text == "echo: hello there"
+    [span] = _spans(first)
+    assert span.name == "litellm.acompletion" and span.attributes["mlflow.chat.tokenUsage"]
+    [streamed] = _spans()
+    assert streamed.outputs["content"] == "echo: hello there"
+
+
+def test_litellm_error_is_recorded_and_reraised(fake, autologged):
+    with pytest.raises(Exception) as caught:
+        litellm.completion(model="openai/fail-500", messages=MESSAGES, api_base=fake.base_url,
+                           api_key="x", num_retries=0, max_retries=0)
+    assert "exploded" in str(caught.value)
+    [span] = _spans()
+    assert span.status == "ERROR" and span.events[0]["name"] == "exception"
+    assert kf.get_trace(kf.get_last_active_trace_id()).info.state == "ERROR"
+
+
+def test_openai_sdk_chat_embeddings_and_stream(fake, autologged):
+    client = openai.OpenAI(base_url=fake.base_url, api_key="sk-secret", max_retries=0)
+    reply = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert reply.choices[0].message.content == "echo: hello there"
+    [span] = _spans()
+    assert span.name == "openai.chat.completions.create" and span.span_type == "CHAT_MODEL"
+    assert span.attributes["mlflow.chat.tokenUsage"]["total_tokens"] == 10
+    assert span.attributes["mlflow.llm.provider"] == "openai"
+
+    client.embeddings.create(model="text-embedding-3-small", input="abc")
+    [emb] = _spans()
+    assert emb.span_type == "EMBEDDING" and emb.outputs["data"][0]["embedding"] == [0.1, 0.2, 0.3]
+
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
+                                            stream_options={"include_usage": True})
+    with stream:
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == "echo: hello there"
+    [streamed] = _spans()
+    assert streamed.outputs["content"] == "echo: hello there"
+    assert streamed.attributes["mlflow.chat.tokenUsage"]["total_tokens"] == 10
+
+
+def test_openai_async_client(fake, autologged):
+    async def main():
+        client = openai.AsyncOpenAI(base_url=fake.base_url, api_key="x", max_retries=0)
+        with kf.start_span("agent"):
+            await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+            stream = await client.chat.completions.create(model="gpt-4o-mini",
+                                                          messages=MESSAGES, stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+    assert asyncio.run(main()) == "echo: hello there"
+    spans = _spans()
+    assert [s.name for s in spans] == ["agent", "openai.chat.completions.create",
+                                       "openai.chat.completions.create"]
+    assert all(s.parent_id == spans[0].span_id for s in spans[1:])
+    assert spans[2].end_time_ns is not None and spans[2].outputs["content"]
+
+
+def test_litellm_over_openai_is_one_span_and_disable_restores(fake, autologged):
+    litellm.completion(model="openai/gpt-4o-mini", messages=MESSAGES, api_base=fake.base_url,
+                       api_key="x")
+    assert [s.name for s in _spans()] == ["litellm.completion"]
+    kf.litellm.autolog(disable=True)
+    kf.openai.autolog(disable=True)
+    before = kf.get_last_active_trace_id()
+    litellm.completion(model="openai/gpt-4o-mini", messages=MESSAGES, api_base=fake.base_url,
+                       api_key="x")
+    assert kf.get_last_active_trace_id() == before
+    assert not getattr(litellm.completion, "_kernelflow_autolog", False)
