@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from .base import StoreBase, now_ms
 from .datasets import DatasetStore
+from .gateway import GatewayStore
 from .logged_models import LoggedModelStore
 from .registry import RegistryStore
 from .traces import TraceStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(DatasetStore, LoggedModelStore, RegistryStore, TraceStore, TrackingStore,
+class SqliteStore(DatasetStore, GatewayStore, LoggedModelStore, RegistryStore, TraceStore,
+                  TrackingStore,
                   StoreBase):
     """One SQLite tracking file with its artifact root."""
 

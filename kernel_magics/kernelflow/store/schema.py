@@ -244,6 +244,12 @@ def _v8_traces(db: sqlite_utils.Database) -> None:
     create_tables(db)
 
 
+def _v10_gateway(db: sqlite_utils.Database) -> None:
+    from .gateway import create_tables  # LLM gateway keys, usage windows, calls
+
+    create_tables(db)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
@@ -253,6 +259,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     6: _v6_datasets,
     7: _v7_refresh_run_summaries,
     8: _v8_traces,
+    10: _v10_gateway,
 }
 # Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.
 SCHEMA_VERSION = max(MIGRATIONS)
