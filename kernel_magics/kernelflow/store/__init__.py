@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import StoreBase, now_ms
 from .datasets import DatasetStore
+from .deployments import DeploymentStore
 from .gateway import GatewayStore
 from .logged_models import LoggedModelStore
 from .registry import RegistryStore
@@ -11,7 +12,7 @@ from .traces import TraceStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(DatasetStore, GatewayStore, LoggedModelStore, RegistryStore, TraceStore,
+class SqliteStore(DatasetStore, DeploymentStore, GatewayStore, LoggedModelStore, RegistryStore, TraceStore,
                   TrackingStore,
                   StoreBase):
     """One SQLite tracking file with its artifact root."""

@@ -250,6 +250,12 @@ def _v10_gateway(db: sqlite_utils.Database) -> None:
     create_tables(db)
 
 
+def _v9_deployments(db: sqlite_utils.Database) -> None:
+    from .deployments import create_table  # served models (kernelflow serve)
+
+    create_table(db)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
@@ -259,6 +265,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     6: _v6_datasets,
     7: _v7_refresh_run_summaries,
     8: _v8_traces,
+    9: _v9_deployments,
     10: _v10_gateway,
 }
 # Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.

@@ -1,0 +1,390 @@
+"""``serve()``: put registry models on Ray Serve and record the deployment in the store.
+
+Ray is imported when ``serve`` is called, never when this package is imported. The
+process that calls ``serve`` drives the deployment: when it started Ray itself, stopping
+the last deployment (or interpreter exit) shuts Ray down, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import kernelflow
+from kernelflow.plugins import require_extra
+
+from .model import Resolved, normalize_uri, resolve
+
+_lock = threading.RLock()
+_running: dict[str, ServingHandle] = {}
+_state: dict[str, Any] = {"owns_ray": False, "http": None, "atexit": False}
+
+
+@dataclass
+class ServingHandle:
+    """A running deployment.
+
+    Attributes:
+        name: the deployment's name (its row in the store).
+        url: the base URL; POST to ``{url}/invocations``.
+        models: the served models, ``{route name: Resolved}``.
+        tracking_uri: the store the deployment is recorded in.
+    """
+
+    name: str
+    url: str
+    models: dict[str, Resolved]
+    tracking_uri: str
+    ray_address: str | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def predict(self, data: Any, params: dict | None = None, model: str | None = None) -> Any:
+        """Score ``data`` over HTTP, as any client would.
+
+        Args:
+            data: a DataFrame (sent as ``dataframe_split``), or a list / array / dict (sent as
+                ``inputs``).
+            params: inference parameters.
+            model: the served model to ask when several are served.
+
+        Returns:
+            The ``predictions`` of the answer.
+
+        Raises:
+            kernelflow.KernelflowError: the server answered with an error (its message).
+        """
+        import requests
+
+        payload = _payload(data)
+        if params:
+            payload["params"] = params
+        target = f"{self.url}/models/{model}/invocations" if model else f"{self.url}/invocations"
+        resp = requests.post(target, data=json.dumps(payload, default=_plain),
+                             headers={"Content-Type": "application/json"}, timeout=120)
+        if resp.status_code != 200:
+            try:
+                message = resp.json().get("message", resp.text)
+            except ValueError:
+                message = resp.text
+            raise kernelflow.KernelflowError(
+                f"{self.name} answered {resp.status_code}: {message}")
+        return resp.json()["predictions"]
+
+    def status(self) -> dict[str, Any]:
+        """The deployment as the store records it, with Ray Serve's view of the application."""
+        row = kernelflow.Client(self.tracking_uri).get_deployment(self.name).to_dict()
+        if not self._stopped:
+            try:
+                from ray import serve
+
+                app = serve.status().applications.get(self.name)
+                row["serve_status"] = str(app.status) if app else "NOT_FOUND"
+            except Exception as exc:  # Ray gone: the store's row still answers
+                row["serve_status"] = f"unknown ({type(exc).__name__})"
+        return row
+
+    def stop(self) -> None:
+        """Delete the application; shut Ray down when this process started it and nothing
+        else of ours runs on it. Records the deployment as STOPPED."""
+        with _lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            _running.pop(self.name, None)
+            try:
+                from ray import serve
+
+                serve.delete(self.name, _blocking=True)
+            except Exception:
+                pass
+            _record(self.tracking_uri, self.name, self.models, status="STOPPED")
+            if not _running:
+                _shutdown()
+
+    def __enter__(self) -> ServingHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(r)}</td><td>{html.escape(v.uri)}</td>"
+            f"<td>{html.escape(v.version or '')}</td><td>{html.escape(v.alias or '')}</td></tr>"
+            for r, v in self.models.items())
+        state = "stopped" if self._stopped else "running"
+        return (f"<div><b>{html.escape(self.name)}</b> ({state}) at "
+                f"<a href='{html.escape(self.url)}/ping' target='_blank'>{html.escape(self.url)}"
+                "</a><table><tr><th>model</th><th>URI</th><th>version</th><th>alias</th></tr>"
+                f"{rows}</table></div>")
+
+
+def _payload(data: Any) -> dict:
+    try:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return {"dataframe_split": json.loads(data.to_json(orient="split", index=False))}
+    except ImportError:  # pragma: no cover - pandas is a core dependency
+        pass
+    return {"inputs": data}
+
+
+def _plain(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def serve(
+    model_uri: str | list[str],
+    *,
+    name: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    replicas: int = 1,
+    autoscale: tuple[int, int] | None = None,
+    max_batch_size: int = 32,
+    batch_wait_ms: float = 5.0,
+    timeout: float = 60.0,
+    poll_interval: float = 2.0,
+    max_body_mb: float = 64.0,
+    address: str | None = None,
+    tracking_uri: str | None = None,
+    replica_cpus: float = 0.25,
+) -> ServingHandle:
+    """Serve registry models on Ray Serve with MLflow's scoring protocol.
+
+    Args:
+        model_uri: one URI or several (``models:/digits@champion``, ``models:/digits/3``,
+            ``digits@champion``, a path); several are served at ``/models/<name>/invocations``.
+        name: the deployment's name (default: the model's name).
+        host: the address the HTTP proxy binds.
+        port: the HTTP port (one per Ray cluster: every deployment on it shares the port).
+        replicas: the number of replicas (ignored with ``autoscale``).
+        autoscale: ``(min, max)`` replicas, scaled by Ray Serve on ongoing requests.
+        max_batch_size: requests batched into one ``predict`` call at most.
+        batch_wait_ms: how long a batch waits to fill.
+        timeout: seconds a request may take before a 504.
+        poll_interval: seconds between checks of a followed alias.
+        max_body_mb: a larger request body gets a 413.
+        address: a Ray cluster (``ray://host:10001`` or ``auto``); default ``$RAY_ADDRESS``
+            or a new local Ray.
+        tracking_uri: the store with the registry; default the current tracking URI.
+        replica_cpus: CPUs reserved per replica (fractions allowed).
+
+    Returns:
+        A :class:`ServingHandle` with ``url``, ``predict``, ``status`` and ``stop``.
+
+    Raises:
+        kernelflow.ResourceNotFoundError: an unknown model, version or alias (listing
+            what exists).
+        kernelflow.KernelflowError: a busy port, or the deployment failed (it is
+            recorded FAILED with the reason, and Ray is shut down if we started it).
+    """
+    uris = [model_uri] if isinstance(model_uri, str) else list(model_uri)
+    if not uris:
+        raise kernelflow.InvalidParameterError("serve() needs at least one model URI.")
+    _check_numbers(replicas=replicas, max_batch_size=max_batch_size, batch_wait_ms=batch_wait_ms,
+                   timeout=timeout, poll_interval=poll_interval, max_body_mb=max_body_mb)
+    client = kernelflow.Client(tracking_uri)
+    tracking_uri = _absolute(client.tracking_uri)
+    resolved = {}
+    for uri in uris:
+        r = resolve(normalize_uri(uri), client)
+        route = r.name if r.name not in resolved else f"{r.name}@{r.alias or r.version}"
+        if route in resolved:
+            raise kernelflow.InvalidParameterError(f"{uri} is given twice; serve it once.")
+        resolved[route] = r
+    name = name or "-".join(dict.fromkeys(r.name for r in resolved.values()))
+    require_extra("ray.serve", "serving")
+    with _lock:
+        if name in _running:
+            raise kernelflow.ResourceExistsError(
+                f"A deployment named {name!r} is already running at {_running[name].url}; "
+                "stop it first or pass another name.")
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        _start_ray(address, host, port)
+        prefix = "/" if not any(h.url.rstrip("/") == _base_url(host, port) for h in
+                                _running.values()) else f"/{name}"
+        url = _base_url(*_state["http"]) + ("" if prefix == "/" else prefix)
+        config = {"max_batch_size": max_batch_size, "batch_wait_ms": batch_wait_ms,
+                  "timeout_s": timeout, "poll_interval_s": poll_interval,
+                  "max_body_mb": max_body_mb}
+        replicas_text = f"{autoscale[0]}:{autoscale[1]}" if autoscale else str(replicas)
+        _record(tracking_uri, name, resolved, status="STARTING", url=url, replicas=replicas_text,
+                host=socket.gethostname(), pid=os.getpid(), ray_address=address,
+                config=json.dumps(config), last_error=None, first=True)
+        handle = ServingHandle(name, url, resolved, tracking_uri, address)
+        _deploy(handle, config, replicas, autoscale, replica_cpus, prefix)
+        _running[name] = handle
+        _record(tracking_uri, name, resolved, status="RUNNING")
+        return handle
+
+
+def _check_numbers(**values: float) -> None:
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise kernelflow.InvalidParameterError(f"{key} must be a positive number, not {value!r}.")
+
+
+def _absolute(uri: str) -> str:
+    """A tracking URI that means the same file from a replica's working directory."""
+    if uri.startswith(("http://", "https://")):
+        return uri
+    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else uri
+    return "sqlite:///" + os.path.abspath(path)
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown}:{port}"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _start_ray(address: str | None, host: str, port: int) -> None:
+    import ray
+    from ray import serve
+
+    if _state["http"] is not None:
+        if _state["http"] != (host, port):
+            raise kernelflow.KernelflowError(
+                f"Ray Serve already listens on {_base_url(*_state['http'])} in this process; "
+                "all deployments of one Ray cluster share its port. Leave out --port/--host, "
+                "or stop the running deployments first.")
+        return
+    if not ray.is_initialized():
+        if address is None and not _port_free(host, port):
+            raise kernelflow.KernelflowError(
+                f"Port {port} on {host} is already in use. Choose another with --port, or stop "
+                "what listens there.")
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     namespace="kernelflow", configure_logging=False)
+        except ConnectionError as exc:
+            raise kernelflow.KernelflowError(
+                f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
+                "'ray start --head' or check the address.") from None
+        _state["owns_ray"] = address is None
+    try:
+        serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly")
+    except Exception as exc:
+        _shutdown()
+        raise kernelflow.KernelflowError(
+            f"Ray Serve could not start its HTTP proxy on {host}:{port}: {exc}") from None
+    _state["http"] = (host, port)
+    if not _state["atexit"]:
+        atexit.register(stop_all)
+        _state["atexit"] = True
+
+
+def _deploy(handle: ServingHandle, config: dict, replicas: int,
+            autoscale: tuple[int, int] | None, replica_cpus: float, prefix: str) -> None:
+    from ray import serve
+
+    from .app import build, deployment_options
+
+    app = build(handle.name, {r: v.uri for r, v in handle.models.items()}, handle.tracking_uri,
+                options=deployment_options(replicas, autoscale, replica_cpus,
+                                           config["max_batch_size"]),
+                user_config=config)
+    try:
+        serve.run(app, name=handle.name, route_prefix=prefix, blocking=False)
+    except Exception as exc:
+        reason = _failure_reason(exc, _status_messages(handle.name))
+        _record(handle.tracking_uri, handle.name, handle.models, status="FAILED",
+                last_error=reason)
+        try:
+            serve.delete(handle.name, _blocking=True)
+        except Exception:
+            pass
+        if not _running:
+            _shutdown()
+        raise kernelflow.KernelflowError(
+            f"Deployment {handle.name!r} failed to start: {reason}") from None
+
+
+def _status_messages(name: str) -> str:
+    """What Ray Serve says about an application's deployments (a failed replica's traceback)."""
+    try:
+        from ray import serve
+
+        app = serve.status().applications.get(name)
+        if app is None:
+            return ""
+        return "\n".join([app.message or ""] + [d.message or "" for d in app.deployments.values()])
+    except Exception:
+        return ""
+
+
+def _failure_reason(exc: BaseException, details: str = "") -> str:
+    """The line of Ray's report that says what went wrong (the replica's exception)."""
+    import re
+
+    for text in (details, str(exc)):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        found = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception)\b.*: ", ln)]
+        if found:
+            return found[-1][:2000]
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:2000]
+
+
+def _record(tracking_uri: str, name: str, models: dict[str, Resolved], first: bool = False,
+            **fields: Any) -> None:
+    client = kernelflow.Client(tracking_uri)
+    one = len(models) == 1
+    for route, r in models.items():
+        row = name if one else f"{name}/{route}"
+        extra = {"model_name": r.name if r.version else None, "model_version": r.version,
+                 "alias": r.alias} if first else {}
+        try:
+            client.record_deployment(row, r.uri if first else None, **extra, **fields)
+        except kernelflow.KernelflowError:
+            if first:
+                raise
+
+
+def running() -> dict[str, ServingHandle]:
+    """The deployments this process started and has not stopped, by name."""
+    return dict(_running)
+
+
+def stop_all() -> None:
+    """Stop every deployment this process started (runs at interpreter exit too)."""
+    for handle in list(_running.values()):
+        handle.stop()
+    _shutdown()
+
+
+def _shutdown() -> None:
+    """Shut Serve and Ray down when this process started them and nothing of ours runs."""
+    if _running:
+        return
+    try:
+        import ray
+        from ray import serve
+
+        if _state["http"] is not None and ray.is_initialized():
+            if _state["owns_ray"]:
+                serve.shutdown()
+        if _state["owns_ray"] and ray.is_initialized():
+            ray.shutdown()
+    except Exception:
+        pass
+    _state["http"] = None
+    _state["owns_ray"] = False

@@ -1,0 +1,224 @@
+"""The Ray Serve deployment: MLflow's scoring protocol in front of registry models.
+
+``ModelServer`` loads its models (:class:`~kernelflow_serving.model.ModelSlot`) and answers
+HTTP; its options arrive through ``user_config`` (``reconfigure``), as Ray Serve's
+examples do. Requests to ``/invocations`` are grouped by ``@serve.batch``: frames with
+the same columns for the same model become one ``predict`` call. A background thread
+re-resolves followed aliases; a moved alias loads the new version beside the old one and
+swaps it in, so no request fails during the swap. ``build_app(args)`` makes
+``serve run kernelflow_serving.app:build_app model_uri=models:/m@a`` work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from typing import Any
+
+from ray import serve
+from starlette.requests import Request
+from starlette.responses import Response
+
+import kernelflow
+
+from . import protocol
+from .batch import predict_many
+from .model import ModelSlot
+
+NAME_HEADER = "X-Kernelflow-Model-Name"
+VERSION_HEADER = "X-Kernelflow-Model-Version"
+ALIAS_HEADER = "X-Kernelflow-Model-Alias"
+
+DEFAULT_OPTIONS = {
+    "max_batch_size": 32,
+    "batch_wait_ms": 5.0,
+    "timeout_s": 60.0,
+    "poll_interval_s": 2.0,
+    "max_body_mb": 64.0,
+}
+
+
+def _json(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(payload), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+class ModelServer:
+    """One replica: the models of a deployment, behind ``/invocations``.
+
+    Args:
+        deployment: the deployment's name (the row the store keeps).
+        models: ``{route name: model URI}``; with one model, ``/invocations`` serves it.
+        tracking_uri: the tracking store holding the registry (and the deployment's row).
+        record: update the store's row when a followed alias moves.
+    """
+
+    def __init__(self, deployment: str, models: dict[str, str], tracking_uri: str,
+                 record: bool = True) -> None:
+        kernelflow.set_tracking_uri(tracking_uri)
+        self.client = kernelflow.Client(tracking_uri)
+        self.deployment = deployment
+        self.record = record
+        self.slots = {route: ModelSlot(uri, self.client) for route, uri in models.items()}
+        self.default = next(iter(self.slots)) if len(self.slots) == 1 else None
+        self.options = dict(DEFAULT_OPTIONS)
+        self._stop = threading.Event()
+        threading.Thread(target=self._follow, name="kernelflow-alias-follower",
+                         daemon=True).start()
+
+    # -- configuration ---------------------------------------------------------
+    def reconfigure(self, config: dict) -> None:
+        """Apply options sent as ``user_config`` (batch size and wait, timeout, polling)."""
+        self.options = {**DEFAULT_OPTIONS, **(config or {})}
+        self._predict_batch.set_max_batch_size(int(self.options["max_batch_size"]))
+        self._predict_batch.set_batch_wait_timeout_s(float(self.options["batch_wait_ms"]) / 1000)
+
+    def _follow(self) -> None:
+        """Re-resolve followed aliases every ``poll_interval_s``; swap in moved versions."""
+        while not self._stop.wait(float(self.options["poll_interval_s"])):
+            for route, slot in self.slots.items():
+                if slot.refresh():
+                    self._record(route, slot)
+
+    def _record(self, route: str, slot: ModelSlot) -> None:
+        if not self.record:
+            return
+        name = self.deployment if self.default else f"{self.deployment}/{route}"
+        try:
+            self.client.record_deployment(name, model_version=slot.resolved.version,
+                                          status="RUNNING", last_error=slot.last_error)
+        except kernelflow.KernelflowError:
+            pass  # serving goes on; the row catches up on the next move
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+    # -- HTTP ------------------------------------------------------------------
+    async def __call__(self, request: Request) -> Response:
+        path = request.scope.get("path", "/")
+        root = request.scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):] or "/"
+        path = path.rstrip("/") or "/"
+        route = self.default
+        if path.startswith("/models/") and path.count("/") == 3:
+            route, path = path.split("/")[2], "/" + path.split("/")[3]
+            if route not in self.slots:
+                return _json({"error_code": "RESOURCE_DOES_NOT_EXIST",
+                              "message": f"No model {route!r} is served here; served: "
+                                         f"{sorted(self.slots)}."}, 404)
+        if path in ("/ping", "/health"):
+            return Response("\n", media_type="application/json", headers=self._headers(route))
+        if path == "/version":
+            return Response(kernelflow.__version__, media_type="application/json")
+        if path == "/models":
+            return _json({r: self._describe(r) for r in self.slots})
+        if path != "/invocations":
+            return _json({"detail": "Not Found"}, 404)
+        if request.method != "POST":
+            return _json({"detail": "Method Not Allowed"}, 405)
+        if route is None:
+            return _json({"error_code": "RESOURCE_DOES_NOT_EXIST",
+                          "message": f"Several models are served here: POST to "
+                                     f"/models/<name>/invocations, one of {sorted(self.slots)}."},
+                         404)
+        return await self._invocations(request, route)
+
+    def _describe(self, route: str) -> dict:
+        resolved = self.slots[route].resolved
+        return {"model_uri": resolved.uri, "name": resolved.name, "version": resolved.version,
+                "alias": resolved.alias, "last_error": self.slots[route].last_error}
+
+    def _headers(self, route: str | None, resolved=None) -> dict[str, str]:
+        if route is None:
+            return {}
+        resolved = resolved or self.slots[route].resolved
+        return {NAME_HEADER: resolved.name, VERSION_HEADER: resolved.version or "",
+                ALIAS_HEADER: resolved.alias or ""}
+
+    async def _invocations(self, request: Request, route: str) -> Response:
+        limit = int(float(self.options["max_body_mb"]) * 1024 * 1024)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            return self._too_large(route, int(length), limit)
+        body = await request.body()
+        if len(body) > limit:
+            return self._too_large(route, len(body), limit)
+        try:
+            parsed = protocol.parse_request(body, request.headers.get("content-type"))
+        except protocol.ScoringError as err:
+            return self._error(route, err)
+        try:
+            outcome, resolved = await asyncio.wait_for(
+                self._predict_batch((route, parsed)), float(self.options["timeout_s"]))
+        except asyncio.TimeoutError:
+            return self._error(route, protocol.ScoringError(
+                "Request processing time exceeded limit", status=504,
+                error_code="DEADLINE_EXCEEDED"))
+        if isinstance(outcome, protocol.ScoringError):
+            return self._error(route, outcome, resolved)
+        return Response(outcome, media_type="application/json",
+                        headers=self._headers(route, resolved))
+
+    def _too_large(self, route: str, size: int, limit: int) -> Response:
+        return self._error(route, protocol.ScoringError(
+            f"The request body is {size} bytes; this server accepts at most {limit} "
+            "(--max-body-mb). Send fewer rows per request.", status=413,
+            error_code="RESOURCE_LIMIT_EXCEEDED"))
+
+    def _error(self, route: str, err: protocol.ScoringError, resolved=None) -> Response:
+        body, media = err.body()
+        return Response(body, status_code=err.status, media_type=media,
+                        headers=self._headers(route, resolved))
+
+    # -- prediction ------------------------------------------------------------
+    @serve.batch(max_batch_size=DEFAULT_OPTIONS["max_batch_size"],
+                 batch_wait_timeout_s=DEFAULT_OPTIONS["batch_wait_ms"] / 1000)
+    async def _predict_batch(self, items: list[tuple[str, protocol.ParsedRequest]]) -> list:
+        """Answer a batch of requests: one ``predict`` per group of compatible frames."""
+        return await asyncio.to_thread(predict_many, self.slots, items)
+
+
+def deployment_options(replicas: int | None = 1, autoscale: tuple[int, int] | None = None,
+                       replica_cpus: float = 0.25, max_batch_size: int = 32) -> dict:
+    """Ray Serve options for ``ModelServer``: replicas or autoscaling, CPUs, concurrency."""
+    options: dict[str, Any] = {
+        "ray_actor_options": {"num_cpus": replica_cpus},
+        "max_ongoing_requests": max(64, 2 * max_batch_size),
+        "max_constructor_retry_count": 2,
+        "health_check_period_s": 2.0,
+    }
+    if autoscale:
+        options["autoscaling_config"] = {"min_replicas": autoscale[0],
+                                         "max_replicas": autoscale[1],
+                                         "target_ongoing_requests": max(2, max_batch_size // 2)}
+    else:
+        options["num_replicas"] = replicas or 1
+    return options
+
+
+def build(deployment: str, models: dict[str, str], tracking_uri: str, *, options: dict,
+          user_config: dict, record: bool = True):
+    """The Ray Serve application for one deployment."""
+    cls = serve.deployment(ModelServer, name="ModelServer", user_config=user_config, **options)
+    return cls.bind(deployment, models, tracking_uri, record)
+
+
+def build_app(args: dict) -> Any:
+    """``serve run kernelflow_serving.app:build_app model_uri=models:/m@a`` (Ray's app builder).
+
+    Args:
+        args: ``model_uri`` (required), ``name``, ``tracking_uri``, ``replicas``,
+            ``max_batch_size``, ``batch_wait_ms``, ``timeout_s``, ``poll_interval_s``.
+    """
+    uri = args["model_uri"]
+    tracking = args.get("tracking_uri") or os.environ.get("KERNELFLOW_TRACKING_URI") \
+        or kernelflow.get_tracking_uri()
+    config = {k: float(args[k]) for k in DEFAULT_OPTIONS if k in args}
+    name = args.get("name") or "kernelflow"
+    return build(name, {"model": uri}, tracking,
+                 options=deployment_options(int(args.get("replicas", 1))),
+                 user_config=config, record=False)
+

@@ -1,0 +1,246 @@
+"""Serving over real HTTP on a real Ray Serve: MLflow's protocol, headers, hot-swap, batching.
+
+One Ray instance and two applications are shared by the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+import requests
+from serving_helpers import free_port, wait_for
+
+import kernelflow
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+ROWS = [[0.1, 0.9], [0.9, 0.1], [0.5, 0.4]]
+
+
+@pytest.fixture(scope="module")
+def clf(registry, ray_instance):
+    from kernelflow_serving import serve
+
+    handle = serve("models:/clf@champion", port=free_port(), tracking_uri=registry,
+                   poll_interval=0.3, replica_cpus=0.1)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def multi(clf, registry):
+    """``boom`` and ``scaler`` in one application, beside ``clf`` on the same port."""
+    from kernelflow_serving import serve
+
+    handle = serve(["boom/1", "models:/scaler/latest"], name="multi", host="127.0.0.1",
+                   port=int(clf.url.rsplit(":", 1)[1]), tracking_uri=registry, timeout=1.5,
+                   max_body_mb=0.01, replica_cpus=0.1)
+    yield handle
+    handle.stop()
+
+
+def post(url, payload=None, data=None, content_type="application/json"):
+    body = json.dumps(payload) if payload is not None else data
+    return requests.post(url, data=body, headers={"Content-Type": content_type}, timeout=30)
+
+
+def expected(registry):
+    kernelflow.set_tracking_uri(registry)
+    model = kernelflow.load_model("models:/clf/1")
+    return model.predict(pd.DataFrame(ROWS, columns=["a", "b"])).tolist()
+
+
+def test_every_input_format_gives_the_same_predictions(clf, registry):
+    want = expected(registry)
+    url = clf.url + "/invocations"
+    records = [{"a": a, "b": b} for a, b in ROWS]
+    payloads = [
+        {"dataframe_split": {"columns": ["a", "b"], "data": ROWS}},
+        {"dataframe_records": records},
+        {"instances": records},
+        {"inputs": {"a": [r[0] for r in ROWS], "b": [r[1] for r in ROWS]}},
+    ]
+    for payload in payloads:
+        resp = post(url, payload)
+        assert resp.status_code == 200, (payload, resp.text)
+        assert resp.json() == {"predictions": want}, payload
+    csv = pd.DataFrame(ROWS, columns=["a", "b"]).to_csv(index=False)
+    resp = post(url, data=csv, content_type="text/csv")
+    assert resp.status_code == 200 and resp.json() == {"predictions": want}
+    assert clf.predict(pd.DataFrame(ROWS, columns=["a", "b"])) == want
+
+
+def test_ping_health_version_and_model_headers(clf):
+    for path in ("/ping", "/health"):
+        resp = requests.get(clf.url + path, timeout=10)
+        assert resp.status_code == 200 and resp.text == "\n"
+    assert requests.get(clf.url + "/version", timeout=10).text == kernelflow.__version__
+    resp = post(clf.url + "/invocations", {"dataframe_split": {"columns": ["a", "b"],
+                                                                "data": ROWS}})
+    assert resp.headers["X-Kernelflow-Model-Name"] == "clf"
+    assert resp.headers["X-Kernelflow-Model-Alias"] == "champion"
+    assert resp.headers["X-Kernelflow-Model-Version"] in ("1", "2")
+    assert requests.get(clf.url + "/invocations", timeout=10).status_code == 405
+    assert requests.get(clf.url + "/nowhere", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize("data, content_type, status, fragment", [
+    ('{"dataframe_split": {"columns": ["a"], "data": [[1.0]]}}', "application/json", 400,
+     "'b'"),
+    ('{"dataframe_records": [{"a": "high", "b": 0.5}]}', "application/json", 400, "'a'"),
+    ("not json", "application/json", 400, "valid JSON"),
+    ("[1, 2]", "application/json", 400, "Received a list"),
+    ('{"data": [[1, 2]]}', "application/json", 400, "exactly one of the input fields"),
+    ('{"inputs": [[1, 2]], "instances": [[1, 2]]}', "application/json", 400,
+     "exactly one of the input fields"),
+    ('{"dataframe_split": [[1, 2]]}', "application/json", 400, "must be a dictionary"),
+    ("a,b\n1,2\n", "text/plain", 415, "only supports the following content types"),
+    ('{"inputs": [[1, 2]]}', "application/json; charset=latin-1", 415, "UTF-8"),
+])
+def test_bad_payloads_get_mlflow_errors(clf, data, content_type, status, fragment):
+    resp = post(clf.url + "/invocations", data=data, content_type=content_type)
+    assert resp.status_code == status, resp.text
+    assert fragment in resp.text
+    if status == 400:
+        assert resp.json()["error_code"] == "BAD_REQUEST"
+        assert set(resp.json()) == {"error_code", "message"}
+
+
+def test_the_deployment_is_recorded_in_the_store(clf, registry):
+    dep = kernelflow.Client(registry).get_deployment("clf")
+    assert (dep.status, dep.model_uri, dep.model_name, dep.alias, dep.url) == (
+        "RUNNING", "models:/clf@champion", "clf", "champion", clf.url)
+    assert dep.model_version in ("1", "2") and dep.replicas == "1"
+    assert clf.status()["serve_status"].endswith("RUNNING")
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(clf, registry):
+    kernelflow.set_tracking_uri(registry)
+    model = kernelflow.load_model("models:/clf/1")
+    frames = [pd.DataFrame([[i / 40, 1 - i / 40]], columns=["a", "b"]) for i in range(40)]
+    want = [model.predict(f).tolist() for f in frames]
+
+    def ask(frame):
+        payload = {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+        return post(clf.url + "/invocations", payload).json()["predictions"]
+
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(ask, frames))
+    assert got == want
+
+
+def test_the_alias_moves_and_no_request_fails(clf, registry):
+    client = kernelflow.Client(registry)
+    client.set_registered_model_alias("clf", "champion", 1)
+    wait_for(lambda: post(clf.url + "/invocations", {"inputs": {"a": [0.1], "b": [0.2]}})
+             .headers["X-Kernelflow-Model-Version"] == "1")
+    seen: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def loop():
+        with requests.Session() as s:
+            while not stop.is_set():
+                r = s.post(clf.url + "/invocations", json={"inputs": {"a": [0.1], "b": [0.2]}},
+                           timeout=30)
+                seen.append((r.status_code, r.headers.get("X-Kernelflow-Model-Version")))
+
+    worker = threading.Thread(target=loop)
+    worker.start()
+    try:
+        time.sleep(0.3)
+        client.set_registered_model_alias("clf", "champion", 2)
+        wait_for(lambda: seen and seen[-1][1] == "2", timeout=20)
+        assert client.get_deployment("clf").model_version == "2"
+        client.set_registered_model_alias("clf", "champion", 1)  # rolling back
+        wait_for(lambda: seen[-1][1] == "1", timeout=20)
+    finally:
+        stop.set()
+        worker.join()
+    assert {status for status, _ in seen} == {200}
+    versions = [v for _, v in seen]
+    changes = [v for i, v in enumerate(versions) if i == 0 or v != versions[i - 1]]
+    assert changes == ["1", "2", "1"]
+    wait_for(lambda: client.get_deployment("clf").model_version == "1")
+
+
+def test_several_models_in_one_application(multi):
+    resp = post(multi.url + "/models/boom/invocations", {"inputs": {"x": [1.0, 2.5]}})
+    assert resp.status_code == 200 and resp.json() == {"predictions": [2.0, 5.0]}
+    assert resp.headers["X-Kernelflow-Model-Name"] == "boom"
+    resp = post(multi.url + "/models/scaler/invocations",
+                {"dataframe_records": [{"x": 2.0}], "params": {"factor": 3.0}})
+    assert resp.json() == {"predictions": [6.0]}
+    assert resp.headers["X-Kernelflow-Model-Alias"] == "latest"
+    resp = post(multi.url + "/invocations", {"inputs": {"x": [1.0]}})
+    assert resp.status_code == 404 and "boom" in resp.json()["message"]
+    assert post(multi.url + "/models/nope/invocations", {"inputs": [1]}).status_code == 404
+    assert multi.predict(pd.DataFrame({"x": [4.0]}), model="boom") == [8.0]
+
+
+def test_predict_raising_and_bad_params_are_mlflow_errors(multi):
+    resp = post(multi.url + "/models/boom/invocations", {"inputs": {"x": [-1.0]}})
+    assert resp.status_code == 400
+    body = resp.json()
+    assert body["error_code"] == "BAD_REQUEST"
+    assert "boom: x must not be negative" in body["message"]
+    resp = post(multi.url + "/models/scaler/invocations",
+                {"inputs": {"x": [1.0]}, "params": {"speed": 2}})
+    assert resp.status_code == 400 and "'speed'" in resp.json()["message"]
+
+
+def test_timeout_is_504_and_oversized_body_is_413(multi):
+    resp = post(multi.url + "/models/scaler/invocations",
+                {"inputs": {"x": [1.0]}, "params": {"sleep": 3.0}})
+    assert resp.status_code == 504
+    assert resp.json()["error_code"] == "DEADLINE_EXCEEDED"
+    big = {"inputs": {"x": [1.0] * 5000}}
+    resp = post(multi.url + "/models/scaler/invocations", big)
+    assert resp.status_code == 413 and "at most" in resp.json()["message"]
+
+
+def test_a_model_that_fails_to_load_is_recorded_failed(registry, clf):
+    from kernelflow_serving import serve
+
+    with pytest.raises(kernelflow.KernelflowError, match="weights are corrupt"):
+        serve("models:/broken/1", name="broken", port=int(clf.url.rsplit(":", 1)[1]),
+              tracking_uri=registry, replica_cpus=0.1)
+    dep = kernelflow.Client(registry).get_deployment("broken")
+    assert dep.status == "FAILED" and "weights are corrupt" in dep.last_error
+
+
+def test_a_killed_replica_is_restarted_and_requests_recover(clf, ray_instance):
+    import ray
+
+    replicas = [a for a in ray.util.list_named_actors(all_namespaces=True)
+                if "SERVE_REPLICA" in a["name"] and "clf" in a["name"]]
+    assert len(replicas) == 1
+    ray.kill(ray.get_actor(replicas[0]["name"], namespace=replicas[0]["namespace"]),
+             no_restart=True)
+
+    def answered():
+        try:
+            return post(clf.url + "/invocations",
+                        {"inputs": {"a": [0.1], "b": [0.2]}}).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_for(answered, timeout=60, interval=0.5)
+
+
+def test_stop_records_stopped_and_removes_the_application(registry, clf):
+    from ray import serve as ray_serve
+
+    from kernelflow_serving import serve
+
+    handle = serve("scaler/1", name="short-lived", port=int(clf.url.rsplit(":", 1)[1]),
+                   tracking_uri=registry,
+                   replica_cpus=0.1)
+    assert "short-lived" in ray_serve.status().applications
+    handle.stop()
+    assert kernelflow.Client(registry).get_deployment("short-lived").status == "STOPPED"
+    assert "short-lived" not in ray_serve.status().applications
