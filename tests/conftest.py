@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from browser_helpers import browser_fixture, page_fixture  # noqa: F401  (fixtures: browser, page)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("KERAS_BACKEND", "torch")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from browser_conftest_helpers import (  # noqa: F401  (fixtures)
-    browser_fixture,
+from browser_helpers import (
     open_page,
-    page_fixture,
     plot_titled,
     shot,
     wait_until,

@@ -5,11 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_conftest_helpers import (  # noqa: F401  (fixtures)
-    browser_fixture,
-    page_fixture,
-    shot,
-)
+from browser_helpers import shot
 
 pytestmark = pytest.mark.browser
 

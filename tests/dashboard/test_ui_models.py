@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_conftest_helpers import (  # noqa: F401  (fixtures)
-    browser_fixture,
-    open_page,
-    page_fixture,
-    shot,
-    wait_until,
-)
+from browser_helpers import open_page, shot, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from browser_conftest_helpers import (  # noqa: F401  (fixtures)
+from browser_helpers import (
     bokeh_plots,
-    browser_fixture,
     open_page,
-    page_fixture,
     shot,
     wait_until,
 )

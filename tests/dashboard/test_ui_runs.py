@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_conftest_helpers import (  # noqa: F401  (fixtures)
-    browser_fixture,
+from browser_helpers import (
     open_page,
-    page_fixture,
     row_texts,
     run_names,
     shot,
