@@ -42,6 +42,24 @@ def run(kc, code, timeout=60):
     return reply_to(kc, msg_id, timeout)["content"], messages
 
 
+def wait_idle(kc, msg_id, timeout=60):
+    """Wait for the kernel's ``idle`` status after ``msg_id``: its handler has fully returned.
+
+    ipykernel 6 sends the reply of a failed cell *before* it starts aborting the queue
+    (``_abort_queues``); a request sent on the reply alone can land in that window and be
+    answered ``aborted``. After ``idle``, the abort is set up and its end is queued first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no idle status within {timeout} s") from None
+        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                and msg["content"]["execution_state"] == "idle"):
+            return
+
+
 def reply_to(kc, msg_id, timeout=60):
     """The shell reply to ``msg_id`` (skipping stray kernel_info replies from startup)."""
     while True:
@@ -103,6 +121,7 @@ def test_interrupted_cell_in_kernel_ends_killed(kernel):
     km.interrupt_kernel()
     reply = reply_to(kc, msg_id, timeout=30)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    wait_idle(kc, msg_id)
     run_ = by_name("interrupted")
     assert run_.info.status == "KILLED"
     assert 0 < run_.data.metrics["x"] < 599
