@@ -15,6 +15,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from ..errors import KernelflowError
 from . import dashboard, tracking, views  # noqa: F401 - registers the subcommands
 from . import evaluate  # noqa: F401 - %kf evaluate
+from . import traces  # noqa: F401 - %kf traces
 from .parser import HelpShown, all_commands, build_parser, split_line
 
 __all__ = ["KernelflowMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -60,6 +61,9 @@ class KernelflowMagics(Magics):
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext kernelflow``: register ``%kf``, ``%%kf`` and ``%kernelflow``."""
     ipython.register_magics(KernelflowMagics)
+    from ..tracing.notebook import enable_cell_display
+
+    enable_cell_display(ipython)  # traces made by a cell show under it
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -67,6 +71,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     from ..capture import disable_cell_capture, enable_history_capture
 
     disable_cell_capture(ipython)
+    from ..tracing.notebook import disable_cell_display
+
+    disable_cell_display(ipython)
     enable_history_capture(ipython, on=False)
     for kind in ("line", "cell"):
         for name in ("kf", "kernelflow"):

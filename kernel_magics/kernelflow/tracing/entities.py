@@ -193,3 +193,23 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         """The trace as plain data."""
         return {"info": self.info.to_dict(), "data": {"spans": [s.to_dict() for s in self.data.spans]}}
+
+    def _repr_html_(self) -> str:
+        from .display import trace_html
+
+        return trace_html([self])
+
+
+def trace_from_record(record: dict) -> Trace:
+    """A :class:`Trace` from a stored-shape record (what the writer and the REST API carry)."""
+    meta = dict(record.get("metadata") or {})
+    info = TraceInfo(
+        trace_id=record["trace_id"], experiment_id=str(record.get("experiment_id") or "0"),
+        request_time=record["request_time"], execution_duration=record.get("execution_time"),
+        state=record.get("state") or "OK", request_preview=record.get("request_preview"),
+        response_preview=record.get("response_preview"), name=record.get("name"),
+        run_id=record.get("run_id"), tags=dict(record.get("tags") or {}), trace_metadata=meta,
+        client_request_id=meta.get("mlflow.clientRequestId"))
+    spans = [Span.from_row(info.trace_id, s) for s in record.get("spans") or ()]
+    spans.sort(key=lambda s: s.start_time_ns)
+    return Trace(info=info, data=TraceData(spans=spans))

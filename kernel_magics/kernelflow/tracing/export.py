@@ -23,6 +23,10 @@ _log = logging.getLogger("kernelflow.tracing")
 _last_trace: TraceState | None = None
 _destination: dict[str, Any] = {}
 _warned = threading.Event()
+# Traces ended during the running cell, for the under-cell display (tracing.notebook).
+cell_traces: list[TraceState] = []
+_collect_cell = False
+current_cell: list = []  # [cell id] of the running cell, set by the pre_run_cell hook
 
 TOKEN_USAGE_ATTR = "mlflow.chat.tokenUsage"
 COST_ATTR = "mlflow.llm.cost"
@@ -48,6 +52,14 @@ def set_destination(experiment_id: str | None = None, tracking_uri: str | None =
         _destination["tracking_uri"] = tracking_uri
 
 
+def collect_cell_traces(on: bool) -> None:
+    """Keep (or stop keeping) the traces of the running cell for the under-cell display."""
+    global _collect_cell
+    _collect_cell = on
+    if not on:
+        cell_traces.clear()
+
+
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:
     """The id of the last trace that ended in this process, or None."""
     trace = _last_trace
@@ -55,13 +67,19 @@ def get_last_active_trace_id(thread_local: bool = False) -> str | None:
 
 
 def _cell() -> tuple | None:
+    """(execution count, cell id) of the running cell, or None outside IPython."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return None
-    header = getattr(shell, "parent_header", None) or {}
-    cell_id = (header.get("metadata") or {}).get("cellId")
-    return getattr(shell, "execution_count", None), cell_id
+    # IPython counts the cell before running it: the running cell is execution_count - 1.
+    count = getattr(shell, "execution_count", None)
+    count = count - 1 if isinstance(count, int) and count > 1 else count
+    cell_id = current_cell[0] if current_cell else None
+    if cell_id is None:
+        header = getattr(shell, "parent_header", None) or {}
+        cell_id = (header.get("metadata") or {}).get("cellId")
+    return count, cell_id
 
 
 _fluent: Any = None
@@ -101,6 +119,8 @@ def export_trace(trace: TraceState) -> None:
     """Queue a finished trace for writing (called when its local root span ends)."""
     global _last_trace
     _last_trace = trace
+    if _collect_cell and len(cell_traces) < 1000:
+        cell_traces.append(trace)
     try:
         writer = _bind(trace)
         writer.add_traces([trace])
