@@ -101,8 +101,10 @@ _EXPORTS: dict[str, str] = {
     "run_notebook": "notebooks",
     # evaluation
     "evaluate": "evaluation",
+    "log_feedback": "tracing",
+    "log_expectation": "tracing",
 }
-_SUBMODULES = {"sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing",
+_SUBMODULES = {"genai", "sklearn", "pytorch", "keras", "pyfunc", "models", "registry", "autolog", "tracing",
                "litellm", "openai", "codec", "paging", "plugins"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extension",

@@ -15,6 +15,7 @@ from typing import Any
 from . import config
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
 from .errors import InvalidParameterError, InvalidStateError
+from .genai.client import EvaluationDatasetClient
 from .registry import RegistryClient
 from .tracing.client import TraceClient
 from .validation import (
@@ -99,7 +100,7 @@ def _user() -> str:
         return "unknown"
 
 
-class Client(TraceClient, RegistryClient):
+class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
     """Explicit-id access to experiments, runs and the model registry.
 
     Args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import StoreBase, now_ms
 from .datasets import DatasetStore
+from .evaluation import EvaluationDatasetStore
 from .deployments import DeploymentStore
 from .gateway import GatewayStore
 from .logged_models import LoggedModelStore
@@ -14,7 +15,7 @@ from .tracking import TrackingStore
 
 class SqliteStore(DatasetStore, DeploymentStore, GatewayStore, LoggedModelStore, RegistryStore, TraceStore,
                   TrackingStore,
-                  StoreBase):
+                  EvaluationDatasetStore, StoreBase):
     """One SQLite tracking file with its artifact root."""
 
 

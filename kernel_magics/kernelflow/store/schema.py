@@ -256,6 +256,12 @@ def _v9_deployments(db: sqlite_utils.Database) -> None:
     create_table(db)
 
 
+def _v11_evaluation(db: sqlite_utils.Database) -> None:
+    from .evaluation import create_tables  # evaluation datasets, records, versions
+
+    create_tables(db)
+
+
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _v1_tracking,
     2: _v2_registry,
@@ -267,6 +273,7 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     8: _v8_traces,
     9: _v9_deployments,
     10: _v10_gateway,
+    11: _v11_evaluation,
 }
 # Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.
 SCHEMA_VERSION = max(MIGRATIONS)
