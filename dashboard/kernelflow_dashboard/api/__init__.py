@@ -13,6 +13,7 @@ import tornado.web
 from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
 from .base import MAX_JSON_BYTES, ApiError, BaseHandler, Security, check_json_size, run_blocking
 from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
+from .genai_datasets import routes as genai_dataset_routes
 from .service import Api
 
 
@@ -76,6 +77,7 @@ def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]
     out += [(p + r"/(.+)", JsonApiHandler, {**kw, "table": ENDPOINTS}) for p in prefixes]
     out += [(p.replace("mlflow", "kernelflow") + r"/(.+)", JsonApiHandler,
              {**kw, "table": EXTENSIONS}) for p in prefixes]
+    out += genai_dataset_routes(api, security)  # /api/3.0/mlflow/datasets/...
     return out
 
 

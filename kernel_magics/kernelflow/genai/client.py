@@ -28,7 +28,9 @@ class EvaluationDatasetClient:
                        tags: dict[str, Any] | None = None) -> dict:
         """Create an evaluation dataset in one or more experiments; return it."""
         ids = [experiment_id] if isinstance(experiment_id, str) else list(experiment_id or [])
-        return self._eval_store().create_dataset(name, _tags(tags), ids, _current_user())
+        tags = _tags(tags)
+        user = tags.get("mlflow.user") or _current_user()  # MLflow's client sends its user
+        return self._eval_store().create_dataset(name, tags, ids, user)
 
     def get_dataset(self, dataset_id: str) -> dict:
         """An evaluation dataset by id."""
