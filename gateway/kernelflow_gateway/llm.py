@@ -57,8 +57,9 @@ def run_llm_cell(shell: Any, cell: str, route: str = "chat", system: str | None 
     The call is made inside a span of the active run's trace, which the gateway
     continues, so the prompt and the answer are recorded with the run.
     """
-    import kernelflow
     from IPython.display import Markdown, display
+
+    import kernelflow
 
     from .api import chat
 

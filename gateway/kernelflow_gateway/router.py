@@ -8,6 +8,7 @@ builds a new one and swaps it in, so calls in flight finish on the old one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import uuid
@@ -30,6 +31,22 @@ __all__ = ["Gateway", "build_router"]
 
 litellm.suppress_debug_info = True
 litellm.telemetry = False
+
+
+class _Redact(logging.Filter):
+    """Blank provider secrets out of log lines (litellm logs its errors in full)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, ()
+        return True
+
+
+for _name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "kernelflow.gateway",
+              "uvicorn.error", "httpx"):
+    logging.getLogger(_name).addFilter(_Redact())
 
 _REQUIRED = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
 _OWN_FIELDS = {"model", "stream", "stream_options", "user", "metadata"}

@@ -9,6 +9,7 @@ Gateway with uvicorn in a thread on a free port and returns a ``Running`` with i
 from __future__ import annotations
 
 import os
+
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-
 from gateway_helpers import SECRET, free_port, serve_in_thread
 
 openai = pytest.importorskip("openai")
