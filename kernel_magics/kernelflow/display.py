@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 
-__all__ = ["PALETTE", "duration", "relative_time", "run_color"]
+__all__ = ["PALETTE", "distinct_colors", "duration", "relative_time", "run_color"]
 
-# Tableau-like, readable on white; 20 colours so that runs drawn together rarely share one.
+# Ten hues picked for distinctness (no navy next to grey, no two purples) and readable on
+# JupyterLab's light and dark themes alike: every colour has a contrast of at least 2:1 against
+# white and against #111 (a line, not text). A chart never repeats one: see distinct_colors().
 PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-    "#e6550d", "#31a354", "#756bb1", "#636363",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#e377c2", "#bcbd22",
+    "#a97c50", "#8c8c8c",
 )
 
 
@@ -32,6 +33,38 @@ def run_color(run_id: str) -> str:
     """
     digest = hashlib.blake2b(run_id.encode(), digest_size=4).digest()
     return PALETTE[int.from_bytes(digest, "big") % len(PALETTE)]
+
+
+def distinct_colors(run_ids: list[str]) -> dict[str, str]:
+    """Colour the runs drawn together in one view, each with its own colour while colours last.
+
+    A run keeps its :func:`run_color` unless an earlier run of ``run_ids`` holds it; then it takes
+    the next free colour of :data:`PALETTE` after its own. So a run's colour is the same in every
+    view where it does not collide, and two lines of one chart never share a colour (up to
+    ``len(PALETTE)`` runs; past that colours repeat).
+
+    Args:
+        run_ids: the runs of the view, in the order they are listed.
+
+    Returns:
+        ``{run_id: "#rrggbb"}``.
+    """
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for rid in run_ids:
+        if rid in out:
+            continue
+        start = PALETTE.index(run_color(rid))
+        for k in range(len(PALETTE)):
+            color = PALETTE[(start + k) % len(PALETTE)]
+            if color not in taken:
+                break
+        else:  # more runs than colours: reuse, keeping the run's own
+            color = PALETTE[start]
+            taken.clear()
+        taken.add(color)
+        out[rid] = color
+    return out
 
 
 def relative_time(ms: int | None, now_ms: float | None = None) -> str:

@@ -74,7 +74,7 @@ def test_models_widget_shows_error_for_bad_alias(trained):
     trained.run_line_magic("kf", "register clf iris")
     browser = RegistryBrowser("iris")
     assert browser.set_alias("bad alias!", "1") is False
-    assert "color:#c62828" in browser.message.value
+    assert "--jp-error-color1" in browser.message.value and "Invalid alias" in browser.message.value
 
 
 def test_models_unknown_name_is_usage_error(shell):

@@ -161,7 +161,7 @@ def test_runs_table_filters_through_the_text_box(three_runs):
     assert names(table) == ["r3", "r2"]
     assert table.picker.options == tuple((f"{n} · {three_runs[n][:8]}", three_runs[n])
                                          for n in ["r3", "r2"])
-    assert "r1" not in table.table.value
+    assert ">r1<" not in table.table.value
 
 
 def test_runs_table_sorts_through_dropdown_and_direction(three_runs):

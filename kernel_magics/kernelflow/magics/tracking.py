@@ -72,6 +72,7 @@ def run(shell: Any, args: argparse.Namespace, cell: str) -> Any:
     except KernelflowError as exc:
         raise UsageError(f"%%kf run: {exc}") from None
     run_id, status = active.info.run_id, "FAILED"
+    before = _namespace_ids(shell)
     try:
         value = execute_cell(shell, cell)
         status = "FINISHED"
@@ -81,9 +82,49 @@ def run(shell: Any, args: argparse.Namespace, cell: str) -> Any:
         raise
     except BaseException as exc:
         _tag_error(run_id, exc)
+        show_error_plainly(shell, exc)
         raise
     finally:
+        _remember_run(shell, run_id, before)
         _finish(shell, active, status, chart)
+
+
+# Which run of this kernel made each variable (``%kf register`` links the model to it).
+_RUN_OF_VARIABLE: dict[str, tuple[str, int]] = {}
+_last_run: list[str] = []
+
+
+def _namespace_ids(shell: Any) -> dict[str, int]:
+    return {k: id(v) for k, v in shell.user_ns.items() if not k.startswith("_")}
+
+
+def _remember_run(shell: Any, run_id: str, before: dict[str, int]) -> None:
+    """Note the variables a ``%%kf run`` cell (re)bound, and that it is this kernel's last run."""
+    for name, value in list(shell.user_ns.items()):
+        if not name.startswith("_") and before.get(name) != id(value):
+            _RUN_OF_VARIABLE[name] = (run_id, id(value))
+    _last_run[:] = [run_id]
+
+
+def run_of_variable(shell: Any, name: str) -> str | None:
+    """The run of the ``%%kf run`` cell that last set variable ``name``, if it still holds that value.
+
+    Args:
+        shell: the IPython shell.
+        name: a variable of the notebook.
+
+    Returns:
+        The run id, or None when no ``%%kf run`` cell of this kernel set it (or it was rebound since).
+    """
+    found = _RUN_OF_VARIABLE.get(name)
+    if found is None or name not in shell.user_ns or id(shell.user_ns[name]) != found[1]:
+        return None
+    return found[0]
+
+
+def last_kernel_run() -> str | None:
+    """The id of the run of this kernel's last ``%%kf run`` cell (None before the first)."""
+    return _last_run[0] if _last_run else None
 
 
 def _start(shell: Any, args: argparse.Namespace, cell: str):
@@ -198,9 +239,14 @@ def execute_cell(shell: Any, cell: str) -> Any:
     return None
 
 
+_cell_files: set[str] = set()  # names under which %%kf run cells' code was compiled
+
+
 def _parse_cell(shell: Any, cell: str) -> tuple[str, ast.Module]:
-    code = shell.transform_cell(cell)
+    # The magic's own line comes first, so tracebacks give the line numbers the user sees.
+    code = "# %%kf run\n" + shell.transform_cell(cell)
     filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+    _cell_files.add(filename)
     return filename, ast.parse(code, filename)
 
 
@@ -215,20 +261,54 @@ def show_syntax_error_plainly(shell: Any, exc: SyntaxError) -> None:
         shell: the IPython shell running the cell.
         exc: the cell's SyntaxError.
     """
+    _show_once(shell, exc, lambda etype, value, tb: shell.showsyntaxerror())
+
+
+def show_error_plainly(shell: Any, exc: BaseException) -> None:
+    """Have IPython show ``exc``, about to leave a ``%%kf run`` cell, like a plain cell's error.
+
+    The traceback starts at the cell's own first frame: without the
+    ``get_ipython().run_cell_magic(...)`` line and IPython's and kernelflow's frames.
+
+    Args:
+        shell: the IPython shell running the cell.
+        exc: the exception raised by the cell's code.
+    """
+    if isinstance(exc, SyntaxError | KeyboardInterrupt | SystemExit) or exc.__traceback__ is None:
+        return
+
+    def show(etype: type, value: BaseException, tb: Any) -> None:
+        shell.showtraceback((etype, value, _user_frames(tb)), tb_offset=0)
+
+    _show_once(shell, exc, show)
+
+
+def _user_frames(tb: Any) -> Any:
+    """The traceback from the first frame of the cell's code (``<ipython-input-…>`` / ``Cell In``)."""
+    t = tb
+    while t is not None:
+        if t.tb_frame.f_code.co_filename in _cell_files:
+            return t
+        t = t.tb_next
+    return tb
+
+
+def _show_once(shell: Any, exc: BaseException, show: Any) -> None:
+    """Install a one-shot custom exception handler that shows ``exc`` with ``show(etype, value, tb)``."""
     if not hasattr(shell, "set_custom_exc"):
         return
     saved_types, saved_handler = shell.custom_exceptions, shell.CustomTB
 
-    def show(self: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+    def handler(self: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
         shell.custom_exceptions, shell.CustomTB = saved_types, saved_handler
         if value is exc:
-            shell.showsyntaxerror()
+            show(etype, value, tb)
         elif saved_types and isinstance(value, saved_types):
             saved_handler(etype, value, tb, tb_offset)
         else:  # ours never reached IPython (caught on the way): show this one as usual
             shell.showtraceback()
 
-    shell.set_custom_exc((SyntaxError, *saved_types), show)
+    shell.set_custom_exc((type(exc), *saved_types), handler)
 
 
 def _tag_error(run_id: str, exc: BaseException) -> None:

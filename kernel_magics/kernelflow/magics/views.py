@@ -61,14 +61,19 @@ def _register_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_name", help="registered model name (created if needed)")
     p.add_argument("-a", "--alias", help="point this alias (e.g. champion) at the new version")
     p.add_argument("--artifact-path", default="model", help="folder in the run (default: model)")
+    p.add_argument("--run", metavar="RUN_ID", dest="run_id",
+                   help="the run that trained the model (default: the %%%%kf run cell that set "
+                   "VARIABLE, else the active run, else this kernel's last run, else a new run)")
 
 
 @command("register", "log a kernel variable as a model and register it as a new version",
          _register_arguments)
 def register(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
     model = _model_variable(shell, args)
-    own = fluent.active_run() is None
-    run_id = (fluent.start_run() if own else fluent.active_run()).info.run_id
+    run_id = _training_run(shell, args)
+    own = run_id is None
+    if own:
+        run_id = fluent.start_run().info.run_id
     try:
         version = _log_and_register(model, args, run_id)
     except Exception as exc:
@@ -80,6 +85,38 @@ def register(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
     print(f"kernelflow: registered {args.model_name!r} version {version.version} from run "
           f"{run_id}. Load it with kernelflow.load_model({where!r}).")
     return None
+
+
+def _training_run(shell: Any, args: argparse.Namespace) -> str | None:
+    """The run to log the model in: ``--run``, the run that set the variable, the active run,
+    or this kernel's last ``%%kf run``; None when there is none (a new run is started)."""
+    from ..errors import ResourceNotFoundError
+    from .tracking import last_kernel_run, run_of_variable
+
+    if args.run_id:
+        try:
+            run = fluent.get_run(args.run_id)
+        except ResourceNotFoundError:
+            raise UsageError(f"%kf register: no run with id {args.run_id!r}. `%kf runs` lists "
+                             "runs with their ids.") from None
+        if run.info.lifecycle_stage == "deleted":
+            raise UsageError(f"%kf register: run {args.run_id} is deleted; restore it first.")
+        return run.info.run_id
+    active = fluent.active_run()
+    for run_id in (run_of_variable(shell, args.variable),
+                   active.info.run_id if active else None, last_kernel_run()):
+        if run_id and _usable(run_id):
+            return run_id
+    return None
+
+
+def _usable(run_id: str) -> bool:
+    from ..errors import KernelflowError
+
+    try:
+        return fluent.get_run(run_id).info.lifecycle_stage != "deleted"
+    except KernelflowError:
+        return False
 
 
 def _model_variable(shell: Any, args: argparse.Namespace) -> Any:
@@ -116,8 +153,8 @@ def _register_failed(run_id: str, own: bool, exc: Exception) -> str:
     if own:
         end_failed(run_id, exc)
         return f"%kf register: could not log or register the model: {what}. Run {run_id} ended FAILED."
-    return (f"%kf register: could not log or register the model in the active run {run_id}: "
-            f"{what}. The run is still active.")
+    return (f"%kf register: could not log or register the model in run {run_id}: {what}. "
+            "The run is unchanged.")
 
 
 @command("models", "show the model registry: versions, aliases, stages; move aliases",

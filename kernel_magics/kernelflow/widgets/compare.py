@@ -1,14 +1,17 @@
-"""Overlaid metric curves of several runs (``%kf compare``), as static HTML + SVG."""
+"""Overlaid metric curves of several runs (``%kf compare``): interactive charts with a static SVG
+inside, so the saved notebook shows them without a kernel."""
 
 from __future__ import annotations
 
 import html
 import sys
+from typing import Any
 
 from ..client import Client
+from ..display import distinct_colors
 from ..entities import Run
 from ..errors import InvalidParameterError, ResourceNotFoundError
-from . import _data, svg
+from . import _data, charts, svg
 
 
 def resolve_run(ref: str, client: Client | None = None) -> Run:
@@ -62,23 +65,49 @@ class CompareChart:
                 f"None of these runs logged metric {missing[0]!r}; they have: "
                 f"{', '.join(known) or 'no metrics'}."
             )
+        # Each run keeps its colour unless another run of this chart has it (then the next free).
+        self.colors = distinct_colors([r.info.run_id for r in runs])
 
-    def series(self, key: str) -> list[svg.Series]:
+    def lines(self, key: str) -> list[charts.Line]:
         """One line per run that logged ``key``."""
         out = []
         for r in self.runs:
             if key in r.data.metrics:
                 h = self.client.get_metric_history(r.info.run_id, key)
-                out.append(svg.Series(r.info.run_name, h.steps, h.values, svg.run_color(r.info.run_id)))
+                out.append(charts.Line(r.info.run_name, self.colors[r.info.run_id], h.steps,
+                                       h.timestamps, h.values, float(r.info.start_time or 0)))
         return out
 
+    def series(self, key: str) -> list[svg.Series]:
+        """One static line per run that logged ``key``."""
+        return [svg.Series(ln.label, ln.steps, ln.values, ln.color) for ln in self.lines(key)]
+
+    def _legend(self) -> str:
+        return svg.legend([(f"{r.info.run_name} ({r.info.run_id[:8]})", self.colors[r.info.run_id])
+                           for r in self.runs])
+
+    def _all_lines(self) -> dict[str, list[charts.Line]]:
+        return {k: self.lines(k) for k in self.keys}
+
+    def _html(self, lines: dict[str, list[charts.Line]]) -> str:
+        if not lines:
+            return self._legend() + "<p>These runs logged no metrics.</p>"
+        return charts.interactive_html(lines, self._legend(), "kf-compare")
+
     def _repr_html_(self) -> str:
-        charts = [svg.line_chart(self.series(k), title=k, width=420, height=260) for k in self.keys]
-        items = [(f"{r.info.run_name} ({r.info.run_id[:8]})", svg.run_color(r.info.run_id))
-                 for r in self.runs]
-        if not charts:
-            return svg.legend(items) + "<p>These runs logged no metrics.</p>"
-        return f'<div class="kf-compare">{svg.legend(items)}{svg.chart_grid(charts)}</div>'
+        return self._html(self._all_lines())
+
+    def static_html(self) -> str:
+        """The charts as static HTML + SVG only (no script): for views that run no JavaScript."""
+        grid = charts.static_grid(self._all_lines(), 420, 260)
+        return f'<div class="kf-compare">{self._legend()}{grid}</div>'
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        lines = self._all_lines()
+        bundle = {"text/html": self._html(lines), "text/plain": repr(self)}
+        if lines:
+            bundle["image/svg+xml"] = charts.svg_image(lines, f"{len(self.runs)} runs compared")
+        return bundle
 
     def __repr__(self) -> str:
         names = ", ".join(html.unescape(r.info.run_name) for r in self.runs)

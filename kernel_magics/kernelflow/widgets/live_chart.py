@@ -6,6 +6,12 @@ and redraws a chart only when its data changed. Throttling is adaptive: after
 a redraw that took ``c`` seconds the chart waits at least ``c / budget``
 seconds, so charts never take more than ``budget`` (2 %) of the CPU time the
 training loop could use, however many points the run has.
+
+The chart is shown as one output that carries both the live widget and a
+static ``text/html`` fallback. When the run ends (:meth:`LiveChart.stop`, on
+the cell's thread) the output is replaced through ``update_display`` by the
+final charts alone: interactive HTML with a static SVG inside and an
+``image/svg+xml`` picture, so the saved notebook shows them without a kernel.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import KernelflowError
-from . import _data, svg
+from . import _data, _fmt, charts, svg
 
 DEFAULT_MIN_INTERVAL_S = 0.5
 DEFAULT_BUDGET = 0.02
@@ -55,18 +61,31 @@ class LiveChart:
         self.next_due = 0.0
         self._counts: dict[str, int] = {}
         self._status = ""
+        self._info: Any = None
+        self._histories: dict = {}
+        self._total_keys = 0
+        self._handle: Any = None
         self._lock = threading.Lock()
 
     # -- showing -----------------------------------------------------------------
     def display(self) -> LiveChart:
-        """Show the (initially empty) widget in the current cell's output."""
+        """Show the (initially empty) widget in the current cell's output.
+
+        The output also carries a ``text/html`` fallback, replaced by the final
+        charts when :meth:`stop` runs.
+        """
         import ipywidgets
         from IPython.display import display
 
         if self.widget is None:
             self.widget = ipywidgets.HTML(value=self.html)
             self.widget.add_class("kernelflow-live")
-        display(self.widget)
+        bundle = dict(self.widget._repr_mimebundle_() or {})
+        bundle["text/html"] = (f'<div class="kf-live kf-live-pending">kernelflow: live charts of run '
+                               f"<code>{html.escape(self.run_id)}</code> (the final charts replace "
+                               "this when the run ends)</div>")
+        bundle["text/plain"] = f"kernelflow live chart of run {self.run_id}"
+        self._handle = display(bundle, raw=True, display_id=True)
         return self
 
     def start(self) -> LiveChart:
@@ -75,9 +94,45 @@ class LiveChart:
         return self
 
     def stop(self) -> None:
-        """Stop following the run and draw its final state."""
+        """Stop following the run, draw its final state and make it the output's static content.
+
+        Call it from the cell's thread: the output is replaced with ``update_display``.
+        """
         _poller().remove(self)
         self.refresh(force=True)
+        self.finalize()
+
+    def final_bundle(self) -> dict:
+        """The final charts as a MIME bundle: interactive HTML, an SVG picture, a text summary."""
+        info = self._info
+        if info is None or self.error:
+            text = f"kernelflow live chart: {self.error or 'no data'}"
+            return {"text/html": self.html or html.escape(text), "text/plain": text}
+        lines = self._lines()
+        head = _head(info, self._histories, self._total_keys)
+        bundle = {"text/html": charts.interactive_html(lines, head, "kf-live kf-final"),
+                  "text/plain": _summary(info, self._histories)}
+        if lines:
+            bundle["image/svg+xml"] = charts.svg_image(lines, _summary(info, self._histories))
+        return bundle
+
+    def finalize(self) -> None:
+        """Replace the shown output by :meth:`final_bundle` and close the live widget."""
+        if self._handle is None:
+            return
+        handle, self._handle = self._handle, None
+        try:
+            handle.update(self.final_bundle(), raw=True)
+        finally:
+            if self.widget is not None:
+                self.widget.close()
+
+    def _lines(self) -> dict[str, list[charts.Line]]:
+        info = self._info
+        color = svg.run_color(info.run_id)
+        return {k: [charts.Line(info.run_name, color, h.steps, h.timestamps, h.values,
+                                float(info.start_time or 0))]
+                for k, h in self._histories.items() if len(h)}
 
     def __enter__(self) -> LiveChart:
         return self
@@ -109,6 +164,7 @@ class LiveChart:
         if counts == self._counts and info.status == self._status and not force:
             return False
         self._counts, self._status = counts, info.status
+        self._info, self._histories, self._total_keys = info, histories, len(keys)
         if not any(counts.values()) and info.status == "RUNNING":
             return False  # stay invisible until the first point arrives
         self._set_html(_render(info, histories, len(keys)))
@@ -126,24 +182,36 @@ class LiveChart:
         return bool(self._status) and self._status != "RUNNING"
 
 
-def _render(info, histories: dict, total_keys: int) -> str:
+def _head(info, histories: dict, total_keys: int) -> str:
     color = svg.run_color(info.run_id)
-    charts = [
-        svg.line_chart([svg.Series(info.run_name, h.steps, h.values, color)], title=k)
-        for k, h in histories.items()
-    ]
     latest = " · ".join(
         f"{html.escape(k)} {svg.format_number(float(h.values[-1]))}"
         for k, h in histories.items() if len(h)
     )
     more = f" (showing {len(histories)} of {total_keys} metrics)" if total_keys > len(histories) else ""
-    head = (
-        f'<div class="kf-live-head" style="font:12px sans-serif;margin:2px 0 6px">'
+    return (
+        f'<div class="kf-live-head" style="font:12px var(--jp-ui-font-family, sans-serif);'
+        f'margin:2px 0 6px;color:{_fmt.FG1}">'
         f'<b style="color:{color}">{html.escape(info.run_name)}</b> '
-        f'<span class="kf-status">{html.escape(info.status)}</span>'
+        f"{_fmt.status_badge(info.status)}"
         f"{' · ' + latest if latest else ''}{more}</div>"
     )
-    return f'<div class="kf-live">{head}{svg.chart_grid(charts)}</div>'
+
+
+def _summary(info, histories: dict) -> str:
+    latest = ", ".join(f"{k}={svg.format_number(float(h.values[-1]))}"
+                       for k, h in histories.items() if len(h))
+    return f"kernelflow run {info.run_name!r} ({info.run_id}) {info.status}" + (
+        f" · {latest}" if latest else "")
+
+
+def _render(info, histories: dict, total_keys: int) -> str:
+    charts_ = [
+        svg.line_chart([svg.Series(info.run_name, h.steps, h.values, svg.run_color(info.run_id))],
+                       title=k)
+        for k, h in histories.items()
+    ]
+    return f'<div class="kf-live">{_head(info, histories, total_keys)}{svg.chart_grid(charts_)}</div>'
 
 
 class _Poller:

@@ -9,6 +9,8 @@ from ..client import Client
 from ..errors import KernelflowError
 from . import _data, _fmt
 
+_ERROR = _fmt.STATUS_COLORS["FAILED"]
+
 
 def versions_html(client: Client, name: str) -> str:
     """The versions of one registered model as an HTML table (newest first)."""
@@ -22,7 +24,7 @@ def versions_html(client: Client, name: str) -> str:
         "<tr>" + "".join(f"<td>{c}</td>" for c in (
             f"<b>{html.escape(str(v.version))}</b>",
             " ".join(f"<code>@{html.escape(a)}</code>" for a in sorted(v.aliases)),
-            html.escape(v.current_stage or ""), _fmt.status_badge(v.status or ""),
+            html.escape(_fmt.stage_label(v.current_stage)), _fmt.status_badge(v.status or ""),
             f"<code>{html.escape((v.run_id or '')[:8])}</code>", _fmt.ago(v.creation_timestamp),
             html.escape(v.description or ""),
         )) + "</tr>"
@@ -112,11 +114,21 @@ class RegistryBrowser:
         self.versions.value = versions_html(self.client, self.name)
         versions = sorted((int(v.version) for v in self.client.search_model_versions(
             f"name = '{_quote(self.name)}'")), reverse=True)
+        chosen = self.version_box.value
         self.version_box.options = [str(v) for v in versions]
+        # The newest version is picked unless the user chose one that still exists.
+        self.version_box.value = chosen if chosen in self.version_box.options else (
+            self.version_box.options[0] if versions else None)
         self.alias_box.options = sorted(model.aliases)
 
     def set_alias(self, alias: str, version: str | int | None) -> bool:
         """Point ``alias`` at ``version`` of the shown model (moving it if it exists)."""
+        problem = ("Pick a version in '→ version' first." if version in (None, "") else
+                   "Type an alias first, e.g. champion." if not (alias or "").strip() else None)
+        if problem:
+            self.widget  # noqa: B018
+            self.message.value = f"<span style='color:{_ERROR}'>{html.escape(problem)}</span>"
+            return False
         return self._act(
             lambda: self.client.set_registered_model_alias(str(self.name), alias, str(version)),
             f"@{alias} → version {version}")
@@ -133,10 +145,11 @@ class RegistryBrowser:
                 raise KernelflowError("No registered model is selected.")
             action()
         except KernelflowError as exc:
-            self.message.value = f"<span style='color:#c62828'>{html.escape(exc.message)}</span>"
+            self.message.value = f"<span style='color:{_ERROR}'>{html.escape(exc.message)}</span>"
             return False
         self.refresh()
-        self.message.value = f"<span style='color:#2e7d32'>{html.escape(self.name)}: {html.escape(done)}</span>"
+        self.message.value = (f"<span style='color:{_fmt.STATUS_COLORS['FINISHED']}'>"
+                              f"{html.escape(self.name)}: {html.escape(done)}</span>")
         return True
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:

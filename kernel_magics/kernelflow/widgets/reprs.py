@@ -29,7 +29,8 @@ def _kv_table(title: str, items: dict[str, Any], sort: bool = True) -> str:
 def run_html(run: Any) -> str:
     """A run: name in its chart colour, status, timing, then params, metrics and user tags."""
     i = run.info
-    head = (f"<div style='font:13px sans-serif;margin-bottom:4px'>"
+    head = (f"<div style='font:13px var(--jp-ui-font-family,sans-serif);margin-bottom:4px;"
+            f"color:var(--jp-ui-font-color1,#222)'>"
             f"{_fmt.run_name_cell(i.run_name, i.run_id)} <code>{html.escape(i.run_id)}</code> · "
             f"{_fmt.status_badge(i.status)} · experiment {html.escape(str(i.experiment_id))} · "
             f"started {_fmt.ago(i.start_time)} · {_fmt.duration(i.start_time, i.end_time)}</div>")
@@ -78,7 +79,7 @@ def experiment_html(exp: Any) -> str:
     """An experiment: name, id, stage, artifact location, tags."""
     rows = {"id": exp.experiment_id, "lifecycle stage": exp.lifecycle_stage,
             "artifact location": exp.artifact_location, "created": _fmt.ago(exp.creation_time)}
-    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-experiment' style='font:13px sans-serif'>"
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-experiment' style='{_fmt.BOX_STYLE}'>"
             f"<b>Experiment {html.escape(exp.name)}</b>{_kv_table('', rows)}"
             f"{_kv_table('Tags', exp.tags)}</div>")
 
@@ -92,10 +93,10 @@ def model_version_html(mv: Any) -> str:
     """A model version: name, version, aliases, stage, status, source run, how to load it."""
     aliases = _fmt.Safe(" ".join(f"<code>@{html.escape(a)}</code>" for a in sorted(mv.aliases)))
     load = html.escape(f"kernelflow.load_model({f'models:/{mv.name}/{mv.version}'!r})")
-    rows = {"aliases": aliases, "stage": mv.current_stage, "status": mv.status,
+    rows = {"aliases": aliases, "stage": _fmt.stage_label(mv.current_stage), "status": mv.status,
             "run": mv.run_id or "", "source": mv.source or "",
             "created": _fmt.ago(mv.creation_timestamp), "description": mv.description or ""}
-    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-model-version' style='font:13px sans-serif'>"
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-model-version' style='{_fmt.BOX_STYLE}'>"
             f"<b>{html.escape(mv.name)}</b> version <b>{html.escape(str(mv.version))}</b> · "
             f"load with <code>{load}</code>{_kv_table('', rows, sort=False)}</div>")
 
@@ -109,8 +110,8 @@ def model_version_text(mv: Any) -> str:
 def registered_model_html(model: Any) -> str:
     """A registered model: its aliases and latest versions."""
     aliases = {f"@{a}": f"version {v}" for a, v in model.aliases.items()}
-    latest = {f"v{v.version}": v.current_stage for v in model.latest_versions}
-    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-registered-model' style='font:13px sans-serif'>"
+    latest = {f"v{v.version}": _fmt.stage_label(v.current_stage) for v in model.latest_versions}
+    return (f"{_fmt.TABLE_STYLE}<div class='kernelflow-registered-model' style='{_fmt.BOX_STYLE}'>"
             f"<b>Registered model {html.escape(model.name)}</b> "
             f"{html.escape(model.description or '')}<br>{_kv_table('Aliases', aliases)}"
             f"{_kv_table('Latest versions', latest)}</div>")

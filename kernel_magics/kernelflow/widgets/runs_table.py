@@ -195,7 +195,7 @@ class RunsTable:
             self.compare_view.value = "<small>Pick runs in the list first.</small>"
             return None
         chart = CompareChart(runs, metrics, self.client)
-        self.compare_view.value = chart._repr_html_()
+        self.compare_view.value = chart.static_html()
         return chart
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:

@@ -16,6 +16,10 @@ import numpy as np
 from ..display import PALETTE, run_color  # noqa: F401 - one palette for notebook and dashboard
 
 MAX_POINTS = 400
+# Jupyter's theme variables (with light-theme fallbacks where they are not defined, e.g. GitHub).
+FG1 = "var(--jp-ui-font-color1, #222)"
+FG2 = "var(--jp-ui-font-color2, #555)"
+GRID = "var(--jp-border-color2, #e0e0e0)"
 
 
 @dataclass
@@ -28,15 +32,15 @@ class Series:
     color: str = PALETTE[0]
 
 
-def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
-    """Reduce a line to about ``max_points`` points, keeping each bucket's min and max.
+def downsample_indices(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of about ``max_points`` points of a line, keeping each bucket's min and max.
 
     Keeping extremes (not every n-th point) means a loss spike never disappears
     from the chart. The first and last points are always kept.
     """
     n = len(y)
     if n <= max_points:
-        return x, y
+        return np.arange(n)
     buckets = max(1, max_points // 2)
     edges = np.linspace(0, n, buckets + 1).astype(np.int64)
     starts, size = edges[:-1], int(math.ceil(n / buckets))
@@ -51,7 +55,14 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
         lo = idx[np.arange(len(starts)), filled_lo.argmin(axis=1)]
         hi = idx[np.arange(len(starts)), filled_hi.argmax(axis=1)]
         keep = np.concatenate([lo, hi])
-    keep = np.unique(np.concatenate([keep, [0, n - 1]]))
+    return np.unique(np.concatenate([keep, [0, n - 1]]))
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS):
+    """Reduce a line to about ``max_points`` points (see :func:`downsample_indices`)."""
+    if len(y) <= max_points:
+        return x, y
+    keep = downsample_indices(y, max_points)
     return x[keep], y[keep]
 
 
@@ -128,7 +139,7 @@ def _axes(f: _Frame) -> list[str]:
         y = float(f.py(np.array([t]))[0])
         parts.append(
             f'<line x1="{f.left}" x2="{f.width - f.right}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#e5e5e5"/><text x="{f.left - 4}" y="{y + 3:.1f}" text-anchor="end">'
+            f'style="stroke:{GRID}"/><text x="{f.left - 4}" y="{y + 3:.1f}" text-anchor="end">'
             f"{format_number(t)}</text>"
         )
     for t in nice_ticks(f.x0, f.x1, 4):
@@ -138,7 +149,7 @@ def _axes(f: _Frame) -> list[str]:
         )
     parts.append(
         f'<rect x="{f.left}" y="{f.top}" width="{f.width - f.left - f.right}" '
-        f'height="{f.height - f.top - f.bottom}" fill="none" stroke="#bbb"/>'
+        f'height="{f.height - f.top - f.bottom}" fill="none" style="stroke:{GRID}"/>'
     )
     return parts
 
@@ -169,8 +180,9 @@ def line_chart(series: list[Series], title: str = "", width: int = 360, height: 
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kf-chart" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
-        f'font-size="10" fill="#444">'
-        f'<text x="4" y="13" font-size="12" font-weight="bold">{html.escape(title)}</text>'
+        f'font-size="10" style="fill:{FG2};max-width:100%;height:auto">'
+        f'<text x="4" y="13" font-size="12" font-weight="bold" style="fill:{FG1}">'
+        f"{html.escape(title)}</text>"
     )
     bounds = _bounds(series)
     if bounds is None:
@@ -188,7 +200,8 @@ def legend(items: list[tuple[str, str]]) -> str:
         f"{html.escape(label)}</span>"
         for label, c in items
     )
-    return f'<div class="kf-legend" style="font:12px sans-serif;margin:4px 0">{spans}</div>'
+    return (f'<div class="kf-legend" style="font:12px var(--jp-ui-font-family, sans-serif);'
+            f'margin:4px 0;color:{FG1}">{spans}</div>')
 
 
 def chart_grid(charts: list[str]) -> str:
