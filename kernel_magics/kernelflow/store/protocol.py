@@ -155,6 +155,9 @@ class Store(Protocol):
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> tuple[list[Experiment], str | None]: ...
+    def search_dataset_summaries(
+        self, experiment_ids: list[str], limit: int = 1000
+    ) -> list[dict[str, str | None]]: ...
     def search_logged_models(
         self,
         experiment_ids: list,

@@ -11,8 +11,6 @@ Authentication: ``KERNELFLOW_TOKEN`` (or ``MLFLOW_TRACKING_TOKEN``) is sent as
 
 from __future__ import annotations
 
-import json
-import os
 from array import array
 from typing import Any
 from urllib.parse import urlparse
@@ -20,281 +18,31 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .. import codec
-from ..artifacts import FileInfo
 from ..codec import metric_json
 from ..entities import (
     Experiment,
     MetricHistory,
-    ModelLabelChange,
-    ModelVersion,
-    RegisteredModel,
     Run,
     RunInfo,
 )
 from ..errors import (
-    InvalidParameterError,
     InvalidStateError,
     KernelflowError,
-    ResourceExistsError,
     ResourceNotFoundError,
     StoreError,
 )
 from .datasets import DatasetInput
 from .protocol import STORE_METHODS
+from .rest_artifacts import RestArtifactRepository
+from .rest_http import RestTransport, error_from_response
 from .rest_logged_models import RestLoggedModelMixin
+from .rest_registry import RestRegistryMixin
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-TIMEOUT_S = 120
 
-_ERRORS: dict[str, type[KernelflowError]] = {
-    "RESOURCE_DOES_NOT_EXIST": ResourceNotFoundError,
-    "RESOURCE_ALREADY_EXISTS": ResourceExistsError,
-    "INVALID_PARAMETER_VALUE": InvalidParameterError,
-    "MALFORMED_REQUEST": InvalidParameterError,
-    "BAD_REQUEST": InvalidParameterError,
-    "INVALID_STATE": InvalidStateError,
-}
-
-
-def error_from_response(status: int, body: str, url: str) -> KernelflowError:
-    """The KernelflowError for an error response (MLflow's ``{"error_code", "message"}``)."""
-    try:
-        data = json.loads(body)
-        code, message = data.get("error_code", "INTERNAL_ERROR"), data.get("message", body)
-    except (ValueError, AttributeError):
-        code, message = "INTERNAL_ERROR", f"HTTP {status} from {url}: {body[:200]}"
-    if status == 401:
-        message += " Set KERNELFLOW_TOKEN to the server's token."
-    cls = _ERRORS.get(code)
-    if cls is not None:
-        return cls(message)
-    err = StoreError(message) if status >= 500 else KernelflowError(message, code)
-    err.http_status = status
-    return err
-
-
-class RestRegistryMixin:
-    """The registry half of :class:`RestStore` (the registry store's method names)."""
-
-    call: Any
-
-    def create_registered_model(self, name: str, tags: dict | None = None,
-                                description: str | None = None) -> RegisteredModel:
-        body = {"name": name, "tags": _kv(tags), "description": description}
-        return _model(self.call("POST", "registered-models/create", body)["registered_model"])
-
-    def get_or_create_registered_model(self, name: str) -> bool:
-        """Create the model unless it exists; return True if it was created."""
-        try:
-            self.create_registered_model(name)
-        except ResourceExistsError:
-            return False
-        return True
-
-    def get_registered_model(self, name: str) -> RegisteredModel:
-        return _model(self.call("GET", "registered-models/get", {"name": name})["registered_model"])
-
-    def search_registered_models(self, filter_string: str | None = None, max_results: int = 100,
-                                 order_by: list[str] | None = None, page_token: str | None = None):
-        body = {"filter": filter_string, "max_results": max_results, "order_by": order_by,
-                "page_token": page_token}
-        data = self.call("GET", "registered-models/search", body)
-        return [_model(m) for m in data.get("registered_models", [])], data.get("next_page_token")
-
-    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
-        data = self.call("PATCH", "registered-models/update",
-                         {"name": name, "description": description})
-        return _model(data["registered_model"])
-
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        data = self.call("POST", "registered-models/rename", {"name": name, "new_name": new_name})
-        return _model(data["registered_model"])
-
-    def delete_registered_model(self, name: str) -> None:
-        self.call("DELETE", "registered-models/delete", {"name": name})
-
-    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
-        self.call("POST", "registered-models/set-tag", {"name": name, "key": key, "value": value})
-
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
-        self.call("DELETE", "registered-models/delete-tag", {"name": name, "key": key})
-
-    def create_model_version(self, name: str, source: str, run_id: str | None = None,
-                             tags: dict | None = None, run_link: str | None = None,
-                             description: str | None = None, user_id: str | None = None,
-                             storage_location: str | None = None) -> ModelVersion:
-        body = {"name": name, "source": source, "run_id": run_id, "tags": _kv(tags),
-                "run_link": run_link, "description": description}
-        return _version(self.call("POST", "model-versions/create", body)["model_version"])
-
-    def get_model_version(self, name: str, version) -> ModelVersion:
-        data = self.call("GET", "model-versions/get", {"name": name, "version": str(version)})
-        return _version(data["model_version"])
-
-    def search_model_versions(self, filter_string: str | None = None, max_results: int = 10_000,
-                              order_by: list[str] | None = None, page_token: str | None = None):
-        body = {"filter": filter_string, "max_results": max_results, "order_by": order_by,
-                "page_token": page_token}
-        data = self.call("GET", "model-versions/search", body)
-        return [_version(v) for v in data.get("model_versions", [])], data.get("next_page_token")
-
-    def update_model_version(self, name: str, version, description: str | None) -> ModelVersion:
-        body = {"name": name, "version": str(version), "description": description}
-        return _version(self.call("PATCH", "model-versions/update", body)["model_version"])
-
-    def delete_model_version(self, name: str, version) -> None:
-        self.call("DELETE", "model-versions/delete", {"name": name, "version": str(version)})
-
-    def set_model_version_tag(self, name: str, version, key: str, value: str) -> None:
-        self.call("POST", "model-versions/set-tag",
-                  {"name": name, "version": str(version), "key": key, "value": value})
-
-    def delete_model_version_tag(self, name: str, version, key: str) -> None:
-        self.call("DELETE", "model-versions/delete-tag",
-                  {"name": name, "version": str(version), "key": key})
-
-    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
-        data = self.call("POST", "registered-models/get-latest-versions",
-                         {"name": name, "stages": stages or []})
-        return [_version(v) for v in data.get("model_versions", [])]
-
-    def transition_model_version_stage(self, name: str, version, stage: str,
-                                       archive_existing_versions: bool = False) -> ModelVersion:
-        body = {"name": name, "version": str(version), "stage": stage,
-                "archive_existing_versions": bool(archive_existing_versions)}
-        return _version(self.call("POST", "model-versions/transition-stage", body)["model_version"])
-
-    def set_registered_model_alias(self, name: str, alias: str, version) -> None:
-        self.call("POST", "registered-models/alias",
-                  {"name": name, "alias": alias, "version": str(version)})
-
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        self.call("DELETE", "registered-models/alias", {"name": name, "alias": alias})
-
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        data = self.call("GET", "registered-models/alias", {"name": name, "alias": alias})
-        return _version(data["model_version"])
-
-    def get_model_label_history(self, name: str, kind: str | None = None,
-                                label: str | None = None) -> list[ModelLabelChange]:
-        """Alias/stage history from kernelflow's extension endpoint (not MLflow's API)."""
-        body = {"name": name, "kind": kind, "label": label}
-        data = self.call("GET", "registered-models/label-history",
-                         {k: v for k, v in body.items() if v is not None}, prefix="kernelflow")
-        return [ModelLabelChange(h["name"], h["kind"], h["label"], str(h["version"]),
-                                 int(h["start_time"]), _int(h.get("end_time")))
-                for h in data.get("history", [])]
-
-
-class RestArtifactRepository:
-    """A run's artifacts on a server, through ``/api/2.0/mlflow-artifacts/artifacts``.
-
-    Args:
-        session: the store's ``requests.Session`` (keep-alive, auth header).
-        base_url: the server, like ``http://127.0.0.1:5000``.
-        artifact_uri: the run's ``mlflow-artifacts:/<exp>/<run>/artifacts`` URI.
-    """
-
-    def __init__(self, session, base_url: str, artifact_uri: str) -> None:
-        from urllib.parse import unquote, urlparse
-
-        self.session = session
-        self.base_url = base_url
-        self.root = unquote(urlparse(artifact_uri).path).strip("/")
-
-    def _url(self, rel: str) -> str:
-        from urllib.parse import quote
-
-        return f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts/{quote(rel)}"
-
-    def _join(self, *parts: str | None) -> str:
-        return "/".join(p.strip("/") for p in (self.root, *parts) if p and p.strip("/"))
-
-    def _check(self, resp) -> None:
-        if resp.status_code != 200:
-            raise error_from_response(resp.status_code, resp.text, resp.url)
-
-    def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:
-        """Upload one file; return its path relative to the run's artifacts."""
-        if not os.path.isfile(local_path):
-            raise ResourceNotFoundError(
-                f"Cannot log artifact {local_path!r}: no such file. Use log_artifacts() for a folder."
-            )
-        _check_relative(artifact_path)
-        name = os.path.basename(local_path)
-        with open(local_path, "rb") as f:
-            self._check(self.session.put(self._url(self._join(artifact_path, name)), data=f,
-                                         timeout=TIMEOUT_S))
-        return "/".join(p for p in (artifact_path, name) if p)
-
-    def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
-        """Upload a folder's contents, keeping its layout."""
-        if not os.path.isdir(local_dir):
-            raise ResourceNotFoundError(
-                f"Cannot log artifacts from {local_dir!r}: no such folder. Use log_artifact() for a file."
-            )
-        for folder, _, files in os.walk(local_dir):
-            rel = os.path.relpath(folder, local_dir).replace(os.sep, "/")
-            sub = "/".join(p for p in (artifact_path, "" if rel == "." else rel) if p) or None
-            for name in files:
-                self.log_artifact(os.path.join(folder, name), sub)
-
-    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
-        """List one level under ``path`` (folders first), paths relative to the run."""
-        _check_relative(path)
-        resp = self.session.get(f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts",
-                                params={"path": self._join(path)}, timeout=TIMEOUT_S)
-        self._check(resp)
-        prefix = path.strip("/") + "/" if path and path.strip("/") else ""
-        infos = [FileInfo(prefix + f["path"], bool(f.get("is_dir")), _int(f.get("file_size")))
-                 for f in resp.json().get("files", [])]
-        return sorted(infos, key=lambda i: (not i.is_dir, i.path))
-
-    def download_artifacts(self, path: str | None = None, dst_path: str | None = None) -> str:
-        """Download a file or folder; return its local path (under ``dst_path`` or a temp dir)."""
-        import tempfile
-
-        _check_relative(path)
-        dst = dst_path or tempfile.mkdtemp(prefix="kernelflow-artifacts-")
-        os.makedirs(dst, exist_ok=True)
-        rel = (path or "").strip("/")
-        target = os.path.join(dst, os.path.basename(rel) or "artifacts")
-        if rel and self._download_file(rel, target):
-            return target
-        entries = self.list_artifacts(rel or None)
-        if not entries and rel:
-            raise ResourceNotFoundError(f"No artifact {path!r} in this run; see list_artifacts().")
-        os.makedirs(target, exist_ok=True)
-        for entry in entries:
-            sub = os.path.join(target, os.path.basename(entry.path))
-            if entry.is_dir:
-                self.download_artifacts(entry.path, target)
-            else:
-                self._download_file(entry.path, sub)
-        return target
-
-    def _download_file(self, rel: str, local: str) -> bool:
-        resp = self.session.get(self._url(self._join(rel)), stream=True, timeout=TIMEOUT_S)
-        if resp.status_code == 404:
-            resp.close()
-            return False
-        self._check(resp)
-        with open(local, "wb") as f:
-            for chunk in resp.iter_content(1024 * 1024):
-                f.write(chunk)
-        return True
-
-
-def _check_relative(path: str | None) -> None:
-    if path and (path.startswith("/") or ".." in path.replace("\\", "/").split("/")):
-        raise InvalidParameterError(
-            f"Artifact path {path!r} is not allowed: use a relative path with no '..' parts."
-        )
-
-
-class RestStore(RestLoggedModelMixin, RestRegistryMixin):
+class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTransport):
     """A tracking store reached over HTTP.
 
     Args:
@@ -302,38 +50,6 @@ class RestStore(RestLoggedModelMixin, RestRegistryMixin):
         token: bearer token; defaults to ``KERNELFLOW_TOKEN`` or ``MLFLOW_TRACKING_TOKEN``.
         session: a ``requests.Session`` to use (a seam for tests); one is made if None.
     """
-
-    def __init__(self, uri: str, token: str | None = None, session=None) -> None:
-        import requests
-
-        self.uri = uri.rstrip("/")
-        self.session = session or requests.Session()
-        token = token or os.environ.get("KERNELFLOW_TOKEN") or os.environ.get("MLFLOW_TRACKING_TOKEN")
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    # -- transport -------------------------------------------------------------
-    def call(self, method: str, endpoint: str, body: dict | None = None, prefix: str = "mlflow") -> dict:
-        """Call ``/api/2.0/<prefix>/<endpoint>`` and return the decoded JSON answer.
-
-        Raises:
-            KernelflowError: the server's error, as the matching subclass.
-            StoreError: the server cannot be reached.
-        """
-        import requests
-
-        url = f"{self.uri}/api/2.0/{prefix}/{endpoint}"
-        kwargs: dict[str, Any] = {"params": body} if method == "GET" else {"json": body or {}}
-        try:
-            resp = self.session.request(method, url, timeout=TIMEOUT_S, **kwargs)
-        except requests.RequestException as exc:
-            raise StoreError(
-                f"Cannot reach the kernelflow server at {self.uri} ({exc.__class__.__name__}). "
-                "Is `kernelflow ui` running there?"
-            ) from exc
-        if resp.status_code != 200:
-            raise error_from_response(resp.status_code, resp.text, url)
-        return resp.json() if resp.content else {}
 
     # -- experiments -----------------------------------------------------------
     def create_experiment(self, name: str, artifact_location: str | None = None,

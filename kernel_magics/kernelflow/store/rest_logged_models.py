@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from .. import codec
@@ -12,9 +13,7 @@ from .logged_models import LoggedModel, LoggedModelMetric
 class RestLoggedModelMixin:
     """Logged models through a kernelflow (or MLflow) server's ``logged-models`` endpoints."""
 
-    def call(self, method: str, endpoint: str, body: dict | None = None,
-             prefix: str = "mlflow") -> dict:  # pragma: no cover - RestStore's
-        raise NotImplementedError
+    call: Any  # RestTransport.call
 
     def create_logged_model(self, experiment_id, name: str | None = None,
                             source_run_id: str | None = None, model_type: str | None = None,
