@@ -214,6 +214,8 @@ class Store(Protocol):
         run_name: str | None = None,
     ) -> RunInfo: ...
 
+    def write_traces(self, items: list) -> list[str]: ...
+
 
 STORE_METHODS: frozenset[str] = frozenset(
     name for name in vars(Store) if not name.startswith("_") and callable(vars(Store)[name])
