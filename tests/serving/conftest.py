@@ -21,7 +21,9 @@ def ray_instance():
     """One local Ray per module, shut down afterwards (with Serve)."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    from kernelflow_serving.api import init_ray
+
+    init_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     from ray import serve
 

@@ -7,7 +7,8 @@ import panel as pn
 from .formatting import esc
 
 NAV = (("experiments", "./", "Experiments"), ("runs", "runs", "Runs"),
-       ("models", "models", "Models"), ("traces", "traces", "Traces"))
+       ("models", "models", "Models"), ("traces", "traces", "Traces"),
+       ("deployments", "deployments", "Deployments"))
 
 CSS = """
 :host { --kf-accent: #2272b4; --kf-border: #e3e6ea; --kf-muted: #5f6b7a; }

@@ -1,0 +1,173 @@
+"""``kernelflow serve`` and ``kernelflow deployments`` as a user runs them, in subprocesses.
+
+Each Ray started here lives under its own RAY_TMPDIR, so the test can check that no
+process of it is left once the command has stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+from serving_helpers import free_port, make_registry, wait_for
+
+import kernelflow
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    return make_registry(tmp_path_factory.mktemp("cli"))
+
+
+@pytest.fixture
+def ray_tmp():
+    """A short private RAY_TMPDIR (Ray's socket paths must stay under 107 characters)."""
+    path = tempfile.mkdtemp(prefix="kfr", dir="/tmp")
+    yield path
+    kill_processes_under(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def processes_under(path: str) -> list[int]:
+    """Ids of the processes whose command line mentions ``path``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().split(") ")[-1][:1] == "Z"
+        except OSError:
+            continue
+        if path in cmd and not zombie:
+            found.append(int(pid))
+    return found
+
+
+def kill_processes_under(path: str) -> None:
+    for pid in processes_under(path):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def cli(*args, env=None, timeout=120):
+    return subprocess.run([sys.executable, "-m", "kernelflow", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_help_lists_the_mlflow_flags(registry):
+    out = cli("serve", "--help").stdout
+    for flag in ("--model-uri", "-m", "-p", "--port", "-h", "--host", "-t", "-w", "--workers",
+                 "--address", "--autoscale", "--max-batch-size", "--list", "--stop"):
+        assert flag in out
+    assert "serve" in cli("--help").stdout and "deployments" in cli("--help").stdout
+
+
+def test_an_unknown_model_is_a_clear_error_and_starts_nothing(registry, ray_tmp):
+    done = cli("serve", "models:/clf@nope", "--store", registry, env={"RAY_TMPDIR": ray_tmp})
+    assert done.returncode == 2
+    assert "aliases: @champion -> 1" in done.stderr and "Traceback" not in done.stderr
+    assert not os.path.exists(os.path.join(ray_tmp, "ray"))
+    done = cli("serve", "--store", registry)
+    assert done.returncode == 2 and "Give a model to serve" in done.stderr
+
+
+def test_list_and_deployments_read_the_store(registry):
+    kernelflow.Client(registry).record_deployment("old", "models:/clf/1", status="STOPPED",
+                                                  model_version=1, url="http://h:1")
+    out = cli("deployments", "--store", registry).stdout
+    assert "old" in out and "STOPPED" in out and "models:/clf/1" in out
+    assert "old" in cli("serve", "--list", "--store", registry).stdout
+    rows = __import__("json").loads(cli("deployments", "--json", "--store", registry).stdout)
+    assert any(r["name"] == "old" and r["model_version"] == "1" for r in rows)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_serve_answers_then_stop_leaves_no_ray_process(registry, ray_tmp):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kernelflow", "serve", "-m", "models:/clf@champion", "-p",
+         str(port), "-h", "127.0.0.1", "-w", "1", "--store", registry, "--name", "cli-clf"],
+        env={**os.environ, "RAY_TMPDIR": ray_tmp}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "press Ctrl+C" in line:
+                break
+        assert any(f"at http://127.0.0.1:{port}/invocations" in ln for ln in lines), lines
+        resp = requests.post(f"http://127.0.0.1:{port}/invocations",
+                             json={"inputs": {"a": [0.1], "b": [0.9]}}, timeout=30)
+        assert resp.status_code == 200 and resp.headers["X-Kernelflow-Model-Version"] == "1"
+        assert processes_under(ray_tmp)
+        dep = kernelflow.Client(registry).get_deployment("cli-clf")
+        assert (dep.status, dep.pid) == ("RUNNING", proc.pid)
+        stopped = cli("serve", "--stop", "cli-clf", "--store", registry)
+        assert stopped.returncode == 0, stopped.stderr
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert kernelflow.Client(registry).get_deployment("cli-clf").status == "STOPPED"
+    wait_for(lambda: not processes_under(ray_tmp), timeout=30)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_a_model_that_fails_to_load_exits_non_zero_and_leaves_nothing(registry, ray_tmp):
+    done = cli("serve", "models:/broken/1", "-p", str(free_port()), "--store", registry,
+               env={"RAY_TMPDIR": ray_tmp}, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "weights are corrupt" in done.stderr
+    dep = kernelflow.Client(registry).get_deployment("broken")
+    assert dep.status == "FAILED" and "weights are corrupt" in dep.last_error
+    wait_for(lambda: not processes_under(ray_tmp), timeout=30)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_serve_onto_a_separately_started_ray_cluster(registry, ray_tmp):
+    gcs_port, http_port = free_port(), free_port()
+    env = {**os.environ, "RAY_TMPDIR": ray_tmp}
+    started = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ray"), "start", "--head",
+         f"--port={gcs_port}", "--num-cpus=2", "--include-dashboard=false",
+         "--disable-usage-stats"], env=env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stdout + started.stderr
+    head = set(processes_under(ray_tmp))
+    address = f"127.0.0.1:{gcs_port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kernelflow", "serve", "models:/clf/2", "--address", address,
+         "-p", str(http_port), "--store", registry, "--name", "on-cluster"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "press Ctrl+C" in line:
+                break
+        resp = requests.post(f"http://127.0.0.1:{http_port}/invocations",
+                             json={"inputs": {"a": [0.1], "b": [0.9]}}, timeout=30)
+        assert resp.status_code == 200 and resp.headers["X-Kernelflow-Model-Version"] == "2"
+        assert kernelflow.Client(registry).get_deployment("on-cluster").ray_address == address
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert kernelflow.Client(registry).get_deployment("on-cluster").status == "STOPPED"
+    assert head <= set(processes_under(ray_tmp))  # the cluster itself was left running
+    kill_processes_under(ray_tmp)
+    time.sleep(0.5)
+    assert not processes_under(ray_tmp)
