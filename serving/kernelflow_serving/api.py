@@ -273,8 +273,8 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
                 f"Port {port} on {host} is already in use. Choose another with --port, or stop "
                 "what listens there.")
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     namespace="kernelflow", configure_logging=False)
+            init_ray(address=address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
         except ConnectionError as exc:
             raise kernelflow.KernelflowError(
                 f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
@@ -290,6 +290,21 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
     if not _state["atexit"]:
         atexit.register(stop_all)
         _state["atexit"] = True
+
+
+def init_ray(attempts: int = 3, **options: Any) -> None:
+    """``ray.init(**options)``, tried again when a loaded machine makes Ray's node miss its
+    fixed 30 s startup deadline (Ray then says "timed out during startup")."""
+    import ray
+
+    for attempt in range(attempts):
+        try:
+            ray.init(**options)
+            return
+        except Exception as exc:
+            if "timed out during startup" not in str(exc) or attempt == attempts - 1:
+                raise
+            ray.shutdown()
 
 
 def _deploy(handle: ServingHandle, config: dict, replicas: int,
