@@ -19,6 +19,9 @@ def _ui_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--token", help="require this bearer token on every request "
                    "(default: $KERNELFLOW_TOKEN)")
+    p.add_argument("--serve-artifacts", action=argparse.BooleanOptionalAction, default=True,
+                   help="give clients mlflow-artifacts:/ URIs and proxy artifacts (default, as "
+                   "MLflow); --no-serve-artifacts gives them the real paths instead")
 
 
 def _run_ui(args: argparse.Namespace) -> None:
@@ -28,6 +31,7 @@ def _run_ui(args: argparse.Namespace) -> None:
     serve(
         tracking_uri=args.store, artifact_root=args.artifacts, host=args.host, port=args.port,
         token=args.token or os.environ.get("KERNELFLOW_TOKEN"),
+        serve_artifacts=args.serve_artifacts,
     )
 
 

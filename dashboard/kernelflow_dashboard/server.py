@@ -36,6 +36,9 @@ from .auth import (
 log = logging.getLogger("kernelflow_dashboard")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # JSON calls; artifact uploads raise their own limit
+# Room for long query strings, so that the handlers answer a too-long one with MLflow's JSON
+# error (MAX_URI_BYTES) instead of Tornado's bare 400 for request lines over its 64 KiB.
+MAX_HEADER_BYTES = 8 * 1024 * 1024
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -101,6 +104,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 5000,
     token: str | None = None,
+    serve_artifacts: bool = True,
 ) -> None:
     """Serve the dashboard and the REST API on ``host:port`` until interrupted (blocking).
 
@@ -111,6 +115,9 @@ def serve(
         host: address to bind; keep 127.0.0.1 unless others must reach the server.
         port: TCP port (0 picks a free one).
         token: shared secret every request must carry (also read from ``KERNELFLOW_TOKEN``).
+        serve_artifacts: as MLflow's ``--serve-artifacts`` (the default): artifact URIs under
+            the root are ``mlflow-artifacts:/`` and go through this server; when false they
+            are the real paths, which clients read and write themselves.
 
     Raises:
         KernelflowError: for a port out of range or one that cannot be bound (in use).
@@ -121,7 +128,7 @@ def serve(
         log.warning("Serving on %s without a token: anyone who can reach it can read and "
                     "write your runs. Pass --token.", host)
     client = context.configure(tracking_uri, artifact_root)
-    api = Api.for_client(client)
+    api = Api.for_client(client, serve_artifacts)
     security = Security(TokenCheck(token), loopback_only=host in LOOPBACK)
     patterns = build_patterns(api, security)
     pages = load_pages()
@@ -158,7 +165,8 @@ def _serve_api_only(patterns: list, security: Security, host: str, port: int) ->
     app = tornado.web.Application(patterns)
     guard_hosts(app, security.loopback_only)
     with _binding(host, port):
-        server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES)
+        server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES,
+                            max_header_size=MAX_HEADER_BYTES)
     _announce(host, _bound_port(server, port))
     IOLoop.current().start()
 
@@ -174,7 +182,8 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
         server = pn.serve(
             pages, port=port, address=host, show=False, start=False, title="kernelflow",
             websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
-            http_server_kwargs={"max_body_size": MAX_BODY_BYTES}, **opts,
+            http_server_kwargs={"max_body_size": MAX_BODY_BYTES,
+                                "max_header_size": MAX_HEADER_BYTES}, **opts,
         )
     guard_hosts(server._tornado, security.loopback_only)  # Bokeh's Tornado application
     _announce(host, server.port)
@@ -210,10 +219,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--token", help="require this token (default: $KERNELFLOW_TOKEN)")
+    parser.add_argument("--serve-artifacts", action=argparse.BooleanOptionalAction, default=True,
+                        help="proxy artifacts as mlflow-artifacts:/ URIs (default), or not")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        serve(args.store, args.artifacts, args.host, args.port, args.token)
+        serve(args.store, args.artifacts, args.host, args.port, args.token, args.serve_artifacts)
     except KernelflowError as exc:
         print(f"kernelflow: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -75,18 +75,28 @@ def _parse_value(text: str):
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     _store_arg(p)
-    p.add_argument("notebook", help="path of the .ipynb to run")
+    p.add_argument("notebook", metavar="PATH",
+                   help="the .ipynb to run, or an MLflow Project folder (with an MLproject file)")
     p.add_argument("-P", "--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="a parameter injected into the cell tagged 'parameters' (repeatable)")
+                   help="a parameter injected into the cell tagged 'parameters', or a project "
+                   "entry point's parameter (repeatable)")
+    p.add_argument("-e", "--entry-point", default="main",
+                   help="project entry point, or a .py/.sh file of it (default: main)")
+    p.add_argument("--env-manager", help="projects run in the current environment: only "
+                   "'local' is supported")
+    p.add_argument("--run-name", help="the project run's name")
     p.add_argument("--experiment", help="experiment name (created if needed)")
     p.add_argument("--output", help="where to write the executed notebook")
     p.add_argument("--kernel", help="kernel name (default: the notebook's)")
     p.add_argument("--timeout", type=int, help="seconds allowed per cell")
 
 
-@command("run", "execute a notebook with parameters as one tracked run")
+@command("run", "execute a notebook, or an MLflow Project folder, with parameters as one "
+         "tracked run")
 @arguments(_run_args)
 def _run(args: argparse.Namespace) -> None:
+    import os
+
     from .notebooks import run_notebook
 
     _use_store(args)
@@ -95,7 +105,17 @@ def _run(args: argparse.Namespace) -> None:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise KernelflowError(f"Parameter {item!r} must look like key=value.")
-        params[key] = _parse_value(value)
+        params[key] = value if os.path.isdir(args.notebook) else _parse_value(value)
+    if os.path.isdir(args.notebook):
+        from .projects import run_project
+
+        run = run_project(args.notebook, params, entry_point=args.entry_point,
+                          experiment_name=args.experiment, env_manager=args.env_manager,
+                          run_name=args.run_name)
+        print(f"run {run.info.run_id} ({run.info.run_name}): {run.info.status}")
+        if run.info.status != "FINISHED":
+            sys.exit(1)
+        return
     run = run_notebook(args.notebook, params, experiment_name=args.experiment,
                        output_path=args.output, kernel_name=args.kernel, timeout=args.timeout)
     print(f"run {run.info.run_id} ({run.info.run_name}): {run.info.status}")

@@ -291,7 +291,8 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         if key not in self._store.get_run(run_id).data.tags:
             from .errors import ResourceNotFoundError
 
-            raise ResourceNotFoundError(f"Run {run_id} has no tag {key!r} to delete.")
+            raise ResourceNotFoundError(
+                f"No tag with name: {key} in run with id {run_id}: there is no tag to delete.")
         self._writer.add_ops([("deltag", run_id, key)])
         self.flush()
 
@@ -552,6 +553,11 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         """``{run_id: [DatasetInput, ...]}`` for many runs at once (runs without any left out)."""
         return self._store.get_dataset_inputs(list(run_ids))
 
+    def search_dataset_summaries(self, experiment_ids: list[str]) -> list[dict]:
+        """The datasets the experiments' runs used: ``[{"experiment_id", "name", "digest",
+        "context"}]`` once per input context (MLflow's ``experiments/search-datasets``)."""
+        return self._store.search_dataset_summaries([str(e) for e in experiment_ids])
+
     def get_model_inputs(self, run_id: str) -> list[str]:
         """The ids of the logged models a run used as inputs, in logging order."""
         return self._store.get_model_inputs(run_id)
@@ -580,11 +586,18 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
 
     def search_logged_models(self, experiment_ids: list[str], filter_string: str | None = None,
                              max_results: int = 100, order_by: list[dict] | None = None,
-                             page_token: str | None = None) -> PagedList:
-        """Logged models of some experiments matching a filter; a list with ``.token``."""
+                             page_token: str | None = None,
+                             datasets: list[dict] | None = None) -> PagedList:
+        """Logged models of some experiments matching a filter; a list with ``.token``.
+
+        ``datasets`` (MLflow's ``[{"dataset_name": ..., "dataset_digest": ...}]``) limits
+        metric clauses to metrics on those datasets, or, without any, keeps the models
+        with a metric on one of them.
+        """
+        extra = {"datasets": datasets} if datasets else {}
         items, token = self._store.search_logged_models(
             list(experiment_ids), filter_string=filter_string, max_results=max_results,
-            order_by=order_by, page_token=page_token)
+            order_by=order_by, page_token=page_token, **extra)
         return PagedList(items, token)
 
     def finalize_logged_model(self, model_id: str, status: str,

@@ -137,6 +137,8 @@ def start_run(
             f"Run {current.run_name!r} ({current.run_id}) is already active. End it with "
             "kernelflow.end_run(), or pass nested=True to start a child run."
         )
+    if run_id is None and not _active_runs and os.environ.get("KERNELFLOW_RUN_ID"):
+        run_id = os.environ["KERNELFLOW_RUN_ID"]  # as MLFLOW_RUN_ID: a project's run
     if run_id is not None:
         c._check_open(run_id)  # unknown or deleted runs are refused before anything changes
         c.update_run(run_id, status="RUNNING")

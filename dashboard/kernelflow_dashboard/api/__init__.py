@@ -10,7 +10,13 @@ from typing import Any
 
 import tornado.web
 
-from .artifacts import ArtifactHandler, ArtifactListHandler, RunArtifactHandler
+from .artifacts import (
+    ArtifactHandler,
+    ArtifactListHandler,
+    LoggedModelArtifactHandler,
+    RunArtifactHandler,
+    UploadArtifactHandler,
+)
 from .base import MAX_JSON_BYTES, ApiError, BaseHandler, Security, check_json_size, run_blocking
 from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
 from .genai_datasets import routes as genai_dataset_routes
@@ -74,6 +80,10 @@ def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]
         ]
     out += [(r"/get-artifact", RunArtifactHandler, kw),
             (r"/ajax-api/2\.0/mlflow/get-artifact", RunArtifactHandler, kw)]
+    for p in prefixes:  # MLflow's web UI calls (ajax-api); the api prefix answers the same
+        out += [(p + r"/upload-artifact", UploadArtifactHandler, kw),
+                (p + r"/logged-models/(?P<model_id>[^/]+)/artifacts/files",
+                 LoggedModelArtifactHandler, kw)]
     out += [(p + r"/(.+)", JsonApiHandler, {**kw, "table": ENDPOINTS}) for p in prefixes]
     out += [(p.replace("mlflow", "kernelflow") + r"/(.+)", JsonApiHandler,
              {**kw, "table": EXTENSIONS}) for p in prefixes]

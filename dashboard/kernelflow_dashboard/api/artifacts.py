@@ -185,3 +185,58 @@ async def send_file(handler: BaseHandler, local: str, shown: str) -> None:
             handler.write(chunk)
             await handler.flush()
     handler.finish()
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # MLflow's limit for the UI's upload-artifact
+
+
+class UploadArtifactHandler(BaseHandler):
+    """POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid=&path=: the body becomes one file of
+    the run's artifacts (MLflow's web UI call; at most 10 MB, as MLflow)."""
+
+    api: Api
+
+    async def post(self) -> None:
+        run_id = self.get_query_argument("run_uuid", "") or self.get_query_argument("run_id", "")
+        if not run_id:
+            raise InvalidParameterError("Request must specify run_uuid.")
+        path = self.get_query_argument("path", "")
+        if not path:
+            raise InvalidParameterError("Request must specify path.")
+        data = self.request.body
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InvalidParameterError("Artifact size is too large. Max size is 10MB.")
+        if not data:
+            raise InvalidParameterError("Request must specify data.")
+        info = (await run_blocking(self.api.client.get_run, run_id)).info
+        root = self.api.uris.readable(info.artifact_uri, f"artifacts of run {run_id}")
+        target = _safe(root, path)
+        if os.path.isdir(target):
+            raise InvalidParameterError(f"{path!r} is a folder.")
+        await run_blocking(_write, target, data)
+        self.write_json({})
+
+
+def _write(target: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=os.path.dirname(target), prefix=".upload-",
+                                     delete=False) as tmp:
+        tmp.write(data)
+    os.replace(tmp.name, target)
+
+
+class LoggedModelArtifactHandler(BaseHandler):
+    """GET /ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files?artifact_file_path=:
+    one file of a logged model (MLflow's web UI call)."""
+
+    api: Api
+
+    async def get(self, model_id: str) -> None:
+        path = self.get_query_argument("artifact_file_path", "")
+        if not path:
+            raise ApiError(400, "BAD_REQUEST",
+                           'Request must include the "artifact_file_path" query parameter.')
+        model = await run_blocking(self.api.client.get_logged_model, model_id)
+        root = self.api.uris.readable(model.artifact_location,
+                                      f"artifacts of logged model {model_id}")
+        await send_file(self, _safe(root, path), path)

@@ -19,6 +19,7 @@ from .request import Params
 
 log = logging.getLogger("kernelflow_dashboard.api")
 MAX_JSON_BYTES = 32 * 1024 * 1024
+MAX_URI_BYTES = 1024 * 1024  # longer request URIs get a JSON 414 (see server.MAX_HEADER_BYTES)
 
 
 @dataclass
@@ -60,6 +61,11 @@ class BaseHandler(tornado.web.RequestHandler):
             setattr(self, name, value)
 
     def prepare(self) -> None:
+        if len(self.request.uri or "") > MAX_URI_BYTES:
+            raise ApiError(414, "INVALID_PARAMETER_VALUE",
+                           f"Request URI too long: {len(self.request.uri)} bytes, at most "
+                           f"{MAX_URI_BYTES}. Send long lists in a POST body instead, or split "
+                           "the call (get-history-bulk-interval takes 100 run_ids).")
         if not host_allowed(self.request, self.security.loopback_only):
             raise ApiError(403, "PERMISSION_DENIED", foreign_host_message(self.request))
         if not origin_allowed(self):

@@ -87,3 +87,24 @@ def add_search_inputs_outputs(api: Api, runs: list[dict]) -> list[dict]:
             run["outputs"] = {"model_outputs": [{"model_id": m, "step": s}
                                                 for m, s in outputs[run_id]]}
     return runs
+
+
+MAX_SEARCH_DATASETS_EXPERIMENTS = 20
+
+
+def search_datasets(api: Api, p: Params) -> dict:
+    """POST experiments/search-datasets: the datasets the experiments' runs used (MLflow's UI).
+
+    Answers ``{"dataset_summaries": [{experiment_id, name, digest, context}]}``, the context
+    left out for inputs without a ``mlflow.data.context`` tag, as MLflow's JSON does.
+    """
+    ids = [str(e) for e in p.many("experiment_ids")]
+    if not ids:
+        raise InvalidParameterError(
+            "SearchDatasets request must specify at least one experiment_id.")
+    if len(ids) > MAX_SEARCH_DATASETS_EXPERIMENTS:
+        raise InvalidParameterError(
+            f"SearchDatasets request cannot specify more than {MAX_SEARCH_DATASETS_EXPERIMENTS} "
+            f"experiment_ids. Received {len(ids)} experiment_ids.")
+    found = api.client.search_dataset_summaries(ids)
+    return {"dataset_summaries": [{k: v for k, v in s.items() if v is not None} for s in found]}

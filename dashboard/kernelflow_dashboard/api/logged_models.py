@@ -130,22 +130,31 @@ def log_logged_model_params(api: Api, p: Params) -> dict:
 
 
 def search_logged_models(api: Api, p: Params) -> dict:
-    """POST logged-models/search: filter, order_by and page tokens over some experiments."""
-    if p.get("datasets"):
-        raise InvalidParameterError(
-            "Searching logged models by dataset is not supported by kernelflow; filter on "
-            "metrics without 'datasets'."
-        )
+    """POST logged-models/search: filter, datasets, order_by and page tokens, as MLflow's."""
+    datasets = [_dataset(d) for d in p.objects("datasets")]
+    extra = {"datasets": datasets} if datasets else {}
     models = api.client.search_logged_models(
         [str(e) for e in p.many("experiment_ids")], filter_string=p.text("filter") or None,
         max_results=p.integer("max_results") or DEFAULT_MAX_RESULTS,
         order_by=[_order(o) for o in p.objects("order_by")] or None,
-        page_token=p.text("page_token") or None,
+        page_token=p.text("page_token") or None, **extra,
     )
     token = models.token
     out: dict = {"models": [logged_model(m, api) for m in models]}
     if token:
         out["next_page_token"] = token
+    return out
+
+
+def _dataset(d: Params) -> dict:
+    """One ``DatasetFilter`` (``dataset_name`` required, ``dataset_digest`` optional)."""
+    if not d.text("dataset_name"):
+        raise InvalidParameterError(
+            "`dataset_name` in the `datasets` clause must be specified (missing "
+            f"'{d.name('dataset_name')}').")
+    out = {"dataset_name": d.text("dataset_name")}
+    if d.text("dataset_digest"):
+        out["dataset_digest"] = d.text("dataset_digest")
     return out
 
 
@@ -161,7 +170,8 @@ def _order(o: Params) -> dict:
 def list_logged_model_artifacts(api: Api, p: Params) -> dict:
     """GET logged-models/{model_id}/artifacts/directories: one level of the model's files."""
     model = api.client.get_logged_model(p.need("model_id"))
-    files = list_dir(model.artifact_location, listed(p.text("artifact_directory_path") or ""))
+    root = api.uris.readable(model.artifact_location, f"artifacts of logged model {model.model_id}")
+    files = list_dir(root, listed(p.text("artifact_directory_path") or ""))
     return {"root_uri": api.uris.to_remote(model.artifact_location),
             "files": [shapes.file_info(f) for f in files]}
 
@@ -236,10 +246,19 @@ def _model_id_in(source: str) -> str | None:
 
 
 def record_registration(api: Api, model_id: str, name: str, version: str) -> None:
-    """Add ``{name, version}`` to the logged model's ``mlflow.modelVersions`` tag."""
+    """Add ``{name, version}`` to the logged model's ``mlflow.modelVersions`` tag.
+
+    The version is a JSON number there, as MLflow writes it (``[{"name": "m", "version": 1}]``).
+    """
     tags = api.client.get_logged_model(model_id).tags
-    entries = _registrations(tags)
-    entry = {"name": name, "version": str(version)}
+    entries = [{"name": e["name"], "version": _number(e["version"])}
+               for e in _registrations(tags)]
+    entry = {"name": name, "version": _number(version)}
     if entry not in entries:
         entries.append(entry)
     api.client.set_logged_model_tags(model_id, {MODEL_VERSIONS_TAG: json.dumps(entries)})
+
+
+def _number(version) -> int | str:
+    text = str(version)
+    return int(text) if text.isdigit() else text

@@ -14,6 +14,7 @@ from .service import Api
 
 MAX_RUNS_BULK = 100
 MAX_RESULTS_PER_RUN = 2500
+MAX_HISTORY_BULK = 25_000
 
 
 def get_history(api: Api, p: Params) -> dict:
@@ -36,11 +37,41 @@ def get_history(api: Api, p: Params) -> dict:
     return out
 
 
-def get_history_bulk_interval(api: Api, p: Params) -> dict:
-    """GET metrics/get-history-bulk-interval: up to ``max_results`` sampled steps per run.
+def get_history_bulk(api: Api, p: Params) -> dict:
+    """GET metrics/get-history-bulk?run_id=..&run_id=..&metric_key=: MLflow's web UI call.
 
-    The steps are spread evenly over the union of the runs' steps in
-    [start_step, end_step], always keeping the first and last, as MLflow does.
+    Every point of one metric for up to 100 runs (runs by id, each run's points by time,
+    step and value), at most ``max_results`` (25,000) points in all, as MLflow's handler.
+    """
+    run_ids = [str(r) for r in p.many("run_id")]
+    if not run_ids:
+        raise InvalidParameterError(
+            "GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(run_ids) > MAX_RUNS_BULK:
+        raise InvalidParameterError(
+            f"GetMetricHistoryBulk request cannot specify more than {MAX_RUNS_BULK} run_ids. "
+            f"Received {len(run_ids)} run_ids.")
+    if p.text("metric_key") is None:
+        raise InvalidParameterError("GetMetricHistoryBulk request must specify a metric_key.")
+    key = p.text("metric_key")
+    max_results = min(p.integer("max_results", MAX_HISTORY_BULK), MAX_HISTORY_BULK)
+    out: list[dict] = []
+    for rid in sorted(run_ids):
+        h = api.client.get_metric_history(rid, key)
+        order = np.lexsort((h.values, h.steps, h.timestamps))
+        for m in shapes.metric_points(_take(h, order)):
+            m["run_id"] = rid
+            out.append(m)
+    return {"metrics": out[:max(max_results, 0)]}
+
+
+def get_history_bulk_interval(api: Api, p: Params) -> dict:
+    """GET metrics/get-history-bulk-interval: up to ``max_results`` points per run.
+
+    As MLflow 3.17: each run's points in [start_step, end_step] (both or neither), ordered
+    by step, time and value, are cut in ``max_results`` even buckets (SQL's NTILE) and the
+    first point of each is kept, plus the run's last point (replacing the last pick when
+    the page is full). Runs come in the order asked; an unknown run is a 404.
     """
     run_ids = [str(r) for r in p.many("run_ids")]
     if not run_ids:
@@ -55,36 +86,44 @@ def get_history_bulk_interval(api: Api, p: Params) -> dict:
     if not 1 <= max_results <= MAX_RESULTS_PER_RUN:
         raise InvalidParameterError(f"max_results must be between 1 and {MAX_RESULTS_PER_RUN}.")
     start, end = p.integer("start_step"), p.integer("end_step")
-    if start is not None and end is not None and start > end:
+    if (start is None) != (end is None):
+        raise InvalidParameterError(
+            "If either start step or end step are specified, both must be specified.")
+    if start is not None and start > end:
         raise InvalidParameterError(
             "end_step must be greater than start_step. "
             f"Found start_step={start} and end_step={end}."
         )
-    histories = {rid: api.client.get_metric_history(rid, key) for rid in sorted(run_ids)}
-    steps = _sampled_steps(histories.values(), start, end, max_results)
+    histories = [(rid, api.client.get_metric_history(rid, key)) for rid in run_ids]
     out = []
-    for rid, h in histories.items():
-        for m in shapes.metric_points(_select(h, np.isin(h.steps, steps))):
+    for rid, h in histories:
+        for m in shapes.metric_points(_sampled(h, start, end, max_results)):
             m["run_id"] = rid
             out.append(m)
     return {"metrics": out}
 
 
-def _select(history, mask) -> MetricHistory:
-    return MetricHistory(history.key, history.timestamps[mask], history.steps[mask],
-                         history.values[mask])
+def _take(history, index) -> MetricHistory:
+    return MetricHistory(history.key, history.timestamps[index], history.steps[index],
+                         history.values[index])
 
 
-def _sampled_steps(histories, start: int | None, end: int | None, n: int) -> np.ndarray:
-    arrays = [h.steps for h in histories if len(h)]
-    if not arrays:
-        return np.empty(0, dtype=np.int64)
-    steps = np.unique(np.concatenate(arrays))
+def _sampled(h, start: int | None, end: int | None, n: int) -> MetricHistory:
+    """MLflow's NTILE sampling of one run's points (see :func:`get_history_bulk_interval`)."""
+    keep = np.ones(len(h), dtype=bool)
     if start is not None:
-        steps = steps[steps >= start]
-    if end is not None:
-        steps = steps[steps <= end]
-    if len(steps) <= n:
-        return steps
-    picks = np.unique(np.linspace(0, len(steps) - 1, n).round().astype(np.int64))
-    return steps[picks]
+        keep = (h.steps >= start) & (h.steps <= end)
+    index = np.flatnonzero(keep)
+    index = index[np.lexsort((h.values[index], h.timestamps[index], h.steps[index]))]
+    total = len(index)
+    if total <= n:
+        return _take(h, index)
+    size, extra = divmod(total, n)  # NTILE: the first `extra` buckets hold one more row
+    firsts = [i * (size + 1) if i < extra else extra * (size + 1) + (i - extra) * size
+              for i in range(n)]
+    if firsts[-1] != total - 1:
+        if len(firsts) >= n:
+            firsts[-1] = total - 1
+        else:
+            firsts.append(total - 1)
+    return _take(h, index[firsts])

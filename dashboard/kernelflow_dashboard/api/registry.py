@@ -5,7 +5,9 @@ They call the registry methods of ``kernelflow.Client`` (MLflow's ``MlflowClient
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import unquote, urlparse
 
 from kernelflow.errors import InvalidParameterError
 
@@ -158,7 +160,7 @@ def create_model_version(api: Api, p: Params) -> dict:
     sent = p.need("source")
     source, model_id, model_run = logged_models.resolve_source(api, sent, p.text("model_id") or None)
     if source == sent:
-        source = _checked_source(api, sent)
+        source = _checked_source(api, sent, p.text("run_id") or None)
     version = _client(api).create_model_version(
         p.need("name"), source, run_id=p.text("run_id") or model_run,
         tags=p.tags() or None, run_link=p.text("run_link"),
@@ -169,22 +171,46 @@ def create_model_version(api: Api, p: Params) -> dict:
     return _mv(api, version)
 
 
-def _checked_source(api: Api, source: str) -> str:
+def _checked_source(api: Api, source: str, run_id: str | None = None) -> str:
     """A client's version source, checked.
 
     ``runs:/``/``models:/`` URIs (no ``..``) are resolved by the registry; a remote URI
-    (``s3://``) is only a pointer the server never reads, as MLflow allows; a local path,
-    ``file:`` or ``mlflow-artifacts:`` URI must lie under the artifact root.
+    (``s3://``) is only a pointer the server never reads, as MLflow allows; a local path or
+    ``file:`` URI inside the artifact folder of the request's ``run_id`` is kept as given
+    (MLflow's rule); otherwise a local path, ``file:`` or ``mlflow-artifacts:`` URI must lie
+    under the artifact root.
     """
     scheme = source.split("://", 1)[0] if "://" in source else None
     if scheme and scheme not in ("file", "mlflow-artifacts"):
         return source
+    if run_id and not source.startswith((*TRUSTED_SOURCES, "mlflow-artifacts:")):
+        if _inside_run(api, source, run_id):
+            return source
     if not source.startswith(TRUSTED_SOURCES):
-        return api.uris.to_local(source, "Model version source")
+        try:
+            return api.uris.to_local(source, "Model version source")
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(
+                f"Invalid model version source: '{source}'. To use a local path as a model "
+                "version source, the run_id request parameter has to be specified and the "
+                "local path has to be contained within the artifact directory of the run "
+                f"specified by the run_id. ({exc})") from None
     if ".." in source.replace("\\", "/").split("/"):
         raise InvalidParameterError(
             f"Model version source {source!r} is not allowed: '..' parts are refused.")
     return source
+
+
+def _inside_run(api: Api, source: str, run_id: str) -> bool:
+    """Whether a local source lies in the run's (local) artifact folder."""
+    def local(uri: str) -> str:
+        return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+
+    path, run_dir = local(source), local(api.client.get_run(run_id).info.artifact_uri)
+    if "\x00" in path or not os.path.isabs(path) or not os.path.isabs(run_dir):
+        return False
+    real, base = os.path.realpath(path), os.path.realpath(run_dir)
+    return real == base or real.startswith(base + os.sep)
 
 
 def get_model_version(api: Api, p: Params) -> dict:

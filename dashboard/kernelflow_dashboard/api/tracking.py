@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from kernelflow.client import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS, MAX_BATCH_TOTAL
@@ -194,6 +195,53 @@ def search_runs(api: Api, p: Params) -> dict:
     if runs.token:
         out["next_page_token"] = runs.token
     return out
+
+
+def create_promptlab_run(api: Api, p: Params) -> dict:
+    """POST runs/create-promptlab-run: MLflow's prompt-engineering UI records one evaluation.
+
+    As MLflow: a FINISHED run with the model parameters, ``model_route`` and
+    ``prompt_template`` as params, ``mlflow.runSourceType = PROMPT_ENGINEERING``, and the
+    prompt, its parameters and the output as the ``eval_results_table.json`` table
+    artifact. (MLflow also writes a ``promptlab`` model flavor, which kernelflow cannot load.)
+    """
+    fields = {}
+    for name in ("experiment_id", "prompt_template", "model_route", "model_input",
+                 "mlflow_version"):
+        fields[name] = p.text(name)
+        if not fields[name]:
+            raise InvalidParameterError(f"CreatePromptlabRun request must specify {name}.")
+    prompt_params = [(x.need("key"), x.text("value", "")) for x in p.objects("prompt_parameters")]
+    if not prompt_params:
+        raise InvalidParameterError("CreatePromptlabRun request must specify prompt_parameters.")
+    model_params = [Param(x.need("key"), x.text("value", "")) for x in p.objects("model_parameters")]
+    output_params = [(x.need("key"), x.text("value", ""))
+                     for x in p.objects("model_output_parameters")]
+    exp = api.client.get_experiment(fields["experiment_id"])
+    api.uris.readable(exp.artifact_location, f"artifacts of experiment {exp.experiment_id}")
+    tags = p.tags()
+    tags.setdefault("mlflow.user", p.text("user_id") or "unknown")
+    run = api.client.create_run(fields["experiment_id"], start_time=p.integer("start_time"),
+                                tags=tags, run_name=p.text("run_name") or None)
+    run_id = run.info.run_id
+    table = {"columns": [k for k, _ in prompt_params] + ["prompt", "output"]
+             + [k for k, _ in output_params],
+             "data": [[v for _, v in prompt_params] + [fields["model_input"],
+                                                       p.text("model_output")]
+                      + [v for _, v in output_params]]}
+    params = [*model_params, Param("model_route", fields["model_route"]),
+              Param("prompt_template", fields["prompt_template"])]
+    run_tags = [RunTag("mlflow.loggedArtifacts",
+                       json.dumps([{"path": "eval_results_table.json", "type": "table"}])),
+                RunTag("mlflow.runSourceType", "PROMPT_ENGINEERING")]
+    try:
+        api.client.log_batch(run_id, params=params, tags=run_tags, synchronous=True)
+        api.client.log_dict(run_id, table, "eval_results_table.json")
+    except Exception:
+        api.client.set_terminated(run_id, "FAILED")
+        raise
+    api.client.set_terminated(run_id, "FINISHED")
+    return {"run": shapes.run(api.client.get_run(run_id), api.uris)}
 
 
 def _check_active(api: Api, run_id: str) -> str:

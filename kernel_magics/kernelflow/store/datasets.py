@@ -179,6 +179,25 @@ class DatasetStore:
                     DatasetInput(Dataset(*fields), tags.get(input_uuid, {})))
         return out
 
+    def search_dataset_summaries(self, experiment_ids: list[str],
+                                 limit: int = 1000) -> list[dict[str, str | None]]:
+        """The distinct (experiment, dataset name, digest, context) of runs' dataset inputs.
+
+        MLflow's ``experiments/search-datasets``: each dataset an experiment's runs used,
+        once per ``mlflow.data.context`` tag value (``None`` without one), at most ``limit``.
+        """
+        ids = [int(e) for e in experiment_ids if str(e).isdigit()]
+        if not ids:
+            return []
+        rows = self.query(  # type: ignore[attr-defined]
+            "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+            "JOIN dataset_inputs i ON i.dataset_uuid = d.dataset_uuid "
+            "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
+            "AND t.key = 'mlflow.data.context' "
+            f"WHERE d.experiment_id IN ({_marks(ids)}) LIMIT ?", [*ids, limit])
+        return [{"experiment_id": str(e), "name": n, "digest": d, "context": c}
+                for e, n, d, c in rows]
+
     def _input_tags(self, run_ids: list[str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for chunk in _chunks(list(run_ids)):

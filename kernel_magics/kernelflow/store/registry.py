@@ -31,14 +31,16 @@ _VERSION_COLUMNS = (
 
 def _missing_model(name: str) -> ResourceNotFoundError:
     return ResourceNotFoundError(
-        f"Registered model {name!r} does not exist. Create it with create_registered_model() "
+        f"Registered Model with name={name} not found: registered model {name!r} does not "
+        "exist. Create it with create_registered_model() "
         "or register_model(), or check the name with search_registered_models()."
     )
 
 
 def _missing_version(name: str, version: Any) -> ResourceNotFoundError:
     return ResourceNotFoundError(
-        f"Model version {name!r} version {version} does not exist. "
+        f"Model Version (name={name}, version={version}) not found: model version {name!r} "
+        f"version {version} does not exist. "
         f"List the versions with search_model_versions(\"name = '{name}'\")."
     )
 

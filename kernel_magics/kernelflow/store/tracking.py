@@ -13,13 +13,13 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..entities import Experiment, Metric, MetricHistory, Run, RunData, RunInfo
-from ..paging import decode_page_token, encode_page_token, split_page  # noqa: F401 (re-exported)
 from ..errors import (
     InvalidParameterError,
     InvalidStateError,
     ResourceExistsError,
     ResourceNotFoundError,
 )
+from ..paging import decode_page_token, encode_page_token, split_page  # noqa: F401 (re-exported)
 from ..search import parse_filter, parse_order_by
 from ..validation import check_run_status
 from .base import StoreBase, now_ms
@@ -117,7 +117,7 @@ class TrackingStore(StoreBase):
         )
         if not rows:
             raise ResourceNotFoundError(
-                f"No experiment with id {experiment_id!r}. "
+                f"No Experiment with id={experiment_id} exists. "
                 "List them with search_experiments() or create one with create_experiment()."
             )
         return self._experiment_from_row(rows[0])
@@ -264,8 +264,8 @@ class TrackingStore(StoreBase):
         rows = self._run_rows([run_id]) if isinstance(run_id, str) else []
         if not rows:
             raise ResourceNotFoundError(
-                f"No run with id {run_id!r}. Run ids are 32 hex characters; "
-                "find one with search_runs()."
+                f"Run '{run_id}' not found. No run with id {run_id!r}: run ids are 32 hex "
+                "characters; find one with search_runs()."
             )
         return _info(rows[0])
 
