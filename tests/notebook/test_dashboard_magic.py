@@ -128,7 +128,8 @@ def test_http_tracking_uri_links_to_that_server(tracking_uri, shell, port, serve
         shell.run_line_magic("kf", "dashboard")
     finally:
         kf.set_tracking_uri(tracking_uri)
-    assert "the tracking server" in shown[0].data and shown[1].src == f"http://127.0.0.1:{port}"
+    assert "the tracking server" in shown[0].data
+    assert f'src="http://127.0.0.1:{port}/runs?experiment_id=0"' in shown[1].data
     assert dashboard._processes == {}
 
 
@@ -154,7 +155,8 @@ def test_magic_shows_link_and_iframe(tracking_uri, api_only, shell, port, monkey
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     shell.run_line_magic("kf", f"dashboard --port {port}")
     assert f"http://127.0.0.1:{port}" in shown[0].data and "started" in shown[0].data
-    assert shown[1].src == f"http://127.0.0.1:{port}"
+    # the page opens on the active experiment's runs (issue 16.8)
+    assert f'src="http://127.0.0.1:{port}/runs?experiment_id=0"' in shown[1].data
     shell.run_line_magic("kf", f"dashboard --port {port} --no-iframe")
     assert "already running" in shown[2].data and len(shown) == 3
     shell.run_line_magic("kf", f"dashboard --port {port} --stop")

@@ -5,11 +5,16 @@ kernel never imports Panel or Bokeh. A server on the port is reused only when it
 is a kernelflow server (``X-Kernelflow-Version`` on ``/api/2.0/kernelflow/version``)
 serving this kernel's store. When the tracking URI is itself a kernelflow server
 (``http://host:port``), the magic links to it instead of starting anything.
+
+The page opens on the runs of the kernel's active experiment, scaled to fit the
+cell's width. A server the magic started stops when the kernel shuts down
+(an ``atexit`` hook), unless ``--keep`` asked to leave it running.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import socket
@@ -31,7 +36,9 @@ VERSION_PATH = "/api/2.0/kernelflow/version"
 VERSION_HEADER = "X-Kernelflow-Version"
 NOTHING, SAME_STORE, OTHER_STORE, OTHER_SERVICE = (
     "nothing", "this store", "a kernelflow server of another store", "another service")
+DASHBOARD_MIN_WIDTH = 1200  # px: narrower cells show the page scaled down, not cut off
 _processes: dict[int, subprocess.Popen] = {}
+_kept: set[int] = set()  # ports whose server outlives the kernel (--keep)
 
 
 def healthy(url: str, timeout: float = 1.0) -> bool:
@@ -149,6 +156,7 @@ def _launch(port: int, host: str, command: list[str], timeout: float) -> str:
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, env=dict(os.environ))
     _processes[port] = proc
+    _stop_at_exit()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -166,6 +174,23 @@ def _launch(port: int, host: str, command: list[str], timeout: float) -> str:
 def _tail(path: str, lines: int = 15) -> str:
     with open(path, encoding="utf-8", errors="replace") as f:
         return "".join(f.readlines()[-lines:])
+
+
+def _stop_at_exit() -> None:
+    if not getattr(_stop_at_exit, "registered", False):
+        atexit.register(stop_started_dashboards)
+        _stop_at_exit.registered = True  # type: ignore[attr-defined]
+
+
+def stop_started_dashboards() -> list[int]:
+    """Stop every dashboard this kernel started, except those started with ``--keep``.
+
+    Runs when the kernel's process exits (shutdown or restart).
+
+    Returns:
+        The ports that were stopped.
+    """
+    return [p for p in sorted(_processes) if p not in _kept and stop_dashboard(p)]
 
 
 def stop_dashboard(port: int = DEFAULT_PORT) -> bool:
@@ -200,6 +225,8 @@ def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop", action="store_true", help="stop the dashboard this kernel started")
     p.add_argument("--no-iframe", action="store_true", help="show only the link")
     p.add_argument("--height", type=int, default=600, help="IFrame height in pixels")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the server running when the kernel shuts down")
 
 
 @command("dashboard", "open the kernelflow dashboard (started in the background if needed)",
@@ -216,8 +243,16 @@ def dashboard(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
         return
     url, started = start_dashboard(args.port or DEFAULT_PORT, args.host,
                                    pick_free=args.port is None)
-    _show(browser_url(url, int(url.rsplit(":", 1)[1])), "started" if started else "already running",
-          args)
+    port = int(url.rsplit(":", 1)[1])
+    if args.keep:
+        _kept.add(port)
+    if started:
+        proc = _processes.get(port)
+        pid = f" (pid {proc.pid})" if proc is not None else ""
+        print(f"kernelflow: started the dashboard{pid} on port {port}; "
+              + ("it keeps running after the kernel (--keep)." if args.keep else
+                 "it stops when the kernel shuts down (--keep leaves it running)."))
+    _show(browser_url(url, port), "started" if started else "already running", args)
 
 
 def _stop(port: int | None) -> None:
@@ -241,15 +276,51 @@ def _tracking_server(uri: str) -> str:
     return redact_url(url)
 
 
+def runs_page(link: str) -> str:
+    """The dashboard's runs page of the active experiment, under ``link`` (the server's root)."""
+    from urllib.parse import quote
+
+    from .. import fluent
+
+    try:
+        exp_id = fluent._current_experiment_id()
+    except Exception:  # no experiment yet (or a server that does not answer): the home page
+        return link
+    return f"{link.rstrip('/')}/runs?experiment_id={quote(str(exp_id))}"
+
+
+def frame_html(src: str, height: int, min_width: int = DASHBOARD_MIN_WIDTH) -> str:
+    """An IFrame as wide as the cell; where the cell is narrower than ``min_width`` the page is
+    laid out at ``min_width`` and scaled down to fit, so nothing on its right is cut off."""
+    import html
+    import uuid
+
+    uid = f"kf-dash-{uuid.uuid4().hex[:10]}"
+    safe = html.escape(src, quote=True)
+    return (
+        f'<div class="kf-dashboard-frame" id="{uid}" style="width:100%;height:{height}px;'
+        f'overflow:hidden;position:relative;border:1px solid var(--jp-border-color2,#e0e0e0)">'
+        f'<iframe src="{safe}" title="kernelflow dashboard" style="border:0;width:100%;'
+        f'height:{height}px;transform-origin:0 0"></iframe></div>'
+        f"<script>(function(){{var box=document.getElementById({uid!r});"
+        f"if(!box)return;var f=box.querySelector('iframe');function fit(){{"
+        f"var w=box.clientWidth,s=Math.min(1,w/{min_width});"
+        f"f.style.width=(s<1?{min_width}:w)+'px';f.style.height=({height}/s)+'px';"
+        f"f.style.transform=s<1?'scale('+s+')':'';}}fit();"
+        f"if(window.ResizeObserver)new ResizeObserver(fit).observe(box);}})();</script>"
+    )
+
+
 def _show(link: str, how: str, args: argparse.Namespace) -> None:
     import html
 
-    from IPython.display import HTML, IFrame, display
+    from IPython.display import HTML, display
 
-    safe = html.escape(link, quote=True)
+    page = runs_page(link)
+    safe = html.escape(page, quote=True)
     display(HTML(f'kernelflow dashboard ({how}): <a href="{safe}" target="_blank">{safe}</a>'))
     if not args.no_iframe:
-        display(IFrame(link, width="100%", height=args.height))
+        display(HTML(frame_html(page, args.height)))
 
 
 def browser_url(url: str, port: int) -> str:
