@@ -30,6 +30,14 @@ case "$what" in
     # `torch` would pull several GB of CUDA wheels.
     pip_install "torch==2.13.0"
     pip_install -e ".[dev]"
+    # The JupyterLab extension's TypeScript tests (jest) and its build check need its
+    # node_modules; the built labextension itself is committed, so users need no Node.
+    if ! command -v npm >/dev/null 2>&1; then
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+      $SUDO apt-get install -y -q nodejs npm >/dev/null 2>&1 \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q nodejs npm >/dev/null; }
+    fi
+    (cd extension && npm ci --no-audit --no-fund --loglevel=error)
     ;;
   *)
     echo "usage: scripts/install.sh demo|test" >&2; exit 2

@@ -1,0 +1,16 @@
+"""pytest-jupyter's server fixtures (``jp_fetch``...), for the server extension's handler tests only.
+
+Imported here rather than as a root plugin: its autouse event-loop fixtures and async test
+hooks stay out of the rest of the suite (the browser tests drive Playwright's own loop).
+"""
+
+import pytest  # noqa: E402
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+
+
+@pytest.fixture(autouse=True)
+def _lab_environment_restored(monkeypatch):
+    """The server extension tells kernels about the dashboard through os.environ; undo it."""
+    for name in ("KERNELFLOW_LAB_DASHBOARD", "KERNELFLOW_LAB_STORE"):
+        monkeypatch.setenv(name, "")  # records the value (or its absence) to restore
+        monkeypatch.delenv(name)
