@@ -77,12 +77,14 @@ class Gateway:
         token: a bearer token that is always accepted (an admin token).
         shared_limits: count rate limits in the store (for several workers).
         router: a ready ``litellm.Router`` (a seam for tests); built from ``config`` if None.
+        process_wide: this process is the gateway's own: its traces all go to
+            ``experiment`` (see :class:`~kernelflow_gateway.tracing.Tracer`).
     """
 
     def __init__(self, config: GatewayConfig, client: Any = None,
                  experiment: str | None = "gateway",
                  token: str | None = None, shared_limits: bool = False,
-                 router: litellm.Router | None = None) -> None:
+                 router: litellm.Router | None = None, process_wide: bool = False) -> None:
         self.config = config
         self.router = router or build_router(config, client)
         self.client = client
@@ -91,7 +93,8 @@ class Gateway:
         self.limiter = Limiter(client if shared_limits else None)
         self.cache = ResponseCache(config.cache_ttl)
         self.recorder = CallRecorder(client) if client is not None else None
-        self._tracer = tracing.Tracer(client, experiment) if client is not None else None
+        self._tracer = tracing.Tracer(client, experiment, process_wide) \
+            if client is not None else None
         self._keys_checked = 0.0
         self._keys_exist = False
 

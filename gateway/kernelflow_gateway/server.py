@@ -38,7 +38,7 @@ def build_gateway(config_path: str, tracking_uri: str | None = None,
     config = load_config(config_path)
     client = kernelflow.Client(tracking_uri) if tracking_uri else kernelflow.Client()
     return Gateway(config, client=client, experiment=experiment, token=token,
-                   shared_limits=shared_limits)
+                   shared_limits=shared_limits, process_wide=True)
 
 
 def app_from_env() -> Any:

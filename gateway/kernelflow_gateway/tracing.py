@@ -58,13 +58,18 @@ class Tracer:
 
     Args:
         client: the ``kernelflow.Client`` whose store receives the traces.
-        experiment: the experiment's name (created if missing); None to leave traces
-            where the caller's tracing sends them (in-process calls from a notebook).
+        experiment: the experiment's name (created if missing).
+        process_wide: this process is the gateway's own (``kernelflow gateway``): send all
+            its traces to ``experiment`` in ``client``'s store. Otherwise (in-process calls
+            from a notebook, a gateway in a test's thread) traces go where kernelflow's
+            tracing sends them by default: the active run, else the current experiment.
     """
 
-    def __init__(self, client: Any, experiment: str | None = "gateway") -> None:
+    def __init__(self, client: Any, experiment: str | None = "gateway",
+                 process_wide: bool = False) -> None:
         self.client = client
-        self.experiment = experiment
+        self.experiment = experiment if process_wide else None
+        self.process_wide = process_wide
         self._api: Any = None
         self._experiment_id: str | None = None
         try:
@@ -108,7 +113,9 @@ class Tracer:
             "gateway.model": record["model"], "gateway.key": record["key_name"],
             "gateway.status": record["status"], "gateway.stream": bool(record["stream"]),
             "gateway.cached": bool(record["cached"]), "gateway.fallbacks": record["fallbacks"],
-            "gateway.cost": record["cost"],
+            "mlflow.llm.model": record["model"], "mlflow.llm.provider": record["provider"],
+            "mlflow.llm.cost": {"input_cost": 0.0, "output_cost": record["cost"] or 0.0,
+                                "total_cost": record["cost"] or 0.0},
             "mlflow.chat.tokenUsage": {
                 "input_tokens": record["prompt_tokens"],
                 "output_tokens": record["completion_tokens"],

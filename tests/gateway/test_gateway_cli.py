@@ -61,7 +61,7 @@ def _wait_for(check, seconds=15):
         time.sleep(0.2)
 
 
-def test_serve_and_reload(fake, tmp_path, tracking_uri):
+def test_serve_and_reload(fake, tmp_path, tracking_uri, client):
     config = tmp_path / "gateway.yaml"
     config.write_text(_yaml(fake, ["chat"]))
     proc, url = _start(config, tracking_uri)
@@ -69,6 +69,11 @@ def test_serve_and_reload(fake, tmp_path, tracking_uri):
         r = httpx.post(url + "/v1/chat/completions", json={
             "model": "chat", "messages": [{"role": "user", "content": "cli"}]})
         assert r.json()["choices"][0]["message"]["content"] == "echo: cli"
+
+        def traced():  # the gateway's process sends its traces to the 'gateway' experiment
+            exp = client.get_experiment_by_name("gateway")
+            return exp is not None and len(client.search_traces([exp.experiment_id])) == 1
+        _wait_for(traced)
         config.write_text(_yaml(fake, ["chat", "added"]))  # picked up on change
         _wait_for(lambda: "added" in _models(url))
         config.write_text("model_list: [{model_name: broken}]")  # a bad edit keeps the old one
