@@ -16,6 +16,7 @@ from . import config
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
 from .errors import InvalidParameterError, InvalidStateError
 from .genai.client import EvaluationDatasetClient
+from .ops import DeleteTag, Op, SetParam, SetStatus, SetTag
 from .registry import RegistryClient
 from .tracing.client import TraceClient
 from .validation import (
@@ -222,7 +223,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         if run_id not in self._open_runs:
             self._store.get_run_info(run_id)  # an unknown id is a clear error
         end = check_timestamp(end_time, "end_time") if end_time is not None else int(time.time() * 1000)
-        self._writer.add_ops([("status", run_id, status, end)])
+        self._writer.add_ops([SetStatus(run_id, status, end)])
         self.flush()
 
     def delete_run(self, run_id: str) -> None:
@@ -293,7 +294,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
 
             raise ResourceNotFoundError(
                 f"No tag with name: {key} in run with id {run_id}: there is no tag to delete.")
-        self._writer.add_ops([("deltag", run_id, key)])
+        self._writer.add_ops([DeleteTag(run_id, key)])
         self.flush()
 
     def log_batch(
@@ -309,7 +310,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         _check_batch_limits(metrics, params, tags)
         self._check_open(run_id)
         # Validate everything before anything is queued or cached: a batch is all or nothing.
-        tag_ops = [("tag", run_id, *_tag_pair(t)) for t in tags]
+        tag_ops: list[Op] = [SetTag(run_id, *_tag_pair(t)) for t in tags]
         points = _group_points(metrics)
         ops = self._param_ops(run_id, params) + tag_ops
         if ops:
@@ -319,7 +320,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         if synchronous:
             self.flush()
 
-    def _param_ops(self, run_id: str, params: list[Param]) -> list[tuple]:
+    def _param_ops(self, run_id: str, params: list[Param]) -> list[Op]:
         known = self._params.get(run_id)
         if known is None:
             self.flush()
@@ -338,7 +339,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
                 )
             staged[key] = value
         known.update(staged)
-        return [("param", run_id, k, v) for k, v in staged.items()]
+        return [SetParam(run_id, k, v) for k, v in staged.items()]
 
     def flush(self) -> None:
         """Commit everything queued by this process for this tracking URI."""

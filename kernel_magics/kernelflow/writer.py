@@ -24,6 +24,7 @@ import weakref
 from array import array
 
 from .errors import InvalidParameterError, KernelflowError, LoggingError
+from .ops import Op, describe
 
 DEFAULT_INTERVAL_S = 0.1
 # Errors that mean "this data cannot be stored", as opposed to "the store is unavailable".
@@ -49,7 +50,7 @@ class Writer:
         self._lock = threading.Lock()  # guards the buffers
         self._commit_lock = threading.Lock()  # one commit at a time
         self._metrics: dict[tuple[str, str], array] = {}
-        self._ops: list[tuple] = []
+        self._ops: list[Op] = []
         self._traces: list = []  # finished traces (kernelflow.tracing), for store.write_traces
         self._error: BaseException | None = None
         self._wake = threading.Event()
@@ -74,7 +75,7 @@ class Writer:
         if self._thread is None:
             self._start()
 
-    def add_ops(self, ops: list[tuple]) -> None:
+    def add_ops(self, ops: list[Op]) -> None:
         """Queue ordered param/tag/status operations."""
         if self._error is not None:
             self._raise_error()
@@ -147,18 +148,18 @@ class Writer:
                 self._traces = traces + self._traces
             self._error = exc
 
-    def _commit_items(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> list[str]:
+    def _commit_items(self, ops: list[Op], metrics: dict[tuple[str, str], array]) -> list[str]:
         refused: list[str] = []
         items = [([op], {}) for op in ops] + [([], {key: buf}) for key, buf in metrics.items()]
         for item_ops, item_metrics in items:
             try:
                 refused += self.store.write_batch(item_ops, item_metrics)
             except getattr(self.store, "DATA_ERRORS", DATA_ERRORS) as exc:
-                what = item_ops[0][:3] if item_ops else next(iter(item_metrics))
+                what = describe(item_ops[0]) if item_ops else next(iter(item_metrics))
                 refused.append(f"{what} could not be stored ({exc})")
         return refused
 
-    def _requeue(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> None:
+    def _requeue(self, ops: list[Op], metrics: dict[tuple[str, str], array]) -> None:
         with self._lock:
             self._ops = ops + self._ops
             for k, buf in self._metrics.items():

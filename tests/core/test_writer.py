@@ -11,6 +11,7 @@ import pytest
 
 import kernelflow as kf
 from kernelflow.errors import LoggingError
+from kernelflow.ops import SetParam
 from kernelflow.writer import Writer
 
 
@@ -60,7 +61,7 @@ def test_commit_error_surfaces_on_next_call_and_nothing_is_lost(store):
     run = store.create_run("0", "u", None, "r")
     writer = Writer(FlakyStore(store, fail=1), interval=60)
     writer.log_metric(run.info.run_id, "m", 1.0, 1, 0)
-    writer.add_ops([("param", run.info.run_id, "p", "v")])
+    writer.add_ops([SetParam(run.info.run_id, "p", "v")])
     with pytest.raises(LoggingError, match="disk full"):
         writer.flush()
     writer.log_metric(run.info.run_id, "m", 2.0, 2, 1)  # the error was reported once
@@ -142,7 +143,7 @@ def test_one_unstorable_item_neither_jams_the_queue_nor_takes_good_data(store):
     writer = Writer(PickyStore(store), interval=60)
     writer.log_metric(rid, "good", 1.0, 1, 0)
     writer.log_metric(rid, "bad", 1.0, 1, 0)
-    writer.add_ops([("param", rid, "p", "v")])
+    writer.add_ops([SetParam(rid, "p", "v")])
     with pytest.raises(LoggingError, match="could not be stored") as err:
         writer.flush()
     assert "rest was saved" in str(err.value)

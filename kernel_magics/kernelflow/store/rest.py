@@ -31,18 +31,20 @@ from ..errors import (
     ResourceNotFoundError,
     StoreError,
 )
+from ..ops import DeleteTag, Op, SetParam, SetStatus, SetTag
 from .datasets import DatasetInput
 from .protocol import STORE_METHODS
 from .rest_artifacts import RestArtifactRepository
 from .rest_http import RestTransport, error_from_response
 from .rest_logged_models import RestLoggedModelMixin
 from .rest_registry import RestRegistryMixin
+from .rest_traces import RestTraceMixin
 
 MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTransport):
+class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTraceMixin, RestTransport):
     """A tracking store reached over HTTP.
 
     Args:
@@ -223,7 +225,7 @@ class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTransport):
                              np.array(values, dtype=np.float64))
 
     # -- the writer's batches ------------------------------------------------------------
-    def write_batch(self, ops: list[tuple], metrics: dict[tuple[str, str], array]) -> list[str]:
+    def write_batch(self, ops: list[Op], metrics: dict[tuple[str, str], array]) -> list[str]:
         """Send queued ops and metric points as ``log-batch`` calls (MLflow's limits).
 
         What was sent is removed from ``ops`` and ``metrics`` in place, so when the
@@ -243,7 +245,7 @@ class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTransport):
                 raise
             conflicts.append(exc.message)
 
-    def _send_ops(self, ops: list[tuple], conflicts: list[str]) -> None:
+    def _send_ops(self, ops: list[Op], conflicts: list[str]) -> None:
         done = 0
         try:
             while done < len(ops):
@@ -251,25 +253,25 @@ class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTransport):
         finally:
             del ops[:done]
 
-    def _send_op_group(self, ops: list[tuple], start: int, conflicts: list[str]) -> int:
+    def _send_op_group(self, ops: list[Op], start: int, conflicts: list[str]) -> int:
         """Send ops from ``start`` (one call); return the index after the last one sent."""
-        kind, run_id = ops[start][0], ops[start][1]
-        if kind == "deltag":
-            self._send("runs/delete-tag", {"run_id": run_id, "key": ops[start][2]}, conflicts)
+        first = ops[start]
+        run_id = first.run_id
+        if isinstance(first, DeleteTag):
+            self._send("runs/delete-tag", {"run_id": run_id, "key": first.key}, conflicts)
             return start + 1
-        if kind == "status":
-            _, _, status, end_time = ops[start]
-            self._send("runs/update", {"run_id": run_id, "status": status, "end_time": end_time},
-                       conflicts)
+        if isinstance(first, SetStatus):
+            self._send("runs/update", {"run_id": run_id, "status": first.status,
+                                       "end_time": first.end_time}, conflicts)
             return start + 1
         params: list[dict] = []
         tags: list[dict] = []
         i = start
-        while i < len(ops) and ops[i][0] in ("param", "tag") and ops[i][1] == run_id:
-            bucket, limit = (params, MAX_PARAMS) if ops[i][0] == "param" else (tags, MAX_TAGS)
+        while i < len(ops) and isinstance(op := ops[i], SetParam | SetTag) and op.run_id == run_id:
+            bucket, limit = (params, MAX_PARAMS) if isinstance(op, SetParam) else (tags, MAX_TAGS)
             if len(bucket) >= limit:
                 break
-            bucket.append({"key": ops[i][2], "value": str(ops[i][3])})
+            bucket.append({"key": op.key, "value": str(op.value)})
             i += 1
         self._send("runs/log-batch", {"run_id": run_id, "params": params, "tags": tags}, conflicts)
         return i

@@ -19,6 +19,7 @@ from ..errors import (
     ResourceExistsError,
     ResourceNotFoundError,
 )
+from ..ops import DeleteTag, Op, SetParam, SetStatus, SetTag
 from ..paging import decode_page_token, encode_page_token, split_page  # noqa: F401 (re-exported)
 from ..search import parse_filter, parse_order_by
 from ..validation import check_run_status
@@ -342,13 +343,12 @@ class TrackingStore(StoreBase):
     # -- batched writes (the background writer calls this) ---------------------
     def write_batch(
         self,
-        ops: list[tuple],
+        ops: list[Op],
         metrics: dict[tuple[str, str], array],
     ) -> list[str]:
-        """Commit ordered param/tag/status ops and metric buffers in one transaction.
+        """Commit ordered param/tag/status commands and metric buffers in one transaction.
 
-        ``ops`` items: ("param", run, key, value), ("tag", run, key, value),
-        ("deltag", run, key), ("status", run, status, end_time).
+        ``ops``: :mod:`kernelflow.ops` commands (SetParam, SetTag, DeleteTag, SetStatus).
         ``metrics`` maps (run, key) to a flat float64 array of
         (timestamp, step, value) triples. Returns conflict messages for params
         that another process logged with a different value (those are skipped).
@@ -357,19 +357,19 @@ class TrackingStore(StoreBase):
         def txn(conn: sqlite3.Connection) -> list[str]:
             conflicts = self._apply_ops(conn, ops)
             self._insert_metrics(conn, metrics)
-            touched = {op[1] for op in ops if op[0] != "status"} | {run for run, _ in metrics}
+            touched = {op.run_id for op in ops if not isinstance(op, SetStatus)}
+            touched |= {run for run, _ in metrics}
             _refresh_summaries(conn, sorted(touched))
             return conflicts
 
         return self.write(txn)
 
     @staticmethod
-    def _apply_ops(conn: sqlite3.Connection, ops: Iterable[tuple]) -> list[str]:
+    def _apply_ops(conn: sqlite3.Connection, ops: Iterable[Op]) -> list[str]:
         conflicts = []
         for op in ops:
-            kind = op[0]
-            if kind == "param":
-                _, run_id, key, value = op
+            if isinstance(op, SetParam):
+                run_id, key, value = op
                 cur = conn.execute(
                     "INSERT INTO params VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     [run_id, key, value],
@@ -383,17 +383,17 @@ class TrackingStore(StoreBase):
                             f"param {key!r} of run {run_id} is already {old[0]!r}; "
                             f"{value!r} was not logged (params cannot change)"
                         )
-            elif kind == "tag":
-                conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", op[1:])
-                if op[2] == "mlflow.runName":
-                    conn.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", [op[3], op[1]])
-            elif kind == "deltag":
-                conn.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", op[1:])
-            elif kind == "status":
-                _, run_id, status, end_time = op
+            elif isinstance(op, SetTag):
+                conn.execute("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", list(op))
+                if op.key == "mlflow.runName":
+                    conn.execute("UPDATE runs SET name = ? WHERE run_uuid = ?",
+                                 [op.value, op.run_id])
+            elif isinstance(op, DeleteTag):
+                conn.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", list(op))
+            elif isinstance(op, SetStatus):
                 conn.execute(
                     "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
-                    [status, end_time, run_id],
+                    [op.status, op.end_time, op.run_id],
                 )
         return conflicts
 
