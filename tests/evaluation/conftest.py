@@ -20,46 +20,72 @@ def eval_shell(tracking_uri):
     ip.run_line_magic("unload_ext", "kernelflow")
 
 
-@pytest.fixture(scope="module")
-def eval_api_server(tmp_path_factory):
-    """A real ``kernelflow_dashboard.server`` (REST API only) on a fresh store, per module."""
-    import socket
-    import subprocess
-    import sys
-    import time
+class EvalServer:
+    """A running ``kernelflow_dashboard.server``: ``url`` and its store's ``db_uri``."""
 
-    import requests
+    def __init__(self, folder, api_only: bool) -> None:
+        import socket
+        import subprocess
+        import sys
 
-    folder = tmp_path_factory.mktemp("eval-api")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "KERNELFLOW_DASHBOARD_API_ONLY": "1"}
-    env.pop("KERNELFLOW_TOKEN", None)
-    env.pop("KERNELFLOW_ARTIFACT_ROOT", None)
-    log = open(folder / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kernelflow_dashboard.server", "--store",
-         f"sqlite:///{folder / 'kernelflow.db'}", "--artifacts", str(folder / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-        env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("KERNELFLOW_TOKEN", None)
+        env.pop("KERNELFLOW_ARTIFACT_ROOT", None)
+        if api_only:
+            env["KERNELFLOW_DASHBOARD_API_ONLY"] = "1"
+        self.db_uri = f"sqlite:///{folder / 'kernelflow.db'}"
+        self.log_path = folder / "server.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kernelflow_dashboard.server", "--store", self.db_uri,
+             "--artifacts", str(folder / "artifacts"), "--host", "127.0.0.1", "--port",
+             str(port)], stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def wait(self, timeout: float = 90) -> None:
+        import time
+
+        import requests
+
+        deadline = time.monotonic() + timeout
         while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text(errors="replace"))
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(self.log_path.read_text(errors="replace"))
             try:
-                if requests.get(url + "/health", timeout=2).text == "OK":
-                    break
+                if requests.get(self.url + "/health", timeout=2).text == "OK":
+                    return
             except requests.ConnectionError:
                 time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.process.terminate()
         try:
-            proc.wait(10)
+            self.process.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
+            self.process.kill()
+            self.process.wait(10)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def eval_api_server(tmp_path_factory):
+    """A real server (REST API only) on a fresh store, per module; yields its URL."""
+    server = EvalServer(tmp_path_factory.mktemp("eval-api"), api_only=True)
+    server.wait()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def eval_ui_server(tmp_path_factory):
+    """A real dashboard server (UI + API) on a fresh store, per module."""
+    server = EvalServer(tmp_path_factory.mktemp("eval-ui"), api_only=False)
+    server.wait()
+    yield server
+    server.stop()

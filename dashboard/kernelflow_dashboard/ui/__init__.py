@@ -33,6 +33,7 @@ PAGES: dict[str, Callable[[], Any]] = {
     "models": _lazy("models", "models_page"),
     "model": _lazy("models", "model_page"),
     "traces": _lazy("traces", "traces_page"),
+    "evaluation": _lazy("evaluation", "evaluation_page"),
     "deployments": _lazy("deployments", "deployments_page"),
 }
 

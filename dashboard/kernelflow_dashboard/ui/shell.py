@@ -8,6 +8,7 @@ from .formatting import esc
 
 NAV = (("experiments", "./", "Experiments"), ("runs", "runs", "Runs"),
        ("models", "models", "Models"), ("traces", "traces", "Traces"),
+       ("evaluation", "evaluation", "Evaluation"),
        ("deployments", "deployments", "Deployments"))
 
 CSS = """
