@@ -24,7 +24,7 @@ from kernelflow.errors import InvalidParameterError, KernelflowError
 from . import context
 from .api import Api, Security, routes
 from .api.base import BaseHandler
-from .api.version import OtlpTracesHandler, VersionHandler
+from .api.version import VersionHandler
 from .auth import (
     TokenCheck,
     allowed_origins,
@@ -68,7 +68,6 @@ def build_patterns(api: Api, security: Security) -> list[tuple[str, type, dict[s
     patterns: list[tuple[str, type, dict[str, Any]]] = [
         (r"/health", HealthHandler, {}),
         (r"/version", VersionHandler, {}),
-        (r"/v1/traces", OtlpTracesHandler, {}),
         (r"/(?:ajax-)?api/3\.0/mlflow/server-info", ServerInfoHandler, info_kw),
     ]
     return patterns + routes(api, security)

@@ -21,6 +21,7 @@ from .base import MAX_JSON_BYTES, ApiError, BaseHandler, Security, check_json_si
 from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
 from .genai_datasets import routes as genai_dataset_routes
 from .service import Api
+from .traces import trace_routes
 
 
 @tornado.web.stream_request_body
@@ -84,6 +85,7 @@ def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]
         out += [(p + r"/upload-artifact", UploadArtifactHandler, kw),
                 (p + r"/logged-models/(?P<model_id>[^/]+)/artifacts/files",
                  LoggedModelArtifactHandler, kw)]
+    out += trace_routes(api, security)  # before the catch-all routes below
     out += [(p + r"/(.+)", JsonApiHandler, {**kw, "table": ENDPOINTS}) for p in prefixes]
     out += [(p.replace("mlflow", "kernelflow") + r"/(.+)", JsonApiHandler,
              {**kw, "table": EXTENSIONS}) for p in prefixes]

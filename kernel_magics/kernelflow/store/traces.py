@@ -123,7 +123,8 @@ def _info_row(rec: dict) -> tuple:
     return (rec["trace_id"], int(rec.get("experiment_id") or 0), int(rec["request_time"]),
             rec.get("execution_time"), rec.get("state") or "OK", rec.get("request_preview"),
             rec.get("response_preview"), rec.get("name"), rec.get("run_id"),
-            meta.get("mlflow.clientRequestId") or rec.get("client_request_id"), *_tokens(meta))
+            meta.get("mlflow.clientRequestId") or rec.get("client_request_id"),
+            *(_tokens(meta) if rec.get("count_tokens", True) else (None, None, None, None)))
 
 
 class TraceStore(StoreBase):

@@ -95,6 +95,26 @@ class TraceClient:
         self.flush()
         self._store.link_traces_to_run(list(trace_ids), run_id)
 
+    def log_trace_records(self, records: list[dict]) -> None:
+        """Store finished traces given as records, synchronously (what servers receive).
+
+        A record is a dict: ``trace_id`` (``tr-`` + 32 hex), ``experiment_id``,
+        ``request_time`` (ms), ``execution_time`` (ms), ``state``, ``name``, ``tags``,
+        ``metadata``, ``is_root`` (False when it only adds spans to a trace begun
+        elsewhere) and ``spans`` (dicts with ``span_id``, ``parent_span_id``, ``name``,
+        ``span_type``, ``start_time_ns``, ``end_time_ns``, ``status_code``, and
+        ``inputs``/``outputs``/``attributes``/``events`` as JSON text). See
+        :mod:`kernelflow.tracing.codec` for records made from MLflow's and OTLP's shapes.
+        """
+        from ..errors import InvalidParameterError as _Invalid
+
+        for rec in records:
+            if not isinstance(rec, dict) or not str(rec.get("trace_id", "")).startswith("tr-"):
+                raise _Invalid("A trace record is a dict whose trace_id starts with 'tr-'.")
+            if not isinstance(rec.get("request_time"), int):
+                raise _Invalid(f"Trace record {rec['trace_id']} needs request_time (ms).")
+        self._store.write_traces(list(records))
+
     # -- assessments -----------------------------------------------------------
     def log_assessment(self, trace_id: str, name: str, value: Any = None, *,
                        kind: str = "feedback", rationale: str | None = None,

@@ -136,6 +136,12 @@ def export_trace(trace: TraceState) -> None:
             _log.warning("kernelflow could not record trace %s: %r", trace.trace_id, exc)
 
 
+def flush_otlp() -> None:
+    """Wait until traces queued for the OTLP endpoint have been sent."""
+    if "kernelflow.tracing.otlp" in sys.modules:
+        sys.modules["kernelflow.tracing.otlp"].flush()
+
+
 def _sum_usage(spans: list, attr: str, keys: tuple[str, ...]) -> dict | None:
     total: dict[str, float] = {}
     for span in spans:

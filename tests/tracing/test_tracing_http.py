@@ -1,0 +1,136 @@
+"""Traces over HTTP: kernelflow's SDK on an http:// URI, and OpenTelemetry's SDK via OTLP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from tracing_server import start, stop
+
+import kernelflow as kf
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = start(tmp_path_factory.mktemp("http-traces"))
+    yield srv
+    stop(srv)
+
+
+@pytest.fixture
+def remote(server, tracking_uri):
+    """kernelflow's fluent API pointed at the server (http://)."""
+    kf.set_tracking_uri(server.url)
+    yield kf.Client(server.url)
+    kf.set_tracking_uri(tracking_uri)
+
+
+def test_kernelflow_sdk_over_http_records_and_reads_traces(server, remote):
+    @kf.trace(span_type="CHAIN")
+    def chain(x):
+        with kf.start_span("step", span_type="TOOL") as s:
+            s.set_attribute("mlflow.chat.tokenUsage",
+                            {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3})
+        return x + 1
+
+    assert chain(1) == 2
+    trace_id = kf.get_last_active_trace_id()
+    trace = remote.get_trace(trace_id)  # flushes the writer: a batched POST first
+    assert {s.name for s in trace.data.spans} == {"chain", "step"}
+    assert trace.info.token_usage["total_tokens"] == 3
+    page = remote.search_traces(filter_string="trace.name = 'chain'")
+    assert [i.trace_id for i in page] == [trace_id]
+    assert remote.count_traces() >= 1
+    remote.set_trace_tag(trace_id, "k", "v")
+    assert remote.get_trace(trace_id).info.tags["k"] == "v"
+    remote.delete_trace_tag(trace_id, "k")
+    a = remote.log_feedback(trace_id, "helpful", 0.5, rationale="ok")
+    assert [x.value for x in remote.get_assessments(trace_id)] == [0.5]
+    remote.delete_assessment(trace_id, a.assessment_id)
+    assert remote.get_assessments(trace_id) == []
+    # The server's own file has it too.
+    assert kf.Client(server.db_uri).get_trace(trace_id).info.name == "chain"
+    assert remote.delete_traces("0", trace_ids=[trace_id]) == 1
+
+
+def test_server_continues_a_trace_from_traceparent(server, remote):
+    # A span in this process; a server-side segment recorded under the same trace over HTTP.
+    with kf.start_span("caller") as caller:
+        headers = kf.tracing.context_headers()
+    with kf.tracing.continue_trace(headers):
+        with kf.start_span("callee"):
+            pass
+    trace = remote.get_trace(caller.trace_id)
+    spans = {s.name: s for s in trace.data.spans}
+    assert spans["callee"].parent_id == spans["caller"].span_id
+    assert trace.info.name == "caller"
+
+
+def _otel_provider(endpoint: str):
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "otel-test"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    return provider
+
+
+def test_opentelemetry_sdk_exports_protobuf_spans_we_store(server):
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
+    from opentelemetry.trace import Status, StatusCode
+
+    provider = _otel_provider(server.url + "/v1/traces?experiment_id=0")
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("otel-root") as root:
+        root.set_attribute("app.user", "ann")
+        with tracer.start_as_current_span("otel-llm") as child:
+            child.set_attribute("gen_ai.operation.name", "chat")
+            child.set_attribute("gen_ai.usage.input_tokens", 11)
+            child.set_attribute("gen_ai.usage.output_tokens", 4)
+            child.add_event("retry", {"attempt": 2})
+            child.set_status(Status(StatusCode.ERROR, "boom"))
+    provider.shutdown()
+    trace_id = f"tr-{root.get_span_context().trace_id:032x}"
+    client = kf.Client(server.db_uri)
+    trace = client.get_trace(trace_id)
+    spans = {s.name: s for s in trace.data.spans}
+    assert spans["otel-llm"].parent_id == spans["otel-root"].span_id
+    assert spans["otel-llm"].span_type == "CHAT_MODEL" and spans["otel-llm"].status == "ERROR"
+    assert spans["otel-llm"].events[0]["attributes"] == {"attempt": 2}
+    assert spans["otel-root"].attributes["app.user"] == "ann"
+    assert trace.info.name == "otel-root" and trace.info.state == "OK"
+    assert trace.info.token_usage["total_tokens"] == 15
+
+
+def test_otlp_json_and_bad_bodies(server):
+    trace_hex, span_hex = "ab" * 16, "cd" * 8
+    now = time.time_ns()
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": trace_hex, "spanId": span_hex, "name": "json-span",
+        "startTimeUnixNano": str(now), "endTimeUnixNano": str(now + 5_000_000),
+        "attributes": [{"key": "mlflow.spanInputs", "value": {"stringValue": '{"q": 1}'}}],
+        "status": {"code": 1}}]}]}]}
+    resp = requests.post(server.url + "/v1/traces", json=body,
+                         headers={"x-mlflow-experiment-id": "0"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    trace = kf.Client(server.db_uri).get_trace(f"tr-{trace_hex}")
+    assert trace.data.spans[0].inputs == {"q": 1} and trace.info.execution_duration == 5
+    bad = requests.post(server.url + "/v1/traces", data=b"\xff\x00garbage",
+                        headers={"Content-Type": "application/x-protobuf"}, timeout=30)
+    assert bad.status_code == 400 and "OTLP" in bad.json()["message"]
+
+
+def test_kernelflow_also_exports_to_an_otlp_endpoint(server, tracking_uri, monkeypatch):
+    from kernelflow.tracing import export
+
+    monkeypatch.setattr(export, "_otlp", [server.url + "/v1/traces"])
+    with kf.start_span("to-both") as span:
+        pass
+    kf.flush()
+    export.flush_otlp()
+    assert kf.get_trace(span.trace_id).info.name == "to-both"  # the local file
+    got = kf.Client(server.db_uri).get_trace(span.trace_id)  # and the OTLP collector
+    assert got.data.spans[0].name == "to-both"
