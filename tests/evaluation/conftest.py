@@ -89,3 +89,19 @@ def eval_ui_server(tmp_path_factory):
     server.wait()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def eval_execute_notebook(tracking_uri, tmp_path, monkeypatch):
+    """Execute a notebook with nbclient in a real python3 kernel, in ``tmp_path``."""
+    from nbclient import NotebookClient
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+    def execute(nb, timeout: int = 300):
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        return nb
+
+    return execute
