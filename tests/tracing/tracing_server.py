@@ -21,13 +21,15 @@ class Server:
     log_path: Path
 
 
-def start(folder: Path) -> Server:
+def start(folder: Path, api_only: bool = True) -> Server:
     folder.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     db = folder / "kernelflow.db"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "KERNELFLOW_DASHBOARD_API_ONLY": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if api_only:
+        env["KERNELFLOW_DASHBOARD_API_ONLY"] = "1"
     env.pop("KERNELFLOW_TOKEN", None)
     env.pop("KERNELFLOW_ARTIFACT_ROOT", None)
     log_path = folder / "server.log"

@@ -1,0 +1,92 @@
+"""The dashboard's traces pages in a real headless Chromium: list, filter, paging, one trace."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import open_page, shot, wait_until
+from tracing_server import start, stop
+
+import kernelflow as kf
+
+pytestmark = pytest.mark.browser
+HOSTILE = '<img src=x onerror="alert(document.domain)"><script>alert(1)</script>'
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    server = start(tmp_path_factory.mktemp("ui-traces"), api_only=False)
+    previous = kf.get_tracking_uri()
+    kf.set_tracking_uri(server.db_uri)
+    try:
+        kf.set_experiment("ui-traces")
+
+        @kf.trace(name=HOSTILE, span_type="CHAIN")
+        def agent(question):
+            with kf.start_span("llm", span_type="CHAT_MODEL") as span:
+                span.set_inputs({"messages": [{"role": "user", "content": HOSTILE}]})
+                span.set_outputs({"content": "fine answer"})
+                span.set_attribute("mlflow.chat.tokenUsage",
+                                   {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42})
+            return "done"
+
+        agent("why?")
+        hostile_id = kf.get_last_active_trace_id()
+        for i in range(55):
+            with kf.start_span(f"bulk-{i}") as span:
+                if i % 11 == 0:
+                    span.set_status("ERROR")
+        kf.flush()
+        kf.Client(server.db_uri).log_feedback(hostile_id, "helpful", True, rationale=HOSTILE)
+    finally:
+        kf.set_tracking_uri(previous)
+        from kernelflow import fluent
+
+        fluent._active_experiment_id = None
+    yield {"url": server.url, "hostile": hostile_id}
+    stop(server)
+
+
+def _rows(page) -> list[str]:
+    return page.locator(".kf-traces .tabulator-row").all_inner_texts()
+
+
+def test_traces_list_pages_filters_and_escapes(seeded, page):
+    open_page(page, f"{seeded['url']}/traces", ".kf-traces .tabulator-row")
+    wait_until(page, lambda: len(_rows(page)) == 50, "a first page of 50 traces")
+    assert "1–50 of 56 traces" in page.locator(".kf-trace-count").inner_text()
+    assert page.locator(".kf-traces img").count() == 0  # the hostile name is text
+    page.locator(".kf-next button").click()
+    wait_until(page, lambda: len(_rows(page)) == 6, "the second page")
+    hostile_row = next(r for r in _rows(page) if "onerror" in r)
+    assert "42" in hostile_row and "CHAIN" not in hostile_row
+    box = page.locator(".kf-trace-filter input")
+    box.fill("trace.status = 'ERROR'")
+    box.press("Enter")
+    wait_until(page, lambda: len(_rows(page)) == 5, "the ERROR traces only")
+    assert all("ERROR" in r for r in _rows(page))
+    box.fill("trace.colour = 'red'")
+    box.press("Enter")
+    page.locator(".kf-error", has_text="unknown trace attribute").wait_for()
+    shot(page, "tracing-list")
+
+
+def test_trace_page_shows_tree_timeline_and_details(seeded, page):
+    open_page(page, f"{seeded['url']}/traces?trace_id={seeded['hostile']}", ".kf-span-tree")
+    assert HOSTILE in page.locator(".kf-trace-title").inner_text()
+    assert page.locator(".kf-span-tree img, .kf-span-tree script").count() == 0
+    names = page.locator(".kf-span-tree .kf-span-name").all_inner_texts()
+    assert names == [HOSTILE, "llm"]
+    llm = page.locator(".kf-span-tree details", has_text="llm").last
+    assert "fine answer" not in llm.inner_text()
+    llm.locator("summary").click()
+    wait_until(page, lambda: "fine answer" in llm.inner_text(), "the span's outputs")
+    assert "<script>alert(1)</script>" in llm.inner_text()  # the hostile input, as text
+    page.locator(".kf-waterfall canvas").first.wait_for()
+    assert "helpful" in page.locator(".kf-assessments").inner_text()
+    assert "42 tokens" in page.locator(".kf-trace-summary").inner_text()
+    shot(page, "tracing-trace")
+
+
+def test_unknown_trace_explains(seeded, page):
+    open_page(page, f"{seeded['url']}/traces?trace_id=tr-nope", ".kf-error")
+    assert "No trace with id" in page.locator(".kf-error").inner_text()
