@@ -26,9 +26,10 @@ from .api import Api, Security, routes
 from .api.base import BaseHandler
 from .api.version import VersionHandler
 from .auth import (
+    HostPolicy,
     TokenCheck,
-    allowed_origins,
     guard_hosts,
+    install_log_redaction,
     make_auth_provider,
     make_login_handler,
 )
@@ -89,12 +90,12 @@ def load_pages() -> dict[str, Any] | None:
 
 
 def _websocket_origins(host: str, port: int) -> list[str]:
-    """Origins allowed to open the pages' websocket: this server plus
-    ``KERNELFLOW_ALLOWED_ORIGINS``; any origin when bound beyond loopback with no list."""
-    extra = sorted(allowed_origins())
-    if host in LOOPBACK:
-        return [f"127.0.0.1:{port}", f"localhost:{port}", *extra]
-    return extra or ["*"]
+    """Bokeh's own websocket origin list: any, because ``guard_hosts`` already refuses a
+    websocket whose ``Origin`` is not this server or one of ``--cors-allowed-origins``."""
+    # Bokeh warns that '*' lets any origin in; here it does not, so drop that warning.
+    logging.getLogger("bokeh.server.util").addFilter(
+        lambda record: "Host wildcard" not in record.getMessage())
+    return ["*"]
 
 
 def serve(
@@ -104,6 +105,8 @@ def serve(
     port: int = 5000,
     token: str | None = None,
     serve_artifacts: bool = True,
+    allowed_hosts: str | list[str] | None = None,
+    cors_allowed_origins: str | list[str] | None = None,
 ) -> None:
     """Serve the dashboard and the REST API on ``host:port`` until interrupted (blocking).
 
@@ -117,18 +120,24 @@ def serve(
         serve_artifacts: as MLflow's ``--serve-artifacts`` (the default): artifact URIs under
             the root are ``mlflow-artifacts:/`` and go through this server; when false they
             are the real paths, which clients read and write themselves.
+        allowed_hosts: ``Host`` names answered, replacing the default (loopback, this
+            machine's names and addresses, private-network addresses); ``"*"`` for any.
+        cors_allowed_origins: other origins whose pages may write here and open the UI.
 
     Raises:
         KernelflowError: for a port out of range or one that cannot be bound (in use).
     """
     _check_port(port)
     token = token or os.environ.get("KERNELFLOW_TOKEN") or None
+    install_log_redaction(token)
+    hosts = HostPolicy(host, allowed_hosts, cors_allowed_origins)
     if host not in LOOPBACK and not token:
-        log.warning("Serving on %s without a token: anyone who can reach it can read and "
-                    "write your runs. Pass --token.", host)
+        log.warning("Serving on %s without a token: anyone who can reach this port can read "
+                    "and write your runs and artifacts (requests must name one of: %s). Set "
+                    "KERNELFLOW_TOKEN.", host, hosts.describe())
     client = context.configure(tracking_uri, artifact_root)
     api = Api.for_client(client, serve_artifacts)
-    security = Security(TokenCheck(token), loopback_only=host in LOOPBACK)
+    security = Security(TokenCheck(token), hosts)
     patterns = build_patterns(api, security)
     pages = load_pages()
     if pages is None:
@@ -160,9 +169,10 @@ def _serve_api_only(patterns: list, security: Security, host: str, port: int) ->
     from tornado.ioloop import IOLoop
 
     if security.check.enabled:
-        patterns = [(r"/login", make_login_handler(security.check), {}), *patterns]
+        patterns = [(r"/login", make_login_handler(security.check, security.hosts), {}),
+                    *patterns]
     app = tornado.web.Application(patterns)
-    guard_hosts(app, security.loopback_only)
+    guard_hosts(app, security.hosts, security.check)
     with _binding(host, port):
         server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES,
                             max_header_size=MAX_HEADER_BYTES)
@@ -176,7 +186,7 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
 
     opts: dict[str, Any] = {}
     if security.check.enabled:
-        opts["auth_provider"] = make_auth_provider(security.check)
+        opts["auth_provider"] = make_auth_provider(security.check, security.hosts)
     with _binding(host, port):
         server = pn.serve(
             pages, port=port, address=host, show=False, start=False, title="kernelflow",
@@ -184,7 +194,7 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
             http_server_kwargs={"max_body_size": MAX_BODY_BYTES,
                                 "max_header_size": MAX_HEADER_BYTES}, **opts,
         )
-    guard_hosts(server._tornado, security.loopback_only)  # Bokeh's Tornado application
+    guard_hosts(server._tornado, security.hosts, security.check)  # Bokeh's Tornado app
     _announce(host, server.port)
     _warm_pages()
     server.start()
@@ -217,13 +227,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--artifacts", metavar="DIR", help="artifact root")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--token", help="require this token (default: $KERNELFLOW_TOKEN)")
+    parser.add_argument("--token", help="require this token (default: $KERNELFLOW_TOKEN; "
+                        "prefer the variable: other users can read a command line with ps)")
+    parser.add_argument("--allowed-hosts", metavar="HOSTS",
+                        help="comma-separated Host names answered (default: this machine)")
+    parser.add_argument("--cors-allowed-origins", metavar="ORIGINS",
+                        help="comma-separated origins whose pages may write here")
     parser.add_argument("--serve-artifacts", action=argparse.BooleanOptionalAction, default=True,
                         help="proxy artifacts as mlflow-artifacts:/ URIs (default), or not")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        serve(args.store, args.artifacts, args.host, args.port, args.token, args.serve_artifacts)
+        serve(args.store, args.artifacts, args.host, args.port, args.token, args.serve_artifacts,
+              args.allowed_hosts, args.cors_allowed_origins)
     except KernelflowError as exc:
         print(f"kernelflow: error: {exc}", file=sys.stderr)
         sys.exit(2)

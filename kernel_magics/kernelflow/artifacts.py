@@ -88,7 +88,11 @@ def list_dir(artifact_dir: str, path: str | None = None) -> list[FileInfo]:
     for entry in sorted(os.scandir(base), key=lambda e: (not e.is_dir(), e.name)):
         rel = "/".join(p for p in (path.strip("/") if path else None, entry.name) if p)
         is_dir = entry.is_dir()
-        out.append(FileInfo(rel, is_dir, None if is_dir else entry.stat().st_size))
+        try:
+            size = None if is_dir else entry.stat().st_size
+        except OSError:  # a dangling symlink or a file removed meanwhile: not listed
+            continue
+        out.append(FileInfo(rel, is_dir, size))
     return out
 
 

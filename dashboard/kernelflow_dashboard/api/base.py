@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,8 @@ import tornado.web
 import kernelflow
 from kernelflow.errors import KernelflowError
 
-from ..auth import TokenCheck, foreign_host_message, host_allowed, origin_allowed
-from .request import Params
+from ..auth import HostPolicy, TokenCheck, foreign_host_message, origin_allowed
+from .request import Params, check_fields, out_of_range_message
 
 log = logging.getLogger("kernelflow_dashboard.api")
 MAX_JSON_BYTES = 32 * 1024 * 1024
@@ -28,11 +29,11 @@ class Security:
 
     Args:
         check: the token check (a no-op without a token).
-        loopback_only: refuse non-loopback ``Host`` headers (the server is bound to 127.0.0.1).
+        hosts: the ``Host`` and ``Origin`` headers answered (whatever the bind address).
     """
 
     check: TokenCheck = field(default_factory=lambda: TokenCheck(None))
-    loopback_only: bool = True
+    hosts: HostPolicy = field(default_factory=HostPolicy)
 
 
 class ApiError(Exception):
@@ -66,9 +67,9 @@ class BaseHandler(tornado.web.RequestHandler):
                            f"Request URI too long: {len(self.request.uri)} bytes, at most "
                            f"{MAX_URI_BYTES}. Send long lists in a POST body instead, or split "
                            "the call (get-history-bulk-interval takes 100 run_ids).")
-        if not host_allowed(self.request, self.security.loopback_only):
+        if not self.security.hosts.host_ok(self.request):
             raise ApiError(403, "PERMISSION_DENIED", foreign_host_message(self.request))
-        if not origin_allowed(self):
+        if not origin_allowed(self, self.security.hosts):
             raise ApiError(403, "PERMISSION_DENIED",
                            "Cross-origin requests are refused (CORS is off on this server).")
         if not self.security.check.allows(self):
@@ -97,34 +98,63 @@ class BaseHandler(tornado.web.RequestHandler):
         elif isinstance(exc, tornado.web.HTTPError):
             status = exc.status_code
             body = {"error_code": _code_for(status), "message": exc.log_message or self._reason}
+        elif isinstance(exc, OverflowError):  # a number SQLite cannot hold: the caller's
+            status = 400
+            body = {"error_code": "INVALID_PARAMETER_VALUE",
+                    "message": out_of_range_message(getattr(self, "_fields", None) or {})}
         else:
             status = 500
-            body = {"error_code": "INTERNAL_ERROR", "message": f"Internal error: {exc!r}"}
+            error_id = getattr(self, "_error_id", None) or secrets.token_hex(4)
+            body = {"error_code": "INTERNAL_ERROR",
+                    "message": f"Internal error {error_id}: the server's log has the details "
+                               f"under this id; please report it."}
         self.clear_header("Content-Disposition")
         self.set_header("Content-Type", "application/json")
+        if self._body_unread():
+            # Tornado drops the connection when it answers before reading the body: say so,
+            # or a client reusing the connection meets a reset on its next request.
+            self.set_header("Connection", "close")
         self.set_status(status)
         self.finish(json.dumps(body))
 
+    def _body_unread(self) -> bool:
+        body = getattr(self.request, "_body_future", None)  # streamed bodies only
+        return body is not None and not body.done()
+
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, (ApiError, KernelflowError)):
+        if isinstance(value, (ApiError, KernelflowError, OverflowError)):
             return  # a user's mistake, already answered with its message
-        super().log_exception(typ, value, tb)
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+            return
+        self._error_id = secrets.token_hex(4)
+        log.error("Internal error %s on %s %s", self._error_id, self.request.method,
+                  self.request.path, exc_info=(typ, value, tb))
 
     def params(self) -> Params:
-        """The request's fields: query arguments for GET, the JSON body otherwise."""
-        if self.request.method in ("GET", "HEAD"):
-            return self.query_params()
-        body = self.request.body
-        if not body:
-            return self.query_params()
-        check_json_size(len(body))
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, "MALFORMED_REQUEST", f"Malformed JSON body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ApiError(400, "MALFORMED_REQUEST", "The JSON body must be an object.")
-        return Params(data)
+        """The request's fields: query arguments for GET, the JSON body otherwise.
+
+        Raises:
+            ApiError: 400 for a body that is not a JSON object (or nests too deep to parse).
+            InvalidParameterError: for a field no endpoint could store (``check_fields``).
+        """
+        if self.request.method in ("GET", "HEAD") or not self.request.body:
+            fields = self.query_params()
+        else:
+            check_json_size(len(self.request.body))
+            try:
+                data = json.loads(self.request.body)
+            except RecursionError:
+                raise ApiError(400, "MALFORMED_REQUEST",
+                               "Malformed JSON body: it nests too deeply.") from None
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ApiError(400, "MALFORMED_REQUEST", f"Malformed JSON body: {exc}") from None
+            if not isinstance(data, dict):
+                raise ApiError(400, "MALFORMED_REQUEST", "The JSON body must be an object.")
+            fields = Params(data)
+        self._fields = fields
+        check_fields(fields)
+        return fields
 
     def query_params(self) -> Params:
         """Query arguments; a name given several times becomes a list."""

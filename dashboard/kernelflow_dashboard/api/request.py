@@ -8,6 +8,11 @@ field (``metrics[2].step`` inside a list), never a Python error.
 JSON bodies must carry JSON types (as MLflow's protobuf parsing demands; whole
 numbers and numbers may also be numeric strings, as in protobuf's JSON form).
 Query arguments are all strings, so for GET calls they are converted.
+
+Before any endpoint runs, :func:`check_fields` refuses what no field may hold: JSON
+nested deeper than ``MAX_DEPTH``, strings that are not valid Unicode (lone surrogates),
+and names (``name``, ``run_name``...) over MLflow's length limits or with control
+characters. :func:`out_of_range_message` names the field behind an out-of-range number.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ _WHOLE = re.compile(r"[+-]?\d+")
 _SPECIAL_FLOATS = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf,
                    "inf": math.inf, "-inf": -math.inf}
 _FLAGS = {"true": True, "false": False, "1": True, "0": False}
+# MLflow's protobuf parser refuses JSON nested deeper than 100 levels.
+MAX_DEPTH = 100
+# MLflow's limits: experiment (and dataset) names 500, runs' name column 250 characters.
+NAME_LIMITS = {"name": 500, "new_name": 500, "experiment_name": 500, "run_name": 250}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BIG_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class Params(dict):
@@ -201,3 +212,95 @@ def _float(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+# -- whole-request checks --------------------------------------------------------------
+def check_fields(data: Any) -> None:
+    """Refuse a request whose fields no endpoint could store (see the module docstring).
+
+    Raises:
+        InvalidParameterError: naming the field (``datasets[0].dataset.name``) and the rule.
+    """
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidParameterError(
+                f"The request nests objects and lists deeper than {MAX_DEPTH} levels; no "
+                "MLflow field does: send the structure as a JSON string or an artifact.")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str):
+                _check_unicode(key, f"{where}{key}")
+                path = f"{where}.{key}" if where else key
+            else:
+                path = f"{where}[{key}]"
+            if isinstance(item, str):
+                _check_unicode(item, path)
+                if isinstance(key, str) and key in NAME_LIMITS:
+                    _check_name(item, path, NAME_LIMITS[key])
+            elif isinstance(item, (dict, list)):
+                stack.append((item, path, depth + 1))
+
+
+def _check_unicode(text: str, field: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameterError(
+            f"Invalid value for parameter '{field}': it holds a lone UTF-16 surrogate "
+            "(like \\ud800), which is not a character; send valid Unicode text.") from None
+
+
+def _check_name(text: str, field: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InvalidParameterError(
+            f"Invalid value for parameter '{field}': it is {len(text)} characters long; "
+            f"the limit is {limit}.")
+    bad = _CONTROL.search(text)
+    if bad:
+        raise InvalidParameterError(
+            f"Invalid value for parameter '{field}': names may not contain control "
+            f"characters (found {bad.group()!r} at position {bad.start()}).")
+
+
+def out_of_range_message(fields: Any) -> str:
+    """The message for a number SQLite cannot store (past 64 bits, or infinite).
+
+    Names the first field holding such a number, inside a filter string too.
+    """
+    stack: list[tuple[Any, str]] = [(fields, "")]
+    while stack:
+        value, where = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            path = (f"{where}.{key}" if where else str(key)) if isinstance(key, str) \
+                else f"{where}[{key}]"
+            if isinstance(item, (dict, list)):
+                stack.append((item, path))
+            elif _has_big_number(item):
+                return (f"Invalid value for parameter '{path}': it holds a number outside the "
+                        f"64-bit range ({INT64_MIN} to {INT64_MAX}); use a smaller number.")
+    return (f"A number in the request is outside the 64-bit range ({INT64_MIN} to "
+            f"{INT64_MAX}); use a smaller number.")
+
+
+def _has_big_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, float):
+        return math.isinf(value)
+    if not isinstance(value, str):
+        return False
+    for token in _BIG_NUMBER.findall(value):
+        try:
+            number = float(token)
+        except ValueError:
+            continue
+        if math.isinf(number) or not INT64_MIN <= number <= INT64_MAX:
+            return True
+    return False

@@ -24,6 +24,11 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 30_000
 # Total time a write keeps retrying while other processes hold the lock.
 LOCK_PATIENCE_S = 300.0
+# SQLite's durability level for every connection (WAL mode): FULL syncs each commit to disk,
+# so it survives power loss; NORMAL (KERNELFLOW_SQLITE_SYNCHRONOUS=NORMAL) survives a killed
+# process only, and commits faster. The README's "Durability" says what each keeps.
+SYNCHRONOUS = os.environ.get("KERNELFLOW_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
@@ -71,7 +76,14 @@ class StoreBase:
             raise StoreError(f"Cannot open tracking store {self.db_path}: {exc}") from exc
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: every commit fsyncs the WAL, so a committed write survives power loss, not
+        # only a killed process (NORMAL would leave the last commits to the next checkpoint).
+        # The writer commits in batches (every ~100 ms), so this costs little; see the README.
+        if SYNCHRONOUS not in _SYNCHRONOUS_LEVELS:
+            conn.close()
+            raise StoreError(f"KERNELFLOW_SQLITE_SYNCHRONOUS={SYNCHRONOUS!r} is not a level: "
+                             f"use one of {', '.join(_SYNCHRONOUS_LEVELS)} (default FULL).")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = MEMORY")
         with self._conns_lock:
