@@ -286,9 +286,9 @@ def test_get_history_bulk_interval_samples_like_mlflow(dashboard_server, curves)
 def test_search_datasets(kf, dashboard_server):
     import pandas as pd
 
-    exp_id = mlflow.set_experiment("with-datasets").experiment_id
+    exp_id = kf.create_experiment("with-datasets")
     frame = pd.DataFrame({"x": [1, 2, 3]})
-    with mlflow.start_run():
+    with mlflow.start_run(experiment_id=exp_id):
         mlflow.log_input(mlflow.data.from_pandas(frame, name="numbers"), context="training")
     resp = call(dashboard_server, "POST", f"{AJAX}/experiments/search-datasets",
                 json={"experiment_ids": [exp_id]})
@@ -377,3 +377,47 @@ def test_very_long_query_strings_get_json_answers(dashboard_server):
     assert too_long.status_code == 414
     assert too_long.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert "Request URI too long" in too_long.json()["message"]
+
+
+def test_kernelflow_http_client_searches_datasets_and_models_by_dataset(kf, dashboard_server):
+    import kernelflow
+
+    remote = kernelflow.Client(dashboard_server.url)
+    exp_id = remote.create_experiment("http-datasets")
+    found = remote.search_dataset_summaries([exp_id])
+    assert found == []
+    models = remote.search_logged_models([exp_id], datasets=[{"dataset_name": "x"}])
+    assert list(models) == []
+
+
+def test_history_bulk_interval_of_an_unknown_run_is_404(dashboard_server, curves):
+    resp = call(dashboard_server, "GET", f"{AJAX}/metrics/get-history-bulk-interval",
+                params={"run_ids": ["0" * 32], "metric_key": "loss"})
+    assert resp.status_code == 404 and "not found" in resp.json()["message"]
+
+
+class Doubler(mlflow.pyfunc.PythonModel):
+    """A pyfunc model with no framework behind it."""
+
+    def predict(self, context, model_input, params=None):
+        return model_input * 2
+
+
+def test_log_model_to_a_local_artifact_uri_registers_and_loads(unserved, monkeypatch):
+    """With --no-serve-artifacts the client writes the model itself, then registers it."""
+    import pandas as pd
+
+    previous = mlflow.get_tracking_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", unserved.url)
+    mlflow.set_tracking_uri(unserved.url)
+    try:
+        exp_id = mlflow.MlflowClient().create_experiment("local-models")
+        with mlflow.start_run(experiment_id=exp_id):
+            mlflow.pyfunc.log_model(name="m", python_model=Doubler(),
+                                    registered_model_name="local-doubler")
+        loaded = mlflow.pyfunc.load_model("models:/local-doubler/1")
+        assert loaded.predict(pd.DataFrame({"x": [1, 2]}))["x"].tolist() == [2, 4]
+        source = mlflow.MlflowClient().get_model_version("local-doubler", "1").source
+        assert source.startswith(str(unserved.artifact_root / exp_id))
+    finally:
+        mlflow.set_tracking_uri(previous)

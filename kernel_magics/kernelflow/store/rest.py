@@ -143,6 +143,14 @@ class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTraceMixin, RestTra
                 "models": [{"model_id": m} for m in model_ids or []]}
         self.call("POST", "runs/log-inputs", body)
 
+    def search_dataset_summaries(self, experiment_ids: list[str],
+                                 limit: int = 1000) -> list[dict[str, str | None]]:
+        data = self.call("POST", "experiments/search-datasets",
+                         {"experiment_ids": [str(e) for e in experiment_ids]})
+        return [{"experiment_id": s.get("experiment_id"), "name": s.get("name"),
+                 "digest": s.get("digest"), "context": s.get("context")}
+                for s in data.get("dataset_summaries", [])][:limit]
+
     def get_dataset_inputs(self, run_ids: list[str]) -> dict[str, list[DatasetInput]]:
         out = {}
         for run_id in run_ids:

@@ -32,9 +32,11 @@ class RestLoggedModelMixin:
 
     def search_logged_models(self, experiment_ids: list, filter_string: str | None = None,
                              max_results: int = 100, order_by: list[dict] | None = None,
-                             page_token: str | None = None) -> tuple[list[LoggedModel], str | None]:
+                             page_token: str | None = None, datasets: list[dict] | None = None,
+                             ) -> tuple[list[LoggedModel], str | None]:
         body = {"experiment_ids": [str(e) for e in experiment_ids], "filter": filter_string,
-                "max_results": max_results, "order_by": order_by, "page_token": page_token}
+                "max_results": max_results, "order_by": order_by, "page_token": page_token,
+                "datasets": datasets or None}
         data = self.call("POST", "logged-models/search",
                          {k: v for k, v in body.items() if v is not None})
         return ([codec.logged_model_from_json(m) for m in data.get("models", [])],
