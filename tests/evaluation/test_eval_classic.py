@@ -122,6 +122,9 @@ def test_metrics_land_in_a_new_run_or_the_active_one(tracking_uri, binary):
     with kf.start_run() as active:
         inside = kf.evaluate(model, df, targets="label", model_type="classifier")
     assert inside.run_id == active.info.run_id
+    (used,) = kf.Client().get_run_inputs(r.run_id)
+    assert used.tags == {"mlflow.data.context": "evaluation"}
+    assert '"num_rows": 3000' in used.dataset.profile
 
 
 def test_model_uri_array_data_and_callables(tracking_uri, binary):

@@ -124,6 +124,15 @@ def test_429s_are_retried_and_a_judge_error_marks_only_its_row(tracking_uri, fak
         sum(v == "yes" for v in valued) / len(valued))
 
 
+def test_a_gateway_route_as_the_judge(tracking_uri, fake, monkeypatch):
+    # the fake judge speaks the gateway's OpenAI-compatible /v1/chat/completions
+    monkeypatch.setenv("KERNELFLOW_GATEWAY_URL", fake.url[: -len("/v1")])
+    judge = kf.genai.Safety(model="route:judge")
+    r = kf.genai.evaluate(_rows(2), predict_fn=_app, scorers=[judge])
+    assert r.metrics["safety/mean"] == 1.0
+    assert r.rows[0].feedback["safety"].source_id == "route:judge"
+
+
 def test_rate_limit_exhausted_is_an_error_not_a_crash(tracking_uri, fake):
     fake.script.extend([429] * 3)
     judge = kf.genai.Safety(model="openai/fake-judge", api_base=fake.url, max_retries=2)

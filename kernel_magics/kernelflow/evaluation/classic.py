@@ -166,6 +166,14 @@ def compute(predictor: _Predictor, X, y, model_type: str) -> tuple[dict, dict]:
 
 
 def _plots(model_type: str, parts: dict, folder: str) -> dict[str, str]:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        import warnings
+
+        warnings.warn("matplotlib is not installed: kf.evaluate logs the metrics without plots "
+                      "(pip install matplotlib).", stacklevel=3)
+        return {}
     from . import plots
 
     out = {}
@@ -262,21 +270,49 @@ def evaluate(
         raise InvalidParameterError(
             f"Thresholds on {', '.join(relative)} use min_absolute_change/min_relative_change, "
             "which need a baseline_model; pass baseline_model=...")
-    X, y, _ = split_data(data, targets, feature_names)
+    X, y, frame = split_data(data, targets, feature_names)
     if len(y) == 0:
         raise InvalidParameterError("The evaluation data has no rows.")
     metrics, parts = compute(_Predictor(model), X, y, model_type)
     baseline = None
     if baseline_model is not None:
         baseline, _ = compute(_Predictor(baseline_model), X, y, model_type)
-    result = _log(metrics, parts, baseline, model_type)
+    result = _log(metrics, parts, baseline, model_type, _dataset_input(frame, y, targets))
     failures = T.check(metrics, limits, baseline)
     if failures:
         raise T.ModelValidationFailedError(failures, result)
     return result
 
 
-def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str) -> EvaluationResult:
+def _dataset_input(frame, y, targets):
+    """The evaluation data as a run input (MLflow's ``mlflow.data.context: evaluation``)."""
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    from ..store.datasets import Dataset, DatasetInput
+
+    try:
+        if frame is not None:
+            hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+            columns = [str(c) for c in frame.columns]
+        else:
+            hashed = np.ascontiguousarray(np.asarray(y))
+            columns = []
+    except (TypeError, ValueError):  # unhashable cells (lists, dicts): no input record
+        return None
+    digest = hashlib.md5(hashed.tobytes(), usedforsecurity=False).hexdigest()[:8]
+    schema = json.dumps({"columns": columns, "targets": targets if isinstance(targets, str)
+                         else None})
+    profile = json.dumps({"num_rows": int(len(y))})
+    source = json.dumps({"kind": "in-memory"})
+    return DatasetInput(Dataset(f"evaluation-{digest}", digest, "code", source, schema, profile),
+                        {"mlflow.data.context": "evaluation"})
+
+
+def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str,
+         dataset=None) -> EvaluationResult:
     from .. import fluent
     from ..client import default_client
 
@@ -294,6 +330,8 @@ def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str) -> 
             base = os.path.basename(path)
             artifacts[name] = EvaluationArtifact(base, client.download_artifacts(run_id, base))
         client.set_tag(run_id, "kernelflow.evaluation", model_type)
+        if dataset is not None:
+            client.log_inputs(run_id, [dataset])
         fluent.flush()
     return EvaluationResult(metrics, artifacts, baseline, run_id)
 

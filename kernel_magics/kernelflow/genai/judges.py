@@ -104,7 +104,9 @@ class Judge(Scorer):
     def complete(self, prompt: str) -> str:
         """Ask the LLM; retry 429s with exponential backoff (or the server's Retry-After)."""
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        from ..plugins import require_extra
+
+        litellm = require_extra("litellm", "gateway")
 
         litellm.suppress_debug_info = True  # no "Give Feedback" banner per failed call
         target = self._target()
