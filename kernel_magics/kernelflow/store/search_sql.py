@@ -1,14 +1,88 @@
-"""Compile parsed search clauses to parameterised SQL over the runs table ``r``.
+"""Compile parsed search clauses to parameterised SQL: the one compiler of every search.
 
-Every user value becomes a ``?`` parameter; only fixed column names and
-operators from whitelists are written into the SQL text.
+An entity's :class:`SqlTable` says where its attributes and keyed values live (the
+runs table ``r`` with ``latest_metrics``, ``params`` and ``tags``; experiments with
+``experiment_tags``; ...), and :func:`compile_clauses` turns the clauses its
+:class:`~kernelflow.search.Grammar` parsed into a WHERE condition. Every user value
+becomes a ``?`` parameter; only fixed column names and operators from whitelists are
+written into the SQL text.
 """
 
 from __future__ import annotations
 
-from ..search import ATTRIBUTES, Clause, OrderBy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..search import ATTRIBUTES, RUNS, Clause, Grammar, OrderBy
 
 _SUBQUERY_TABLE = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """Where one entity's searchable data lives.
+
+    Attributes:
+        alias: the entity table's alias in the query (``r``, ``e``, ``m``, ``v``, ...).
+        ids: the entity's key columns (``("run_uuid",)``, ``("name", "version")``).
+        keyed: key type -> (table of ``key``/``value`` rows, extra condition on it).
+        expressions: column -> SQL expression to compare instead of ``alias.column``.
+        custom: key type -> a function ``(clause, params) -> sql`` for what does not fit.
+        values: column -> a function mapping a user value to the stored one.
+    """
+
+    alias: str
+    ids: tuple[str, ...]
+    keyed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    expressions: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Callable[[Clause, list], str]] = field(default_factory=dict)
+    values: dict[str, Callable] = field(default_factory=dict)
+
+
+RUNS_TABLE = SqlTable("r", ("run_uuid",), {
+    "metric": ("latest_metrics", " AND is_nan = 0"), "param": ("params", ""), "tag": ("tags", "")})
+
+
+def _integral(value):
+    if isinstance(value, tuple):
+        return tuple(_integral(v) for v in value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def compile_for(clause: Clause, grammar: Grammar, table: SqlTable, params: list) -> str:
+    """A SQL condition on ``table`` for one clause of ``grammar``, appending its parameters."""
+    if clause.kind in table.custom:
+        return table.custom[clause.kind](clause, params)
+    a = table.alias
+    if clause.kind == "attribute":
+        column = grammar.attributes[clause.key]
+        value = clause.value
+        if column in grammar.numeric:
+            value = _integral(value)
+        if column in table.values:
+            convert = table.values[column]
+            value = tuple(map(convert, value)) if isinstance(value, tuple) else convert(value)
+        return compare_sql(table.expressions.get(column, f"{a}.{column}"), clause.op, value, params)
+    keyed, extra = table.keyed[clause.kind]
+    params.append(clause.key)
+    negate = "NOT " if clause.op == "IS NULL" else ""
+    if len(table.ids) == 1:
+        (ident,) = table.ids
+        if clause.op in ("IS NULL", "IS NOT NULL"):
+            return f"{a}.{ident} {negate}IN (SELECT {ident} FROM {keyed} WHERE key = ?)"
+        cond = compare_sql("value", clause.op, clause.value, params)
+        return f"{a}.{ident} IN (SELECT {ident} FROM {keyed} WHERE key = ?{extra} AND {cond})"
+    join = " AND ".join(f"k.{c} = {a}.{c}" for c in table.ids)
+    if clause.op in ("IS NULL", "IS NOT NULL"):
+        return f"{negate}EXISTS (SELECT 1 FROM {keyed} k WHERE {join} AND k.key = ?)"
+    cond = compare_sql("k.value", clause.op, clause.value, params)
+    return f"EXISTS (SELECT 1 FROM {keyed} k WHERE {join} AND k.key = ?{extra} AND {cond})"
+
+
+def compile_clauses(clauses: list[Clause], grammar: Grammar, table: SqlTable,
+                    params: list) -> list[str]:
+    """SQL conditions (to AND together) for parsed clauses, appending their parameters."""
+    return [compile_for(c, grammar, table, params) for c in clauses]
 
 
 def like_to_glob(pattern: str) -> str:
@@ -44,20 +118,7 @@ def compare_sql(column: str, op: str, value, params: list) -> str:
 
 def compile_clause(clause: Clause, params: list) -> str:
     """Return a SQL condition on runs ``r`` for one clause, appending its parameters."""
-    if clause.kind == "attribute":
-        column = "r." + ATTRIBUTES[clause.key]
-        value = clause.value
-        if column in ("r.start_time", "r.end_time", "r.experiment_id"):
-            value = int(value) if not isinstance(value, tuple) else value
-        return compare_sql(column, clause.op, value, params)
-    table = _SUBQUERY_TABLE[clause.kind]
-    params.append(clause.key)
-    if clause.op in ("IS NULL", "IS NOT NULL"):
-        negate = "NOT " if clause.op == "IS NULL" else ""
-        return f"r.run_uuid {negate}IN (SELECT run_uuid FROM {table} WHERE key = ?)"
-    extra = " AND is_nan = 0" if clause.kind == "metric" else ""
-    cond = compare_sql("value", clause.op, clause.value, params)
-    return f"r.run_uuid IN (SELECT run_uuid FROM {table} WHERE key = ?{extra} AND {cond})"
+    return compile_for(clause, RUNS, RUNS_TABLE, params)
 
 
 def compile_where(
