@@ -55,8 +55,9 @@ def test_delete_and_restore_experiment(tracking_uri):
 def test_search_experiments_by_name(tracking_uri):
     for name in ("vision-a", "vision-b", "nlp"):
         kf.create_experiment(name)
+        time.sleep(0.002)
     names = [e.name for e in kf.search_experiments(filter_string="name LIKE 'vision%'")]
-    assert names == ["vision-a", "vision-b"]
+    assert names == ["vision-b", "vision-a"]  # newest first, as MLflow
     assert [e.name for e in kf.search_experiments(filter_string="name = 'nlp'")] == ["nlp"]
 
 
