@@ -22,7 +22,7 @@ bench:
 	$(PYTHON) bench/tracking.py
 
 lint:
-	$(PYTHON) -m ruff check kernel_magics dashboard serving gateway tests bench
+	$(PYTHON) -m ruff check kernel_magics dashboard serving gateway extension/kernelflow_lab tests bench
 	$(PYTHON) -m mypy
 
 install-demo:

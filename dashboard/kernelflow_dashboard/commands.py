@@ -27,6 +27,10 @@ def _ui_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cors-allowed-origins", metavar="ORIGINS",
                    help="comma-separated origins (https://hub.example.org) whose pages may "
                    "write here and open the UI's websocket; default: this server only")
+    p.add_argument("--prefix", default="", metavar="PATH",
+                   help="serve every page, link, REST route and the websocket under PATH "
+                   "(e.g. /kernelflow), for a proxy that forwards full paths; JupyterLab's "
+                   "kernelflow extension starts the dashboard this way at {base_url}kernelflow/")
     p.add_argument("--serve-artifacts", action=argparse.BooleanOptionalAction, default=True,
                    help="give clients mlflow-artifacts:/ URIs and proxy artifacts (default, as "
                    "MLflow); --no-serve-artifacts gives them the real paths instead")
@@ -41,6 +45,7 @@ def _run_ui(args: argparse.Namespace) -> None:
         token=args.token or os.environ.get("KERNELFLOW_TOKEN"),
         serve_artifacts=args.serve_artifacts,
         allowed_hosts=args.allowed_hosts, cors_allowed_origins=args.cors_allowed_origins,
+        prefix=args.prefix,
     )
 
 

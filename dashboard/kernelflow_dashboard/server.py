@@ -107,6 +107,7 @@ def serve(
     serve_artifacts: bool = True,
     allowed_hosts: str | list[str] | None = None,
     cors_allowed_origins: str | list[str] | None = None,
+    prefix: str = "",
 ) -> None:
     """Serve the dashboard and the REST API on ``host:port`` until interrupted (blocking).
 
@@ -123,6 +124,9 @@ def serve(
         allowed_hosts: ``Host`` names answered, replacing the default (loopback, this
             machine's names and addresses, private-network addresses); ``"*"`` for any.
         cors_allowed_origins: other origins whose pages may write here and open the UI.
+        prefix: serve every page, link, redirect, REST route and the websocket under this
+            path (``/user/ann/kernelflow``), for a proxy that forwards the full path
+            (JupyterLab's, through jupyter-server-proxy).
 
     Raises:
         KernelflowError: for a port out of range or one that cannot be bound (in use).
@@ -140,10 +144,19 @@ def serve(
     security = Security(TokenCheck(token), hosts)
     patterns = build_patterns(api, security)
     pages = load_pages()
+    prefix = url_prefix(prefix)
     if pages is None:
-        _serve_api_only(patterns, security, host, port)
+        _serve_api_only(patterns, security, host, port, prefix)
     else:
-        _serve_with_panel(pages, patterns, security, host, port)
+        _serve_with_panel(pages, patterns, security, host, port, prefix)
+
+
+def url_prefix(prefix: str | None) -> str:
+    """``/a/b`` for ``a/b/``, ``/a/b`` or ``/a/b/``; ``""`` for none."""
+    parts = [p for p in (prefix or "").split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise InvalidParameterError(f"Invalid --prefix {prefix!r}: use a plain path like /kernelflow.")
+    return "/" + "/".join(parts) if parts else ""
 
 
 def _check_port(port: int) -> None:
@@ -165,23 +178,24 @@ def _binding(host: str, port: int):
             f"Cannot serve on {host}:{port}: {exc.strerror or exc}; {hint}.") from None
 
 
-def _serve_api_only(patterns: list, security: Security, host: str, port: int) -> None:
+def _serve_api_only(patterns: list, security: Security, host: str, port: int,
+                    prefix: str = "") -> None:
     from tornado.ioloop import IOLoop
 
     if security.check.enabled:
         patterns = [(r"/login", make_login_handler(security.check, security.hosts), {}),
                     *patterns]
-    app = tornado.web.Application(patterns)
+    app = tornado.web.Application([(prefix + p[0], *p[1:]) for p in patterns])
     guard_hosts(app, security.hosts, security.check)
     with _binding(host, port):
         server = app.listen(port, address=host, max_body_size=MAX_BODY_BYTES,
                             max_header_size=MAX_HEADER_BYTES)
-    _announce(host, _bound_port(server, port))
+    _announce(host, _bound_port(server, port), prefix)
     IOLoop.current().start()
 
 
 def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str,
-                      port: int) -> None:
+                      port: int, prefix: str = "") -> None:
     import panel as pn
 
     opts: dict[str, Any] = {}
@@ -192,10 +206,11 @@ def _serve_with_panel(pages: dict, patterns: list, security: Security, host: str
             pages, port=port, address=host, show=False, start=False, title="kernelflow",
             websocket_origin=_websocket_origins(host, port), extra_patterns=patterns,
             http_server_kwargs={"max_body_size": MAX_BODY_BYTES,
-                                "max_header_size": MAX_HEADER_BYTES}, **opts,
+                                "max_header_size": MAX_HEADER_BYTES}, prefix=prefix,
+            use_xheaders=bool(prefix), **opts,  # behind a proxy: its X-Forwarded-Proto (wss)
         )
     guard_hosts(server._tornado, security.hosts, security.check)  # Bokeh's Tornado app
-    _announce(host, server.port)
+    _announce(host, server.port, prefix)
     _warm_pages()
     server.start()
     server.io_loop.start()
@@ -214,9 +229,9 @@ def _bound_port(server, port: int) -> int:
     return next(iter(server._sockets.values())).getsockname()[1]
 
 
-def _announce(host: str, port: int) -> None:
+def _announce(host: str, port: int, prefix: str = "") -> None:
     shown = f"[{host}]" if ":" in host else host
-    print(f"kernelflow dashboard and REST API at http://{shown}:{port}", flush=True)
+    print(f"kernelflow dashboard and REST API at http://{shown}:{port}{prefix}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

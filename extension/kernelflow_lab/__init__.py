@@ -31,7 +31,8 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
-    """Register the side panel's API and tell kernels where the dashboard is.
+    """Register the side panel's API; make kernels log to the panel's store and know the
+    dashboard (see :func:`kernelflow_lab.location.announce_to_kernels`).
 
     Args:
         server_app: the running ``jupyter_server`` ``ServerApp``.
@@ -39,7 +40,7 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     from .handlers import setup_handlers
     from .location import announce_to_kernels, lab_tracking_uri
 
-    uri = lab_tracking_uri()
+    uri = lab_tracking_uri(getattr(server_app, "root_dir", None))
     setup_handlers(server_app.web_app, uri)
     announce_to_kernels(server_app.web_app.settings.get("base_url", "/"), uri)
     server_app.log.info("kernelflow: side panel API and dashboard proxy for %s", uri)

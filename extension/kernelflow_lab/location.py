@@ -11,16 +11,18 @@ ENV_DASHBOARD = "KERNELFLOW_LAB_DASHBOARD"
 ENV_STORE = "KERNELFLOW_LAB_STORE"
 
 
-def lab_tracking_uri() -> str:
-    """The store Lab's panel and dashboard show: the one the user's notebooks log to.
+def lab_tracking_uri(root_dir: str | None = None) -> str:
+    """The store Lab's panel and dashboard show, as an absolute URI.
 
-    ``KERNELFLOW_TRACKING_URI`` when set (as an absolute ``sqlite:///`` URI, or the
-    ``http://`` server it names), else ``kernelflow.db`` in the Jupyter server's
-    working directory.
+    ``KERNELFLOW_TRACKING_URI`` when set, else ``kernelflow.db`` in ``root_dir`` (the
+    Jupyter server's root directory; default: the working directory).
     """
-    from kernelflow.config import DEFAULT_TRACKING_URI, resolve
+    from kernelflow.config import resolve
 
-    return resolve(os.environ.get("KERNELFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI).uri
+    uri = os.environ.get("KERNELFLOW_TRACKING_URI")
+    if not uri:
+        uri = os.path.join(os.path.abspath(os.path.expanduser(root_dir or ".")), "kernelflow.db")
+    return resolve(uri).uri
 
 
 def dashboard_path(base_url: str) -> str:
@@ -29,10 +31,13 @@ def dashboard_path(base_url: str) -> str:
 
 
 def announce_to_kernels(base_url: str, tracking_uri: str) -> None:
-    """Put the dashboard's same-origin path and its store in this process's environment.
+    """Make the kernels this server starts log to ``tracking_uri`` and know the dashboard.
 
-    Kernels the server starts inherit it, so ``%kf dashboard`` links to the Lab-served
-    dashboard instead of starting a server on another port (when it shows the same store).
+    Kernels inherit the server's environment. ``KERNELFLOW_TRACKING_URI`` (when the user
+    has not set it) makes notebooks in every folder log to the one store the panel and the
+    dashboard show; ``KERNELFLOW_LAB_DASHBOARD`` lets ``%kf dashboard`` link to the
+    same-origin dashboard instead of starting a server on another port.
     """
+    os.environ.setdefault("KERNELFLOW_TRACKING_URI", tracking_uri)
     os.environ[ENV_DASHBOARD] = dashboard_path(base_url)
     os.environ[ENV_STORE] = tracking_uri

@@ -13,11 +13,12 @@ this process generates and the proxy adds to every request it forwards.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from typing import Any
 
-from .location import DASHBOARD_PATH, lab_tracking_uri
+from .location import DASHBOARD_PATH, ENV_STORE, lab_tracking_uri
 
 START_TIMEOUT_S = 120.0  # Panel's imports take a few seconds on a busy machine
 
@@ -32,10 +33,11 @@ def dashboard_command(port: int, base_url: str, tracking_uri: str) -> list[str]:
 def setup_kernelflow() -> dict[str, Any]:
     """jupyter-server-proxy's server-process settings for the kernelflow dashboard."""
     token = secrets.token_urlsafe(32)
-    uri = lab_tracking_uri()
 
     def command(port: int, base_url: str) -> list[str]:
-        # jupyter-server-proxy str.format()s what a callable returns: keep braces literal
+        # Called on first use, after the server extension has settled the store.
+        # jupyter-server-proxy str.format()s what a callable returns: keep braces literal.
+        uri = os.environ.get(ENV_STORE) or lab_tracking_uri()
         return [part.replace("{", "{{").replace("}", "}}")
                 for part in dashboard_command(port, base_url, uri)]
 

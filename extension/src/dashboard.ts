@@ -13,7 +13,13 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ILauncher } from '@jupyterlab/launcher';
 
 import { kernelflowIcon } from './icons';
-import { dashboardUrl, pagePath, relativeToDashboard, tabLabel } from './urls';
+import {
+  dashboardLinkPath,
+  dashboardUrl,
+  pagePath,
+  relativeToDashboard,
+  tabLabel
+} from './urls';
 
 /** The command ids. */
 export namespace CommandIDs {
@@ -134,6 +140,27 @@ export function activateDashboard(
     label: 'kernelflow: Open a Run',
     execute: args => open(pagePath({ page: 'run', query: { id: args.runId as string } }))
   });
+
+  // `%kf dashboard` prints links marked data-kernelflow-lab: open them in a Lab tab
+  document.addEventListener(
+    'click',
+    event => {
+      const link = (event.target as Element | null)?.closest?.('a[data-kernelflow-lab]');
+      if (!link || event.button !== 0) {
+        return;
+      }
+      const path = dashboardLinkPath(
+        (link as HTMLAnchorElement).href,
+        window.location.href,
+        PageConfig.getBaseUrl()
+      );
+      if (path !== null) {
+        event.preventDefault();
+        open(path);
+      }
+    },
+    true
+  );
 
   if (palette) {
     const category = 'kernelflow';

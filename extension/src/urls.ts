@@ -63,3 +63,23 @@ export function tabLabel(path: string): string {
   const page = path.split('?')[0].replace(/^\/+|\/+$/g, '');
   return page ? `kernelflow: ${page}` : 'kernelflow';
 }
+
+/**
+ * The dashboard-relative path a link to the Lab-served dashboard points at (the links
+ * `%kf dashboard` prints), or null for a link elsewhere (another origin or path).
+ */
+export function dashboardLinkPath(href: string, pageHref: string, baseUrl: string): string | null {
+  let url: URL;
+  let page: URL;
+  try {
+    page = new URL(pageHref);
+    url = new URL(href, page);
+  } catch (e) {
+    return null;
+  }
+  if (url.origin !== page.origin) {
+    return null;
+  }
+  const basePath = new URL(baseUrl, page).pathname;
+  return relativeToDashboard(basePath, url.pathname, url.search);
+}

@@ -1,4 +1,11 @@
-import { dashboardUrl, join, pagePath, relativeToDashboard, tabLabel } from '../urls';
+import {
+  dashboardLinkPath,
+  dashboardUrl,
+  join,
+  pagePath,
+  relativeToDashboard,
+  tabLabel
+} from '../urls';
 
 describe('dashboard URLs', () => {
   it('puts pages under {baseUrl}kernelflow/', () => {
@@ -31,5 +38,21 @@ describe('dashboard URLs', () => {
   it('labels tabs by page', () => {
     expect(tabLabel('')).toBe('kernelflow');
     expect(tabLabel('runs?experiment=x')).toBe('kernelflow: runs');
+  });
+});
+
+describe('links printed by %kf dashboard', () => {
+  const page = 'https://hub.example.org/user/ann/lab/tree/a.ipynb';
+  const base = 'https://hub.example.org/user/ann/';
+
+  it('open in a Lab tab when they point at this Lab\'s dashboard', () => {
+    expect(dashboardLinkPath('/user/ann/kernelflow/', page, base)).toBe('');
+    expect(dashboardLinkPath('/user/ann/kernelflow/run?id=1', page, base)).toBe('run?id=1');
+  });
+
+  it('are left alone when they point elsewhere', () => {
+    expect(dashboardLinkPath('https://evil.example/user/ann/kernelflow/', page, base)).toBeNull();
+    expect(dashboardLinkPath('/user/bob/kernelflow/', page, base)).toBeNull();
+    expect(dashboardLinkPath('http://[bad', page, base)).toBeNull();
   });
 });

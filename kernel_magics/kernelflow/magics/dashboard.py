@@ -34,6 +34,8 @@ DEFAULT_PORT = 5000
 START_TIMEOUT_S = 60.0
 VERSION_PATH = "/api/2.0/kernelflow/version"
 VERSION_HEADER = "X-Kernelflow-Version"
+#: set by kernelflow's JupyterLab extension in the environment of the kernels Lab starts
+LAB_DASHBOARD_ENV, LAB_STORE_ENV = "KERNELFLOW_LAB_DASHBOARD", "KERNELFLOW_LAB_STORE"
 NOTHING, SAME_STORE, OTHER_STORE, OTHER_SERVICE = (
     "nothing", "this store", "a kernelflow server of another store", "another service")
 DASHBOARD_MIN_WIDTH = 1200  # px: narrower cells show the page scaled down, not cut off
@@ -241,6 +243,9 @@ def dashboard(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
     if uri.startswith(("http://", "https://")):
         _show(_tracking_server(uri), "the tracking server", args)
         return
+    if (lab_path := lab_dashboard(args.port, args.host)) is not None:
+        _show_lab(lab_path, args)
+        return
     url, started = start_dashboard(args.port or DEFAULT_PORT, args.host,
                                    pick_free=args.port is None)
     port = int(url.rsplit(":", 1)[1])
@@ -253,6 +258,40 @@ def dashboard(shell: Any, args: argparse.Namespace, cell: str | None) -> None:
               + ("it keeps running after the kernel (--keep)." if args.keep else
                  "it stops when the kernel shuts down (--keep leaves it running)."))
     _show(browser_url(url, port), "started" if started else "already running", args)
+
+
+def lab_dashboard(port: int | None = None, host: str = "127.0.0.1") -> str | None:
+    """The same-origin path of the dashboard of the JupyterLab this kernel runs in, or None.
+
+    kernelflow's Lab extension serves the dashboard at ``{base_url}kernelflow/`` and tells
+    the kernels it starts (``KERNELFLOW_LAB_DASHBOARD``, ``KERNELFLOW_LAB_STORE``). It is
+    used when it shows this kernel's store and no ``--port``/``--host`` asks for a server
+    of the kernel's own.
+    """
+    path, store = os.environ.get(LAB_DASHBOARD_ENV), os.environ.get(LAB_STORE_ENV)
+    if not path or not store or port is not None or host != "127.0.0.1":
+        return None
+    from ..config import get_tracking_uri, resolve
+    from ..errors import KernelflowError
+
+    try:
+        same = resolve(get_tracking_uri()).uri == resolve(store).uri
+    except KernelflowError:
+        return None
+    return path if same else None
+
+
+def _show_lab(path: str, args: argparse.Namespace) -> None:
+    """Link to the Lab-served dashboard; the extension opens the link in a Lab tab."""
+    import html
+
+    from IPython.display import HTML, IFrame, display
+
+    safe = html.escape(path, quote=True)
+    display(HTML(f'kernelflow dashboard (served by JupyterLab): <a href="{safe}" target="_blank" '
+                 f'data-kernelflow-lab="">open it in a Lab tab</a>'))
+    if not args.no_iframe:
+        display(IFrame(path, width="100%", height=args.height))
 
 
 def _stop(port: int | None) -> None:
