@@ -176,11 +176,13 @@ def trace_record(trace: TraceState) -> dict[str, Any]:
             metadata[CELL_COUNT] = str(count)
         if cell_id:
             metadata[CELL_ID] = str(cell_id)
-    tokens = _sum_usage(spans, TOKEN_USAGE_ATTR, ("input_tokens", "output_tokens", "total_tokens"))
+    with_attrs = [s for s in spans if s.attributes]
+    tokens = _sum_usage(with_attrs, TOKEN_USAGE_ATTR,
+                        ("input_tokens", "output_tokens", "total_tokens"))
     if tokens:
         tokens = {k: int(v) for k, v in tokens.items()}
         metadata[TRACE_TOKEN_USAGE] = json.dumps(tokens)
-    cost = _sum_usage(spans, COST_ATTR, ("input_cost", "output_cost", "total_cost"))
+    cost = _sum_usage(with_attrs, COST_ATTR, ("input_cost", "output_cost", "total_cost"))
     if cost:
         metadata[TRACE_COST] = json.dumps(cost)
     start = root.start_time_ns

@@ -235,9 +235,10 @@ class LiveSpan:
 
     def to_dict(self) -> dict[str, Any]:
         """The span as a plain dict (the stored shape; inputs/outputs/attributes as JSON text)."""
+        parent = self._parent
         return {
-            "span_id": self.span_id,
-            "parent_span_id": self.parent_id,
+            "span_id": f"{self._id:016x}",
+            "parent_span_id": None if parent is None else f"{parent:016x}",
             "name": self.name,
             "span_type": self.span_type,
             "start_time_ns": self.start_time_ns,
