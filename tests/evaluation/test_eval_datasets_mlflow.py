@@ -74,3 +74,25 @@ def test_errors_have_mlflow_shapes(mlflow, eval_api_server):
         datasets.create_dataset(name="twice", experiment_id="0")
     r = requests.post(f"{eval_api_server}/api/3.0/mlflow/datasets/nope/frob", json={}, timeout=10)
     assert r.status_code == 404 and r.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_kernelflow_client_over_http(tracking_uri, eval_api_server, monkeypatch):
+    """kf.genai.datasets on an http:// tracking URI: the same calls through the REST API."""
+    import kernelflow as kf
+    from kernelflow.genai import datasets
+
+    monkeypatch.setenv("KERNELFLOW_TRACKING_URI", eval_api_server)
+    kf.set_tracking_uri(eval_api_server)  # the tracking_uri fixture resets it afterwards
+    ds = datasets.create_dataset("over-http", experiment_id="0", tags={"via": "rest"})
+    ds.merge_records([{"inputs": {"q": i}, "expectations": {"a": i}} for i in range(3)])
+    ds.merge_records([{"inputs": {"q": 0}, "expectations": {"b": 0}}])
+    assert len(ds) == 3 and ds.tags["via"] == "rest"
+    assert next(r for r in ds.records if r["inputs"] == {"q": 0})["expectations"] == \
+        {"a": 0, "b": 0}
+    assert [v["record_count"] for v in ds.versions()] == [0, 3, 3]
+    assert datasets.get_dataset(name="over-http").digest == ds.digest
+    assert [d.name for d in datasets.search_datasets(filter_string="tags.via = 'rest'")] \
+        == ["over-http"]
+    datasets.delete_dataset(dataset_id=ds.dataset_id)
+    with pytest.raises(kf.ResourceNotFoundError):
+        datasets.get_dataset(dataset_id=ds.dataset_id)

@@ -112,6 +112,11 @@ def _experiment_ids(api: Api, p: Params, path: dict) -> dict:
     return {"experiment_ids": api.client.get_dataset_experiment_ids(path["dataset_id"])}
 
 
+def _versions(api: Api, p: Params, path: dict) -> dict:
+    # kernelflow's addition: every digest the dataset has had
+    return {"versions": api.client.get_dataset_versions(path["dataset_id"])}
+
+
 def _add_experiments(api: Api, p: Params, path: dict) -> dict:
     d = api.client.add_dataset_to_experiments(path["dataset_id"], p.many("experiment_ids"))
     return {"dataset": dataset_message(d)}
@@ -135,6 +140,7 @@ ENDPOINTS: list[tuple[re.Pattern, str, Endpoint]] = [
     (re.compile(_ID + r"/records"), "GET", _records),
     (re.compile(_ID + r"/records"), "DELETE", _delete_records),
     (re.compile(_ID + r"/experiment-ids"), "GET", _experiment_ids),
+    (re.compile(_ID + r"/versions"), "GET", _versions),
     (re.compile(_ID + r"/add-experiments"), "POST", _add_experiments),
     (re.compile(_ID + r"/remove-experiments"), "POST", _remove_experiments),
 ]

@@ -35,6 +35,7 @@ from ..ops import DeleteTag, Op, SetParam, SetStatus, SetTag
 from .datasets import DatasetInput
 from .protocol import STORE_METHODS
 from .rest_artifacts import RestArtifactRepository
+from .rest_evaluation import RestEvaluationDatasetMixin
 from .rest_http import RestTransport, error_from_response
 from .rest_logged_models import RestLoggedModelMixin
 from .rest_registry import RestRegistryMixin
@@ -44,7 +45,8 @@ MAX_METRICS, MAX_PARAMS, MAX_TAGS, MAX_TOTAL = 1000, 100, 100, 1000
 HISTORY_PAGE = 100_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTraceMixin, RestTransport):
+class RestStore(RestLoggedModelMixin, RestRegistryMixin, RestTraceMixin,
+                RestEvaluationDatasetMixin, RestTransport):
     """A tracking store reached over HTTP.
 
     Args:
