@@ -4,6 +4,7 @@ loss, not only a killed process."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,29 @@ FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 def test_every_store_connection_syncs_each_commit(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == FULL
+
+
+@pytest.mark.parametrize("level, expected", [("normal", "1"), ("EXTRA", "3"), ("fast", "error")])
+def test_synchronous_level_can_be_chosen(tmp_path, level, expected):
+    code = ("import sys, kernelflow\n"
+            "from kernelflow.errors import StoreError\n"
+            "try:\n"
+            "    c = kernelflow.Client(sys.argv[1])\n"
+            "    c.search_experiments()\n"
+            "except StoreError as exc:\n"
+            "    print('error', exc)\n"
+            "else:\n"
+            "    from kernelflow.store import SqliteStore\n"
+            "    s = SqliteStore(sys.argv[2], sys.argv[3])\n"
+            "    print(s.conn.execute('PRAGMA synchronous').fetchone()[0])\n")
+    db = tmp_path / "k.db"
+    done = subprocess.run(
+        [sys.executable, "-c", code, f"sqlite:///{db}", str(db), str(tmp_path / "art")],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "KERNELFLOW_SQLITE_SYNCHRONOUS": level})
+    assert done.stdout.split()[0] == expected, done.stderr[-2000:]
+    if expected == "error":
+        assert "KERNELFLOW_SQLITE_SYNCHRONOUS" in done.stdout and "FULL" in done.stdout
 
 
 SCRIPT = textwrap.dedent("""

@@ -19,6 +19,7 @@ from kernelflow_dashboard.auth import SESSION_SECONDS, TokenCheck, local_next
 
 TOKEN = "s3cret-Tok3n-xyz"
 API = "/api/2.0/mlflow"
+SERVER = ("kernelflow_dashboard.server",)
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -32,7 +33,7 @@ class Server:
     """``python -m kernelflow_dashboard.server`` with any options, on a fresh store."""
 
     def __init__(self, folder: Path, *args: str, api_only: bool = False,
-                 token: str | None = None) -> None:
+                 token: str | None = None, command: tuple[str, ...] = SERVER) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -45,7 +46,7 @@ class Server:
             env["KERNELFLOW_DASHBOARD_API_ONLY"] = "1"
         if token:
             env["KERNELFLOW_TOKEN"] = token
-        cmd = [sys.executable, "-m", "kernelflow_dashboard.server", "--store",
+        cmd = [sys.executable, "-m", *command, "--store",
                f"sqlite:///{folder / 'kf.db'}", "--artifacts", str(folder / "artifacts"),
                "--port", str(self.port), *args]
         with open(self.log_path, "wb") as log:
@@ -192,6 +193,19 @@ def test_credentials_never_reach_the_log(token_server):
     assert "experiments/get" in log and "[redacted]" in log
     for secret in (TOKEN, "typo-of-the-Tok3n", "wrong-bearer-value"):
         assert secret not in log
+
+
+def test_kernelflow_ui_keeps_credentials_out_of_its_output(tmp_path):
+    server = Server(tmp_path, api_only=True, token=TOKEN, command=("kernelflow", "ui"))
+    try:
+        url = f"{server.url}{API}/experiments/get"
+        for token in ("typo-of-the-Tok3n", TOKEN + "x"):
+            assert requests.get(url, params={"experiment_id": "0", "token": token}).status_code == 401
+    finally:
+        server.stop()
+    log = server.log()
+    assert "401 GET" in log and "[redacted]" in log
+    assert "typo-of-the-Tok3n" not in log and TOKEN not in log
 
 
 def test_help_says_to_prefer_the_environment_variable():
