@@ -114,6 +114,28 @@ def download(artifact_dir: str, path: str | None, dst_path: str | None) -> str:
     return dest
 
 
+def local_folder(location: str) -> str:
+    """The local folder of an artifact location: a path, or a ``file:`` URI as a path.
+
+    Raises:
+        InvalidStateError: for a remote URI (``s3://...``, ``mlflow-artifacts:/...``), which
+            an MLflow client set as the experiment's location: it is not on this machine.
+    """
+    if location.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(location).path)
+    head = location.split("/", 1)[0]
+    if head.endswith(":") and len(head) > 2:  # a scheme, not a Windows drive letter
+        from .errors import InvalidStateError
+
+        raise InvalidStateError(
+            f"The artifacts at {location!r} are not in a local folder: the experiment's "
+            "artifact location was set to a remote URI. Read and write them with a client for "
+            "that store (MLflow's client does so), or use an experiment with a local location.")
+    return location
+
+
 class LocalArtifactRepository:
     """The artifacts of one run, in a local folder.
 
@@ -122,7 +144,7 @@ class LocalArtifactRepository:
     """
 
     def __init__(self, root: str) -> None:
-        self.root = root
+        self.root = local_folder(root)
 
     def log_artifact(self, local_path: str, artifact_path: str | None = None) -> str:
         """Copy one file in; return its path relative to the run's artifacts."""

@@ -421,3 +421,20 @@ def test_log_model_to_a_local_artifact_uri_registers_and_loads(unserved, monkeyp
         assert source.startswith(str(unserved.artifact_root / exp_id))
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+def test_kernelflow_sdk_uses_locations_mlflow_clients_set(kf, dashboard_server, tmp_path):
+    """A file:// location works for the SDK on the server's file; a remote one says why not."""
+    import kernelflow
+    from kernelflow.errors import InvalidStateError
+
+    local = kernelflow.Client(dashboard_server.db_uri)
+    exp_id = kf.create_experiment("sdk-file-uri", artifact_location=(tmp_path / "f").as_uri())
+    run_id = local.create_run(exp_id).info.run_id
+    local.log_text(run_id, "from the sdk", "a.txt")
+    assert (tmp_path / "f" / run_id / "artifacts" / "a.txt").read_text() == "from the sdk"
+    assert [f.path for f in kf.list_artifacts(run_id)] == ["a.txt"]  # mlflow reads it too
+    remote_exp = kf.create_experiment("sdk-s3", artifact_location="s3://bucket/x")
+    remote_run = local.create_run(remote_exp).info.run_id
+    with pytest.raises(InvalidStateError, match="not in a local folder"):
+        local.log_text(remote_run, "x", "a.txt")
