@@ -134,3 +134,23 @@ def test_kernelflow_also_exports_to_an_otlp_endpoint(server, tracking_uri, monke
     assert kf.get_trace(span.trace_id).info.name == "to-both"  # the local file
     got = kf.Client(server.db_uri).get_trace(span.trace_id)  # and the OTLP collector
     assert got.data.spans[0].name == "to-both"
+
+
+def test_the_rest_server_continues_a_trace_from_traceparent(server, tracking_uri):
+    with kf.start_span("client-call") as span:
+        resp = requests.post(server.url + "/api/2.0/mlflow/experiments/search",
+                             json={"max_results": 5}, headers=kf.tracing.context_headers(),
+                             timeout=30)
+    assert resp.status_code == 200
+    remote = kf.Client(server.db_uri)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the server's writer commits in the background
+        found = remote.search_traces(filter_string=f"trace.trace_id = '{span.trace_id}'")
+        if found:
+            break
+        time.sleep(0.1)
+    [server_span] = remote.get_trace(span.trace_id).data.spans
+    assert server_span.name == "POST experiments/search"
+    assert server_span.parent_id == span.span_id
+    plain = requests.post(server.url + "/api/2.0/mlflow/experiments/search", json={}, timeout=30)
+    assert plain.status_code == 200

@@ -21,7 +21,7 @@ from .base import MAX_JSON_BYTES, ApiError, BaseHandler, Security, check_json_si
 from .endpoints import ENDPOINTS, EXTENSIONS, find_endpoint
 from .genai_datasets import routes as genai_dataset_routes
 from .service import Api
-from .traces import trace_routes
+from .traces import trace_routes, traced
 
 
 @tornado.web.stream_request_body
@@ -64,6 +64,7 @@ class JsonApiHandler(BaseHandler):
                            f"No API endpoint {self.request.path}; see the MLflow REST API reference.")
         params = self.params()
         params.update(path_fields)
+        fn = traced(fn, self.api, self.request.headers, f"{self.request.method} {endpoint}")
         self.write_json(await run_blocking(fn, self.api, params))
 
     get = post = patch = delete = put = _dispatch

@@ -35,6 +35,29 @@ def _client(api: Api) -> Any:
     return api.client
 
 
+def traced(fn: Callable, api: Api, headers: Any, name: str) -> Callable:
+    """``fn`` made to continue the caller's trace when ``headers`` carry a ``traceparent``.
+
+    The server's span (``name``, e.g. ``POST experiments/search``) joins the caller's
+    trace and is stored in this server's store. Without the header, ``fn`` is returned
+    unchanged: untraced requests cost nothing.
+    """
+    if not headers.get("traceparent"):
+        return fn
+    import kernelflow
+    from kernelflow.tracing import continue_trace, set_destination
+
+    set_destination(tracking_uri=api.client.tracking_uri)
+    incoming = {"traceparent": headers.get("traceparent")}
+
+    def run(*args: Any) -> Any:
+        with continue_trace(incoming), kernelflow.start_span(name, span_type="TOOL") as span:
+            span.set_attribute("http.route", name)
+            return fn(*args)
+
+    return run
+
+
 # -- MLflow's endpoints ------------------------------------------------------------------
 def start_trace(api: Api, p: Params) -> dict:
     """POST traces (StartTraceV3): the trace's info, sent when it ends."""
@@ -285,7 +308,8 @@ class TracesHandler(BaseHandler):
             if verb == method:
                 params = self.params()
                 params.update(m.groupdict())
-                self.write_json(await run_blocking(fn, self.api, params))
+                call = traced(fn, self.api, self.request.headers, f"{method} traces/{path}")
+                self.write_json(await run_blocking(call, self.api, params))
                 return
         if matched:
             raise ApiError(405, "ENDPOINT_NOT_FOUND",
