@@ -144,6 +144,17 @@ def test_model_uri_array_data_and_callables(tracking_uri, binary):
     assert subset.metrics["example_count"] == len(y)
 
 
+def test_labels_the_model_never_saw(tracking_uri, binary):
+    df, model, X, y = binary
+    y3 = y.copy()
+    y3[:10] = 7  # a class the model cannot predict
+    r = kf.evaluate(model, X, targets=y3, model_type="classifier")
+    pred = model.predict(X)
+    assert r.metrics["accuracy_score"] == pytest.approx(skm.accuracy_score(y3, pred))
+    assert r.metrics["f1_score"] == pytest.approx(skm.f1_score(y3, pred, average="weighted"))
+    assert "log_loss" not in r.metrics
+
+
 def test_thresholds_pass(tracking_uri, binary):
     df, model, X, y = binary
     baseline = DummyClassifier(strategy="most_frequent").fit(X, y)

@@ -159,6 +159,8 @@ def compute(predictor: _Predictor, X, y, model_type: str) -> tuple[dict, dict]:
     labels = predictor.classes
     if labels is None or proba is None or proba.shape[1] != len(labels):
         labels = None
+    elif not np.isin(np.unique(y), labels).all():  # labels the model never saw: no proba
+        labels, proba = None, None
     m, rows, curves = M.classifier_metrics(y, y_pred, proba, labels)
     if predictor.is_sklearn():
         m["score"] = m["accuracy_score"]

@@ -34,8 +34,18 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         action = owner.next_action(prompt)
-        if owner.latency:
-            time.sleep(owner.latency)
+        with owner._lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            if owner.latency:
+                time.sleep(owner.latency)
+            self._answer(body, action)
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
+
+    def _answer(self, body: dict, action: Any) -> None:
         if action == 429:
             self._send(429, {"error": {"message": "Rate limit reached", "type": "rate_limit"}},
                        {"Retry-After": "0"})
@@ -84,6 +94,7 @@ class FakeJudgeServer:
         self.latency, self.no_words = latency, no_words
         self.script: deque = deque()
         self.requests: list[str] = []
+        self.in_flight = self.max_in_flight = 0  # concurrent requests now / at most
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
