@@ -29,7 +29,8 @@ def seeded(tmp_path_factory):
                                    {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42})
             return "done"
 
-        agent("why?")
+        with kf.start_run(run_name="traced-run") as run:
+            agent("why?")
         hostile_id = kf.get_last_active_trace_id()
         for i in range(55):
             with kf.start_span(f"bulk-{i}") as span:
@@ -42,7 +43,7 @@ def seeded(tmp_path_factory):
         from kernelflow import fluent
 
         fluent._active_experiment_id = None
-    yield {"url": server.url, "hostile": hostile_id}
+    yield {"url": server.url, "hostile": hostile_id, "run": run.info.run_id}
     stop(server)
 
 
@@ -90,3 +91,14 @@ def test_trace_page_shows_tree_timeline_and_details(seeded, page):
 def test_unknown_trace_explains(seeded, page):
     open_page(page, f"{seeded['url']}/traces?trace_id=tr-nope", ".kf-error")
     assert "No trace with id" in page.locator(".kf-error").inner_text()
+
+
+def test_run_page_has_a_traces_tab_linking_to_its_traces(seeded, page):
+    open_page(page, f"{seeded['url']}/run?id={seeded['run']}", ".bk-tab")
+    page.locator(".bk-tab", has_text="Traces").click()
+    link = page.locator(".kf-run-traces a", has_text="onerror")
+    link.wait_for()
+    assert page.locator(".kf-run-traces img").count() == 0
+    link.click()
+    page.locator(".kf-span-tree").wait_for()
+    assert "42 tokens" in page.locator(".kf-trace-summary").inner_text()

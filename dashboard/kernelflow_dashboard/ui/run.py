@@ -19,6 +19,7 @@ from .formatting import (
     run_color,
     status_html,
 )
+from .traces import run_traces
 
 CELL_SOURCE_TAG = "kernelflow.cell_source"
 CELL_SOURCE_ARTIFACTS = ("kernelflow/cell_source.py", "cell_source.py", "kernelflow.cell_source")
@@ -225,6 +226,7 @@ class RunPage:
                 self.charts, self.more, sizing_mode="stretch_width")),
             ("Cell source", source_pane),
             ("Artifacts", ArtifactBrowser(self.client, self.run.info.run_id).view()),
+            ("Traces", run_traces(self.client, self.run.info.run_id)),
             sizing_mode="stretch_width", dynamic=True,  # other tabs render when opened
         )
         return shell.page("runs", self.head, tabs, experiment=self.experiment.name)

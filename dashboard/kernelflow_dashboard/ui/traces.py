@@ -130,6 +130,24 @@ class TracesList:
                           self.table)
 
 
+def run_traces(client, run_id: str) -> pn.viewable.Viewable:
+    """The run page's Traces tab: the traces made in a run (the newest 100), as links."""
+    try:
+        infos = list(client.search_traces(max_results=100, run_id=run_id))
+    except KernelflowError as exc:
+        return shell.error_box(exc.message)
+    if not infos:
+        return shell.html('<span class="kf-muted">No traces were recorded in this run. Code '
+                          "decorated with <code>@kernelflow.trace</code> and autologged LLM "
+                          "calls made while the run is active show here.</span>")
+    frame = traces_frame(infos).drop(columns=["Run"])
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{v if c in ('Name', 'Status') else esc(v)}</td>"
+                                    for c, v in row.items()) + "</tr>"
+                   for _, row in frame.iterrows())
+    return shell.html(f'<table class="kf-kv kf-run-traces"><tr>{head}</tr>{body}</table>')
+
+
 # -- one trace ----------------------------------------------------------------------------
 def waterfall(trace) -> pn.viewable.Viewable:
     """A Gantt-style timeline of the spans (start and end relative to the trace, in ms)."""
