@@ -102,3 +102,25 @@ def test_run_page_has_a_traces_tab_linking_to_its_traces(seeded, page):
     link.click()
     page.locator(".kf-span-tree").wait_for()
     assert "42 tokens" in page.locator(".kf-trace-summary").inner_text()
+
+
+def test_under_cell_span_tree_opens_a_span_on_click(tracking_uri, page):
+    # The HTML a cell shows under it (kernelflow.tracing.notebook uses trace_html), in Chromium.
+    from kernelflow.tracing.display import trace_html
+
+    @kf.trace(name=HOSTILE)
+    def outer(q):
+        with kf.start_span("inner", span_type="TOOL") as s:
+            s.set_inputs({"q": q})
+            s.set_outputs("inner result")
+        return q
+
+    outer(HOSTILE)
+    html = trace_html([kf.get_trace(kf.get_last_active_trace_id())])
+    page.set_content(f"<html><body>{html}</body></html>")
+    assert page.locator(".kf-trace img, .kf-trace script").count() == 0
+    inner = page.locator("details.kf-span", has_text="inner")
+    assert not inner.locator("pre").first.is_visible()
+    inner.locator("summary").click()
+    wait_until(page, lambda: "inner result" in inner.inner_text(), "the span's outputs")
+    assert "<script>alert(1)</script>" in inner.inner_text()
