@@ -67,4 +67,6 @@ def client(tracking_uri):
 @pytest.fixture
 def store(client):
     """The SqliteStore behind the fresh tracking file."""
-    return client._store
+    from kernelflow.client import get_store
+
+    return get_store(client.tracking_uri)

@@ -10,14 +10,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config
 from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, RunTag
 from .errors import InvalidParameterError, InvalidStateError
 from .genai.client import EvaluationDatasetClient
 from .ops import DeleteTag, Op, SetParam, SetStatus, SetTag
-from .genai.client import EvaluationDatasetClient
 from .registry import RegistryClient
 from .tracing.client import TraceClient
 from .validation import (
@@ -32,6 +31,9 @@ from .validation import (
     check_timestamp,
 )
 from .writer import Writer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store.protocol import Store
 
 _stores: dict[str, Any] = {}
 _stores_lock = threading.Lock()
@@ -108,11 +110,15 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
     Args:
         tracking_uri: ``sqlite:///file.db``, a ``.db`` path or ``http://host:port``;
             defaults to the current tracking URI.
+        store: a store to use instead of the one cached for ``tracking_uri`` (a seam: a
+            second ``SqliteStore`` on the same file acts like another process).
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, store: Store | None = None) -> None:
         self.tracking_uri = tracking_uri or config.get_tracking_uri()
-        self._store = get_store(self.tracking_uri)
+        self._store: Store = store if store is not None else get_store(self.tracking_uri)
+        if getattr(self._store, "writer", None) is None:
+            self._store.writer = Writer(self._store)
         self._writer: Writer = self._store.writer
         self._open_runs: set[str] = set()
         self._params: dict[str, dict[str, str]] = {}

@@ -67,5 +67,5 @@ def test_demo_logs_real_runs(tmp_path):
     assert (tmp_path / "kernelflow.db").exists()
     import kernelflow as kf
 
-    frame = kf.Client(f"sqlite:///{tmp_path}/kernelflow.db")._store.search_runs_columns(["1"])[0]
+    frame = kf.Client(f"sqlite:///{tmp_path}/kernelflow.db").search_runs_columns(["1"])[0]
     assert len(frame["run_id"]) == 4 and all(v > 0.5 for v in frame["metrics.val_acc"])

@@ -373,7 +373,7 @@ def test_experiment_keys_for_column_choosers(tracking_uri):
         kf.log_param("deleted_only", 1)
     kf.delete_run(gone.info.run_id)
     exp_id = kf.get_experiment_by_name("keys").experiment_id
-    keys = kf.Client()._store.get_experiment_keys([exp_id])
+    keys = kf.Client().get_experiment_keys([exp_id])
     assert keys["params"] == ["a", "b"]
     assert keys["metrics"] == ["loss"]
     assert "mlflow.runName" in keys["tags"]
@@ -440,7 +440,7 @@ def test_infinite_metrics_in_search_results(tracking_uri):
         kf.log_metric("m", 1.5)
     frame = kf.search_runs(order_by=["attributes.run_name ASC"])
     assert list(frame["metrics.m"]) == [-math.inf, 1.5, math.inf]
-    cols, _ = kf.Client()._store.search_runs_columns(["0"], order_by=["attributes.run_name ASC"])
+    cols, _ = kf.Client().search_runs_columns(["0"], order_by=["attributes.run_name ASC"])
     assert cols["metrics.m"] == [-math.inf, 1.5, math.inf]
 
 

@@ -88,18 +88,17 @@ def test_param_conflict_from_another_process_is_reported(tracking_uri):
     from kernelflow.store import SqliteStore
 
     with kf.start_run() as run:
+        # another process (its own store and client, which read the run's params earlier)
+        # logs p with another value after this one did
+        db_path = tracking_uri.removeprefix("sqlite:///")
+        other = kf.Client(tracking_uri, store=SqliteStore(db_path, kf.Client().artifact_root))
+        other.log_param(run.info.run_id, "q", "theirs", synchronous=True)
         kf.log_param("p", "mine")
         kf.flush()
-        # another process (its own store and client cache) logs p with another value
-        other = kf.Client.__new__(kf.Client)
-        other_store = SqliteStore(kf.Client()._store.db_path, kf.Client()._store.artifact_root)
-        other_store.writer = Writer(other_store)
-        other.tracking_uri, other._store, other._writer = tracking_uri, other_store, other_store.writer
-        other._open_runs, other._params = set(), {run.info.run_id: {}}
         other.log_param(run.info.run_id, "p", "theirs")
         with pytest.raises(LoggingError, match="params cannot change"):
             other.flush()
-    assert kf.get_run(run.info.run_id).data.params == {"p": "mine"}
+    assert kf.get_run(run.info.run_id).data.params == {"p": "mine", "q": "theirs"}
 
 
 def _python(code: str, uri: str, **kw) -> subprocess.Popen:

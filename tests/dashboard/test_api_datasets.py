@@ -161,13 +161,13 @@ def test_rest_store_logs_and_reads_inputs(dashboard_server):
     run_id = client.create_run(exp_id).info.run_id
     item = DatasetInput(Dataset("d", "abc", "local", '{"uri": "/d"}', schema='{"cols": 2}'),
                         {"mlflow.data.context": "train"})
-    client._store.log_inputs(run_id, [item], ["m-1"])
-    assert client._store.get_dataset_inputs([run_id]) == {run_id: [item]}
-    assert client._store.get_model_inputs(run_id) == ["m-1"]
-    client._store.delete_experiment_tag(exp_id, "t")
+    client.log_inputs(run_id, [item], ["m-1"])
+    assert client.get_dataset_inputs([run_id]) == {run_id: [item]}
+    assert client.get_model_inputs(run_id) == ["m-1"]
+    client.delete_experiment_tag(exp_id, "t")
     assert client.get_experiment(exp_id).tags == {}
     with pytest.raises(ResourceNotFoundError, match="No tag"):
-        client._store.delete_experiment_tag(exp_id, "t")
+        client.delete_experiment_tag(exp_id, "t")
 
 
 def test_sqlite_store_inputs(tmp_path):

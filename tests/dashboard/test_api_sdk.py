@@ -79,10 +79,10 @@ def test_search_paging_count_and_columns_over_http(remote):
     rest = client.search_runs(exp_id, "metrics.acc >= 0.1", order_by=["metrics.acc DESC"],
                               max_results=3, page_token=first.token)
     assert [r.info.run_name for r in rest] == ["r1"] and rest.token is None
-    assert client._store.count_runs([exp_id], "metrics.acc >= 0.1") == 4
-    cols, _ = client._store.search_runs_columns([exp_id], max_results=10)
+    assert client.count_runs([exp_id], "metrics.acc >= 0.1") == 4
+    cols, _ = client.search_runs_columns([exp_id], max_results=10)
     assert sorted(cols["metrics.acc"]) == [0.0, 0.1, 0.2, 0.3, 0.4]
-    assert client._store.count_runs_by_experiment()[exp_id] == 5
+    assert client.count_runs_by_experiment()[exp_id] == 5
 
 
 def test_artifacts_over_http(remote, tmp_path):

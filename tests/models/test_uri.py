@@ -116,7 +116,7 @@ def test_missing_path_raises_not_found(tmp_path):
 
 
 def test_logged_model_uri_loads_its_folder(client, tmp_path):
-    model = client._store.create_logged_model("0", name="m")  # as the REST API does for mlflow 3
+    model = client.create_logged_model("0", name="m")  # as the REST API does for mlflow 3
     kernelflow.save_model(double, model.artifact_location)
     out = kernelflow.load_model(f"models:/{model.model_id}").predict([[1.0]])
     assert out.tolist() == [[2.0]]

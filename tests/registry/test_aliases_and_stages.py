@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import kernelflow
+from kernelflow.client import get_store
 from kernelflow.errors import InvalidParameterError, ResourceNotFoundError
 
 
@@ -131,4 +132,5 @@ def test_archive_existing_versions_needs_an_active_stage(three_versions, stage):
 
 def test_archive_existing_versions_is_checked_by_the_store(three_versions):
     with pytest.raises(InvalidParameterError, match="not an Active stage"):
-        three_versions._store.transition_model_version_stage("iris", 2, "Archived", True)
+        get_store(three_versions.tracking_uri).transition_model_version_stage(
+            "iris", 2, "Archived", True)
