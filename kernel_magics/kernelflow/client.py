@@ -17,7 +17,6 @@ from .entities import Experiment, Metric, MetricHistory, Param, Run, RunInfo, Ru
 from .errors import InvalidParameterError, InvalidStateError
 from .genai.client import EvaluationDatasetClient
 from .ops import DeleteTag, Op, SetParam, SetStatus, SetTag
-from .genai.client import EvaluationDatasetClient
 from .registry import RegistryClient
 from .tracing.client import TraceClient
 from .validation import (
