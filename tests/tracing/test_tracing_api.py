@@ -324,3 +324,22 @@ def test_search_traces_frame_and_list(tracking_uri):
     listed = kf.search_traces(return_type="list", max_results=2)
     assert [t.info.name for t in listed] == ["s2", "s1"]
     assert json.loads(listed[0].data.request) == {"i": 2}
+
+
+def test_a_span_ending_after_its_root_is_still_recorded(tracking_uri):
+    # e.g. a stream returned by a traced function and read after it returned
+    @kf.trace
+    def make_stream():
+        span = kf.start_span("stream", span_type="CHAT_MODEL")
+        return span
+
+    stream_span = make_stream()
+    stream_span.set_attribute("mlflow.chat.tokenUsage",
+                              {"input_tokens": 2, "output_tokens": 3, "total_tokens": 5})
+    stream_span.end(outputs="all the chunks")
+    trace = kf.get_trace(stream_span.trace_id)
+    spans = _by_name(trace)
+    assert spans["stream"].parent_id == spans["make_stream"].span_id
+    assert spans["stream"].outputs == "all the chunks"
+    assert trace.info.state == "OK" and trace.info.name == "make_stream"
+    assert trace.info.token_usage["total_tokens"] == 5

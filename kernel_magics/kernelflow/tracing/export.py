@@ -119,6 +119,7 @@ def export_trace(trace: TraceState) -> None:
     """Queue a finished trace for writing (called when its local root span ends)."""
     global _last_trace
     _last_trace = trace
+    trace.exported = True
     if _collect_cell and len(cell_traces) < 1000:
         cell_traces.append(trace)
     try:
@@ -203,4 +204,54 @@ def trace_record(trace: TraceState) -> dict[str, Any]:
     }
 
 
+class LateSpan:
+    """A span that ended after its trace's root did (a stream read after the call returned).
+
+    Written on its own as a part of the trace: its span and its tokens are added.
+    """
+
+    def __init__(self, trace: TraceState, span: Any) -> None:
+        self.trace, self.span = trace, span
+
+    @property
+    def trace_id(self) -> str:
+        return self.trace.trace_id
+
+    def to_record(self) -> dict[str, Any]:
+        import json
+
+        span, meta = self.span, {}
+        usage = span.attributes.get(TOKEN_USAGE_ATTR)
+        if isinstance(usage, dict):
+            meta[TRACE_TOKEN_USAGE] = json.dumps(usage)
+        cost = span.attributes.get(COST_ATTR)
+        if isinstance(cost, dict):
+            meta[TRACE_COST] = json.dumps(cost)
+        return {"trace_id": self.trace.trace_id,
+                "experiment_id": str(self.trace.experiment_id or "0"),
+                "request_time": span.start_time_ns // 1_000_000, "execution_time": None,
+                "state": "IN_PROGRESS", "is_root": False, "tags": {}, "metadata": meta,
+                "spans": [span.to_dict()]}
+
+
+def export_late_span(trace: TraceState, span: Any) -> None:
+    """Queue a span that ended after its trace was sent."""
+    try:
+        _bind_writer(trace).add_traces([LateSpan(trace, span)])
+    except Exception as exc:  # tracing never breaks the traced code
+        _log.warning("kernelflow could not record span %s: %r", span.name, exc)
+
+
+def _bind_writer(trace: TraceState) -> Any:
+    uri = _destination.get("tracking_uri")
+    if uri:
+        from ..client import get_store
+
+        return get_store(uri).writer
+    from ..client import default_client
+
+    return default_client()._writer
+
+
 _spans._exporter = export_trace
+_spans._late_exporter = export_late_span

@@ -23,6 +23,7 @@ _rand = random.Random()  # ids only need to be unique, not secret
 _time_ns = time.time_ns
 # Set by kernelflow.tracing.export at import: called with a trace when its local root ends.
 _exporter: Any = None
+_late_exporter: Any = None  # called with (trace, span) for a span ending after its root
 
 
 class SpanType:
@@ -58,7 +59,7 @@ class TraceState:
     """
 
     __slots__ = ("otel_trace_id", "spans", "tags", "metadata", "remote_parent", "root",
-                 "experiment_id", "run_id", "cell", "__weakref__")
+                 "experiment_id", "run_id", "cell", "exported", "__weakref__")
 
     def __init__(self, otel_trace_id: int, remote_parent: int | None = None) -> None:
         self.otel_trace_id = otel_trace_id
@@ -70,6 +71,7 @@ class TraceState:
         self.experiment_id: str | None = None
         self.run_id: str | None = None
         self.cell: tuple | None = None
+        self.exported = False  # the root ended: later spans (a stream read on) go on their own
 
     @property
     def trace_id(self) -> str:
@@ -213,9 +215,13 @@ class LiveSpan:
             self.status = SpanStatusCode.OK
         self.end_time_ns = end_time_ns or _time_ns()
         trace = self._trace
-        trace.spans.append(self)
         if trace.root is self:
+            trace.spans.append(self)
             _exporter(trace)
+        elif trace.exported:
+            _late_exporter(trace, self)
+        else:
+            trace.spans.append(self)
 
     def __enter__(self) -> LiveSpan:
         self._token = _CURRENT.set(self)
