@@ -197,3 +197,19 @@ def test_logged_model_dataset_search_and_registrations_match(servers):
                 nameless.status_code, nameless.json()["error_code"])
     theirs, ours = each(servers, make)
     assert theirs == ours
+
+
+def test_logged_model_default_order_matches(servers):
+    def make(server):
+        exp = _post(server, "/experiments/create", {"name": "cmp-model-order"})["experiment_id"]
+        for i in range(4):
+            _post(server, "/logged-models", {"experiment_id": exp, "name": f"m{i}"})
+        models = [m["info"] for m in _post(server, "/logged-models/search",
+                                           {"experiment_ids": [exp]})["models"]]
+        expected = sorted(models, key=lambda m: m["model_id"])
+        expected.sort(key=lambda m: -int(m["creation_timestamp_ms"]))
+        by_name = _post(server, "/logged-models/search", {
+            "experiment_ids": [exp], "order_by": [{"field_name": "name", "ascending": False}]})
+        return models == expected, [m["info"]["name"] for m in by_name["models"]]
+    theirs, ours = each(servers, make)
+    assert theirs == ours and ours[0]
