@@ -269,7 +269,7 @@ def test_runs_returns_filtered_table(run_cell, shell):
         run_cell(f"%%kf run --name {name} --no-live\nkf.log_metric('acc', {acc})")
     table = shell.run_line_magic("kf", "runs --filter 'metrics.acc > 0.9'")
     assert [r.info.run_name for r in table.runs] == ["high"]
-    assert "high" in table.widget.children[3].value and "low" not in table.widget.children[3].value
+    assert "high" in table.widget.children[3].html and "low" not in table.widget.children[3].html
 
 
 def test_runs_with_bad_filter_is_a_usage_error(shell):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ["ipywidgets", "matplotlib", "panel", "holoviews", "bokeh", "ray", "litellm", "torch",
+HEAVY = ["ipywidgets", "anywidget", "matplotlib", "panel", "holoviews", "bokeh", "ray", "litellm", "torch",
          "sklearn", "papermill", "nbclient"]
 
 SCRIPT = f"""

@@ -27,7 +27,9 @@ def test_runs_html_one_row_per_run(tracking_uri):
             kf.log_metric("m", i)
     runs = kf.search_runs(output_format="list")
     out = reprs.runs_html(runs)
-    assert out.count("<tr>") == 4 and "<th>m</th>" in out
+    # two header rows (the "Metrics" group above its keys), then one row per run
+    assert out.count("<tr>") == 5 and "<th>m</th>" in out
+    assert "<th class='kf-group' colspan='1'>Metrics</th>" in out
     assert "No runs match" in reprs.runs_html([])
 
 

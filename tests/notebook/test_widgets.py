@@ -159,9 +159,9 @@ def test_runs_table_filters_through_the_text_box(three_runs):
     table.widget  # noqa: B018
     table.filter_box.value = "metrics.acc > 0.6"
     assert names(table) == ["r3", "r2"]
-    assert table.picker.options == tuple((f"{n} · {three_runs[n][:8]}", three_runs[n])
-                                         for n in ["r3", "r2"])
-    assert ">r1<" not in table.table.value
+    for n in ("r3", "r2"):  # a checkbox per shown row (issue 16.7)
+        assert f"class='kf-pick' data-run='{three_runs[n]}'" in table.table.html
+    assert ">r1<" not in table.table.html
 
 
 def test_runs_table_sorts_through_dropdown_and_direction(three_runs):
@@ -181,7 +181,7 @@ def test_runs_table_bad_filter_shows_error_and_keeps_rows(three_runs):
     table.widget  # noqa: B018
     table.filter_box.value = "metrics.acc >>> 1"
     assert table.error and len(table.runs) == 3
-    assert "color:#c62828" in table.message.value
+    assert "--jp-error-color1" in table.message.value
 
 
 def test_runs_table_columns_and_max(three_runs):
@@ -197,10 +197,12 @@ def test_runs_table_columns_and_max(three_runs):
 def test_runs_table_compare_selected(three_runs):
     table = RunsTable()
     table.widget  # noqa: B018
-    table.picker.value = (three_runs["r1"], three_runs["r2"])
+    table.table.selected = [three_runs["r1"], three_runs["r2"]]  # as ticking two rows does
     table.compare_button.click()
-    assert table.compare_view.value.count('class="kf-series"') == 2
-    assert "r1" in table.compare_view.value and "r3 (" not in table.compare_view.value
+    [shown] = table.compare_view.outputs
+    page = shown["data"]["text/html"]
+    assert page.count('class="kf-series"') == 2
+    assert "r1 (" in page and "r3 (" not in page
 
 
 def test_runs_table_text_and_mimebundle(three_runs):

@@ -195,6 +195,24 @@ def stop_started_dashboards() -> list[int]:
     return [p for p in sorted(_processes) if p not in _kept and stop_dashboard(p)]
 
 
+def running_url() -> str | None:
+    """Where the browser reaches a dashboard of this kernel's store now, or None.
+
+    The tracking server when the tracking URI is ``http://``, else a dashboard this
+    kernel started that still runs. Nothing is probed over the network.
+    """
+    from ..capture import redact_url
+    from ..config import get_tracking_uri
+
+    uri = get_tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        return redact_url(uri.rstrip("/"))
+    for port, proc in sorted(_processes.items()):
+        if proc.poll() is None:
+            return browser_url(f"http://127.0.0.1:{port}", port).rstrip("/")
+    return None
+
+
 def stop_dashboard(port: int = DEFAULT_PORT) -> bool:
     """Stop a dashboard this kernel started; return True if there was one."""
     proc = _processes.pop(port, None)

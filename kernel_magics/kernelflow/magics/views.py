@@ -30,7 +30,10 @@ def runs(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
     if args.experiment:
         ids = [_experiment_id(name) for name in args.experiment]
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    table = RunsTable(ids, args.filter, args.order, args.max, columns, args.all)
+    from .dashboard import running_url
+
+    table = RunsTable(ids, args.filter, args.order, args.max, columns, args.all,
+                      dashboard_url=running_url())
     if table.error:
         raise UsageError(f"%kf runs: {table.error}")
     return table

@@ -28,7 +28,10 @@ function kfCharts(root) {
     return String(Number(v.toPrecision(4)));
   }
   function fmtX(v) {
-    if (state.x === "time") return new Date(v).toLocaleTimeString();
+    if (state.x === "time") {
+      var d = new Date(v), t = d.toLocaleTimeString();
+      return state.span < 10000 ? t + "." + String(d.getMilliseconds()).padStart(3, "0") : t;
+    }
     if (state.x === "relative") return fmt(v) + "s";
     return fmt(v);
   }
@@ -90,8 +93,14 @@ function kfCharts(root) {
     var px = function (v) { return L + (v - x0) / (x1 - x0) * pw; };
     var py = function (v) { return T + ph - (v - y0) / (y1 - y0) * ph; };
     c.frame = { L: L, T: T, pw: pw, ph: ph, x0: x0, x1: x1, px: px, py: py, lines: lines };
+    state.span = x1 - x0;
     var g = el("g", { "font-size": 10, style: "fill:" + FG2 }, c.svg, 1);
-    ticks(y0, y1, 5).forEach(function (t) {
+    var yt = ticks(y0, y1, 5);
+    if (state.log && Math.floor(y1) - Math.ceil(y0) >= 1) {  // whole decades: 0.01, 0.1, 1
+      yt = [];
+      for (var e = Math.ceil(y0); e <= Math.floor(y1); e++) yt.push(e);
+    }
+    yt.forEach(function (t) {
       el("line", { x1: L, x2: L + pw, y1: py(t), y2: py(t), style: "stroke:" + GRID }, g, 1);
       el("text", { x: L - 4, y: py(t) + 3, "text-anchor": "end" }, g, 1).textContent = state.log ? fmt(Math.pow(10, t)) : fmt(t);
     });
@@ -217,7 +226,7 @@ function kfCharts(root) {
   var staticNode = root.querySelector(".kf-static");
   var host = el("div", { class: "kf-interactive" });
   host.appendChild(toolbar());
-  var grid = el("div", { style: "display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:8px;width:100%" }, host);
+  var grid = el("div", { style: "display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:8px;width:100%" }, host);
   spec.charts.forEach(function (chart) {
     var box = el("div", { class: "kf-chart-box", style: "position:relative;min-width:0" }, grid);
     var svg = el("svg", { class: "kf-chart", height: 240, "font-family": "var(--jp-ui-font-family, sans-serif)", style: "display:block;max-width:100%" }, box, 1);

@@ -1,10 +1,15 @@
 """Interactive metric charts that survive without a kernel: static SVG plus a small script.
 
-A chart output is one ``text/html`` block holding a static SVG (what GitHub,
-nbviewer and untrusted notebooks show), the chart data as JSON and the script of
-``chart.js``, which (where the output is trusted, as in JupyterLab) replaces the
-SVG with charts that hover, zoom, pan, smooth and switch axes. ``image/svg+xml``
-carries the same charts as one picture for viewers that show only images.
+A chart output is one ``text/html`` block holding static pictures of the charts
+(what GitHub, nbviewer and untrusted notebooks show), the chart data as JSON and
+the script of ``chart.js``, which (where the output is trusted, as in JupyterLab)
+replaces the pictures with charts that hover, zoom, pan, smooth and switch axes.
+``image/svg+xml`` carries the same charts as one picture for viewers that show
+only images.
+
+The pictures are SVG in ``<img>`` data URIs: JupyterLab's sanitizer drops inline
+``<svg>`` from untrusted HTML but keeps images. A picture can't read the page's
+theme variables, so it has its own light background and stays readable on a dark page.
 """
 
 from __future__ import annotations
@@ -58,11 +63,24 @@ def spec(charts: dict[str, list[Line]]) -> dict:
                        for k, lines in charts.items()]}
 
 
+PICTURE_BACKGROUND = "#ffffff"
+
+
+def picture(markup: str, alt: str) -> str:
+    """An SVG as an ``<img>`` with a data URI (only ``%``, ``#``, ``&`` and ``'`` are escaped,
+    so the markup stays readable in the saved notebook)."""
+    data = (markup.replace("%", "%25").replace("#", "%23").replace("&", "%26")
+            .replace("'", "%27"))
+    return (f"<img class='kf-static-chart' alt='{html.escape(alt, quote=True)}' "
+            f"style='max-width:100%;height:auto' src='data:image/svg+xml;charset=utf-8,{data}'>")
+
+
 def static_grid(charts: dict[str, list[Line]], width: int = 360, height: int = 220) -> str:
-    """The charts as static SVGs side by side (the fallback without a script)."""
+    """The charts as static pictures side by side (the fallback without a script)."""
     return svg.chart_grid([
-        svg.line_chart([svg.Series(ln.label, ln.steps, ln.values, ln.color) for ln in lines],
-                       title=k, width=width, height=height)
+        picture(svg.line_chart([svg.Series(ln.label, ln.steps, ln.values, ln.color)
+                                for ln in lines], title=k, width=width, height=height,
+                               background=PICTURE_BACKGROUND), f"chart of {k}")
         for k, lines in charts.items()
     ])
 
@@ -93,13 +111,14 @@ def svg_image(charts: dict[str, list[Line]], title: str = "", columns: int = 2) 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{cols * w}" height="{rows * h + top}" '
         f'viewBox="0 0 {cols * w} {rows * h + top}" font-family="sans-serif">'
+        f'<rect width="100%" height="100%" fill="{PICTURE_BACKGROUND}"/>'
     ]
     if title:
         parts.append(f'<text x="4" y="16" font-size="13" style="fill:{svg.FG1}">'
                      f"{html.escape(title)}</text>")
     for i, (k, lines) in enumerate(charts.items()):
         inner = svg.line_chart([svg.Series(ln.label, ln.steps, ln.values, ln.color) for ln in lines],
-                               title=k, width=w, height=h)
+                               title=k, width=w, height=h, background=PICTURE_BACKGROUND)
         x, y = (i % cols) * w, top + (i // cols) * h
         parts.append(inner.replace("<svg ", f'<svg x="{x}" y="{y}" ', 1))
     parts.append("</svg>")

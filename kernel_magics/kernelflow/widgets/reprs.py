@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from . import _fmt
 
@@ -49,27 +50,52 @@ def run_text(run: Any) -> str:
 
 
 def runs_html(runs: Sequence[Any], metric_keys: list[str] | None = None,
-              param_keys: list[str] | None = None) -> str:
-    """Runs as one table (search results): a row per run, columns for metrics and params."""
+              param_keys: list[str] | None = None, pick: bool = False,
+              link: str | None = None) -> str:
+    """Runs as one table (search results): a row per run, grouped metric and param columns.
+
+    Args:
+        runs: the runs, one row each.
+        metric_keys: metric columns (default: every metric, up to 12).
+        param_keys: param columns (default: every param, up to 12).
+        pick: start each row with a checkbox (``input.kf-pick``, ``data-run`` = run id).
+        link: a dashboard's root URL: run names link to the run's page there.
+    """
     if not runs:
         return "<p class='kf-empty'>No runs match.</p>"
     mkeys = metric_keys if metric_keys is not None else _keys(runs, "metrics")
     pkeys = param_keys if param_keys is not None else _keys(runs, "params")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in
-                   ["run", "id", "status", "started", "duration"] + mkeys + pkeys)
-    rows = "".join(_run_row(r, mkeys, pkeys) for r in runs)
-    return f"{_fmt.TABLE_STYLE}<table class='kf-table'><tr>{head}</tr>{rows}</table>"
+    fixed = ["run", "id", "status", "started", "duration"]
+    lead = ["<input type='checkbox' class='kf-pick-all' title='select all'>"] if pick else []
+    if mkeys or pkeys:
+        span = " rowspan='2'"
+        groups = "".join(f"<th class='kf-group' colspan='{len(keys)}'>{title}</th>"
+                         for title, keys in (("Metrics", mkeys), ("Params", pkeys)) if keys)
+        top = "".join(f"<th{span}>{h}</th>" for h in lead + [html.escape(h) for h in fixed])
+        head = (f"<tr>{top}{groups}</tr><tr>"
+                + "".join(f"<th>{html.escape(h)}</th>" for h in mkeys + pkeys) + "</tr>")
+    else:
+        head = "<tr>" + "".join(f"<th>{h}</th>" for h in lead + fixed) + "</tr>"
+    rows = "".join(_run_row(r, mkeys, pkeys, pick, link) for r in runs)
+    return f"{_fmt.TABLE_STYLE}<table class='kf-table kf-runs'>{head}{rows}</table>"
 
 
 def _keys(runs: Sequence[Any], kind: str) -> list[str]:
     return sorted({k for r in runs for k in getattr(r.data, kind)})[:MAX_COLUMNS]
 
 
-def _run_row(r: Any, mkeys: list[str], pkeys: list[str]) -> str:
+def _run_row(r: Any, mkeys: list[str], pkeys: list[str], pick: bool = False,
+             link: str | None = None) -> str:
     i = r.info
-    cells = [_fmt.run_name_cell(i.run_name, i.run_id), f"<code>{html.escape(i.run_id[:8])}</code>",
-             _fmt.status_badge(i.status), _fmt.ago(i.start_time),
-             _fmt.duration(i.start_time, i.end_time)]
+    rid = html.escape(i.run_id, quote=True)
+    name = _fmt.run_name_cell(i.run_name, i.run_id)
+    if link:
+        href = html.escape(f"{link.rstrip('/')}/run?id={quote(i.run_id)}", quote=True)
+        name = f"<a href='{href}' target='_blank' class='kf-run-link'>{name}</a>"
+    cells = [f"<input type='checkbox' class='kf-pick' data-run='{rid}'>"] if pick else []
+    cells += [name, f"<code>{html.escape(i.run_id[:8])}</code>",
+              _fmt.status_badge(i.status), _fmt.ago(i.start_time),
+              _fmt.duration(i.start_time, i.end_time)]
     cells += [_fmt.value(r.data.metrics[k]) if k in r.data.metrics else "" for k in mkeys]
     cells += [_fmt.value(r.data.params[k]) if k in r.data.params else "" for k in pkeys]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"

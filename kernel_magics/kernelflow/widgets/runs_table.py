@@ -1,8 +1,15 @@
-"""The runs table widget (``%kf runs``): filter with the search grammar, sort, pick runs to compare."""
+"""The runs table widget (``%kf runs``): filter with the search grammar, sort, tick runs to compare.
+
+The table itself is a small anywidget: the kernel renders its HTML (grouped metric and
+param columns, run names linking to a running dashboard) and the front end syncs the
+ticked rows back as ``selected``.
+"""
 
 from __future__ import annotations
 
+import functools
 import html
+from importlib import resources
 from typing import Any
 
 from ..client import Client
@@ -15,7 +22,7 @@ FILTER_HINT = "metrics.acc > 0.9 AND params.model = 'rf'"
 
 
 class RunsTable:
-    """Runs of one or more experiments as a sortable, filterable table with a compare picker.
+    """Runs of one or more experiments as a sortable, filterable table; tick rows to compare them.
 
     Args:
         experiment_ids: experiments to show (default: the active experiment).
@@ -25,6 +32,7 @@ class RunsTable:
         columns: ``metrics.X`` / ``params.X`` columns to show (default: all, up to 12 of each).
         search_all: show runs of every experiment.
         client: where to read from.
+        dashboard_url: root URL of a running dashboard: run names link to their page there.
     """
 
     def __init__(
@@ -36,6 +44,7 @@ class RunsTable:
         columns: list[str] | None = None,
         search_all: bool = False,
         client: Client | None = None,
+        dashboard_url: str | None = None,
     ) -> None:
         self.client = _data.client(client)
         self.experiment_ids = experiment_ids
@@ -44,6 +53,7 @@ class RunsTable:
         self.order_by = list(order_by) if order_by else ["attributes.start_time DESC"]
         self.max_results = max_results
         self.columns = columns
+        self.dashboard_url = dashboard_url
         self.runs: list[Run] = []
         self.error: str | None = None
         self._widget: Any = None
@@ -80,11 +90,16 @@ class RunsTable:
         return sorted({k for r in self.runs for k in get(r)})[:MAX_COLUMNS]
 
     # -- rendering -------------------------------------------------------------
-    def table_html(self) -> str:
-        """The table as HTML (also what shows where widgets cannot render)."""
+    def table_html(self, pick: bool = False) -> str:
+        """The table as HTML (also what shows where widgets cannot render).
+
+        Args:
+            pick: with a checkbox at the start of each row (the widget's table).
+        """
         from .reprs import runs_html
 
-        return runs_html(self.runs, self.metric_columns(), self.param_columns())
+        return runs_html(self.runs, self.metric_columns(), self.param_columns(), pick=pick,
+                         link=self.dashboard_url)
 
     def to_text(self) -> str:
         """A plain-text table for terminals."""
@@ -119,17 +134,18 @@ class RunsTable:
                                         description="Max", layout=w.Layout(width="150px"))
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.message = w.HTML()
-        self.table = w.HTML()
-        self.picker = w.SelectMultiple(description="Compare", rows=6, layout=w.Layout(width="60%"))
-        self.compare_button = w.Button(description="Compare selected", icon="line-chart")
-        self.compare_view = w.HTML()
+        self.table = _grid_class()(layout=w.Layout(width="100%"))
+        self.compare_button = w.Button(description="Compare selected", icon="line-chart",
+                                       tooltip="overlay the metric curves of the ticked runs",
+                                       layout=w.Layout(width="auto", min_width="170px"))
+        self.compare_view = w.Output()
         self._set_sort_controls()
         self._observe()
         return w.VBox([
             w.HBox([self.filter_box, self.max_box, self.refresh_button]),
             w.HBox([self.sort_box, self.direction]), self.message, self.table,
-            w.HBox([self.picker, self.compare_button]), self.compare_view,
-        ], layout=w.Layout(overflow="auto"))
+            self.compare_button, self.compare_view,
+        ], layout=w.Layout(overflow="auto", width="100%"))
 
     def _observe(self) -> None:
         self.filter_box.observe(lambda ch: self._set(filter_string=ch["new"]), names="value")
@@ -169,33 +185,32 @@ class RunsTable:
             self._syncing = False
 
     def _sync_widgets(self) -> None:
-        self.table.value = self.table_html()
-        self.message.value = (f"<span style='color:#c62828'>{html.escape(self.error)}</span>"
-                              if self.error else f"<small>{len(self.runs)} runs</small>")
-        selected = [v for v in self.picker.value]
-        self.picker.options = [(f"{r.info.run_name} · {r.info.run_id[:8]}", r.info.run_id)
-                               for r in self.runs]
-        self.picker.value = tuple(v for v in selected if v in {r.info.run_id for r in self.runs})
+        self.table.html = self.table_html(pick=True)
+        self.message.value = _error_html(self.error) if self.error else (
+            f"<small>{len(self.runs)} runs · tick rows to compare them</small>")
+        shown = {r.info.run_id for r in self.runs}
+        self.table.selected = [v for v in self.table.selected if v in shown]
         self._set_sort_controls()
 
     # -- compare -----------------------------------------------------------------
     @property
     def selected(self) -> list[str]:
-        """Run ids picked for comparison."""
-        return list(self.picker.value) if self._widget is not None else []
+        """Run ids ticked in the table."""
+        return list(self.table.selected) if self._widget is not None else []
 
     def compare(self, run_ids: list[str] | None = None, metrics: list[str] | None = None):
-        """Overlay the metric curves of the picked runs under the table; return the chart."""
+        """Overlay the metric curves of the ticked runs under the table; return the chart."""
         from .compare import CompareChart
 
         self.widget  # noqa: B018 - the chart shows under the table, so build it
         ids = run_ids or self.selected
         runs = [r for r in self.runs if r.info.run_id in ids]
         if not runs:
-            self.compare_view.value = "<small>Pick runs in the list first.</small>"
+            self.compare_view.outputs = (_output({"text/html": "<small>Tick runs in the table "
+                                                  "first.</small>", "text/plain": ""}),)
             return None
         chart = CompareChart(runs, metrics, self.client)
-        self.compare_view.value = chart.static_html()
+        self.compare_view.outputs = (_output(chart._repr_mimebundle_()),)
         return chart
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
@@ -203,3 +218,30 @@ class RunsTable:
         bundle["text/plain"] = self.to_text()
         bundle["text/html"] = self.table_html()
         return bundle
+
+
+def _output(bundle: dict) -> dict:
+    return {"output_type": "display_data", "data": bundle, "metadata": {}}
+
+
+def _error_html(message: str) -> str:
+    """A search error as monospace text, line breaks kept, so the caret stays under its character."""
+    return (f"<pre class='kf-filter-error' style='color:var(--jp-error-color1,#c62828);"
+            f"font-family:var(--jp-code-font-family,monospace);font-size:12px;white-space:pre;"
+            f"overflow-x:auto;margin:4px 0'>{html.escape(message)}</pre>")
+
+
+@functools.cache
+def _grid_class() -> type:
+    """The table's anywidget class (anywidget is imported only when a table is shown)."""
+    import anywidget
+    import traitlets
+
+    class RunsGrid(anywidget.AnyWidget):
+        """The runs table: HTML from the kernel, ticked rows back as ``selected``."""
+
+        _esm = resources.files(__package__).joinpath("table.js").read_text(encoding="utf-8")
+        html = traitlets.Unicode("").tag(sync=True)
+        selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
+
+    return RunsGrid

@@ -168,7 +168,8 @@ def _polyline(f: _Frame, s: Series) -> str:
     return f'<polyline {attrs} fill="none" stroke="{s.color}" stroke-width="1.6" points="{pts}"/>'
 
 
-def line_chart(series: list[Series], title: str = "", width: int = 360, height: int = 220) -> str:
+def line_chart(series: list[Series], title: str = "", width: int = 360, height: int = 220,
+               background: str | None = None) -> str:
     """Render series as one SVG line chart (x = step) and return its markup.
 
     Args:
@@ -176,12 +177,14 @@ def line_chart(series: list[Series], title: str = "", width: int = 360, height: 
         title: shown top-left (usually the metric key).
         width: pixels.
         height: pixels.
+        background: a fill behind the chart (for pictures, which the page's theme can't reach).
     """
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kf-chart" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
         f'font-size="10" style="fill:{FG2};max-width:100%;height:auto">'
-        f'<text x="4" y="13" font-size="12" font-weight="bold" style="fill:{FG1}">'
+        + (f'<rect width="100%" height="100%" rx="4" fill="{background}"/>' if background else "")
+        + f'<text x="4" y="13" font-size="12" font-weight="bold" style="fill:{FG1}">'
         f"{html.escape(title)}</text>"
     )
     bounds = _bounds(series)
