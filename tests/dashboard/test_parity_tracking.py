@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import pytest
 import requests
@@ -358,11 +359,15 @@ def test_create_promptlab_run(kf, dashboard_server):
     ("POST", "runs/search", {"json": {"experiment_ids": ["0"], "max_results": 60000}},
      "Invalid value 60000 for parameter 'max_results' supplied"),
     ("POST", "runs/log-metric", {"json": {"run_id": "RUN", "key": "m", "value": "x",
-                                          "timestamp": 1}}, "Invalid value 'x' for parameter"),
+                                          "timestamp": 1}}, 'Invalid value "x" for parameter'),
+    ("POST", "experiments/create", {"json": {"name": "tagged", "tags": "5"}},
+     "Invalid value \"5\" for parameter 'tags' supplied"),
+    ("POST", "experiments/create", {"json": {"name": 123}},
+     "Invalid value 123 for parameter 'name' supplied"),
 ])
 def test_error_messages_carry_mlflow_key_phrases(kf, dashboard_server, method, path, kwargs,
                                                  phrase):
-    run_id = kf.create_run(kf.create_experiment(f"errors-{path}-{phrase[:12]}")).info.run_id
+    run_id = kf.create_run(kf.create_experiment(f"errors-{uuid.uuid4().hex}")).info.run_id
     text = json.dumps(kwargs).replace("RUN", run_id)
     resp = call(dashboard_server, method, f"{API}/{path}", **json.loads(text))
     assert resp.status_code in (400, 404), resp.text

@@ -17,6 +17,7 @@ characters. :func:`out_of_range_message` names the field behind an out-of-range 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -168,7 +169,11 @@ class Params(dict):
 
 
 def _message(field: str, value: Any, expected: str) -> str:
-    shown = repr(value)
+    # The value in JSON form, as MLflow's messages show it (code matches on them).
+    try:
+        shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."
     return (f"Invalid value {shown} for parameter '{field}' supplied: expected {expected}, "
