@@ -43,14 +43,16 @@ def safe_join(root: str, relative: str | None) -> str:
     rel = relative.replace("\\", "/")
     if rel.startswith("/") or os.path.isabs(rel) or ".." in rel.split("/"):
         raise InvalidParameterError(
-            f"Artifact path {relative!r} is not allowed: use a relative path inside the run "
+            f"Invalid path: artifact path {relative!r} is not allowed: use a relative path "
+            "inside the run "
             "with no '..' parts, like 'plots/loss.png'."
         )
     path = os.path.normpath(os.path.join(root, rel))
     real_root = os.path.realpath(root)
     real = os.path.realpath(path)
     if real != real_root and not real.startswith(real_root + os.sep):
-        raise InvalidParameterError(f"Artifact path {relative!r} leaves the run's artifact folder.")
+        raise InvalidParameterError(
+            f"Invalid path: artifact path {relative!r} leaves the run's artifact folder.")
     return path
 
 

@@ -443,3 +443,23 @@ def test_kernelflow_sdk_uses_locations_mlflow_clients_set(kf, dashboard_server, 
     remote_run = local.create_run(remote_exp).info.run_id
     with pytest.raises(InvalidStateError, match="not in a local folder"):
         local.log_text(remote_run, "x", "a.txt")
+
+
+def test_artifact_paths_with_dots_are_invalid_paths(kf, dashboard_server):
+    """MLflow's ``Invalid path`` (400, INVALID_PARAMETER_VALUE) on every artifact read."""
+    exp_id = kf.create_experiment("dotted")
+    run_id = kf.create_run(exp_id).info.run_id
+    kf.log_text(run_id, "weights", "model/MLmodel")
+    kf.create_registered_model("dotted-model")
+    kf.create_model_version("dotted-model", f"runs:/{run_id}/model", run_id=run_id)
+    for path, params in ((f"{API}/artifacts/list", {"run_id": run_id}),
+                         ("/get-artifact", {"run_id": run_id}),
+                         ("/model-versions/get-artifact", {"name": "dotted-model",
+                                                           "version": "1"})):
+        resp = call(dashboard_server, "GET", path, params={**params, "path": "../path"})
+        assert resp.status_code == 400, (path, resp.text)
+        assert resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert resp.json()["message"].startswith("Invalid path")
+    got = call(dashboard_server, "GET", "/model-versions/get-artifact",
+               params={"name": "dotted-model", "version": "1", "path": "MLmodel"})
+    assert got.status_code == 200 and got.content == b"weights"

@@ -14,6 +14,7 @@ from .artifacts import (
     ArtifactHandler,
     ArtifactListHandler,
     LoggedModelArtifactHandler,
+    ModelVersionArtifactHandler,
     RunArtifactHandler,
     UploadArtifactHandler,
 )
@@ -81,7 +82,9 @@ def routes(api: Api, security: Security) -> list[tuple[str, type, dict[str, Any]
             (pre + r"/artifacts/(?P<path>.+)", ArtifactHandler, kw),
         ]
     out += [(r"/get-artifact", RunArtifactHandler, kw),
-            (r"/ajax-api/2\.0/mlflow/get-artifact", RunArtifactHandler, kw)]
+            (r"/ajax-api/2\.0/mlflow/get-artifact", RunArtifactHandler, kw),
+            (r"/model-versions/get-artifact", ModelVersionArtifactHandler, kw),
+            (r"/ajax-api/2\.0/mlflow/model-versions/get-artifact", ModelVersionArtifactHandler, kw)]
     for p in prefixes:  # MLflow's web UI calls (ajax-api); the api prefix answers the same
         out += [(p + r"/upload-artifact", UploadArtifactHandler, kw),
                 (p + r"/logged-models/(?P<model_id>[^/]+)/artifacts/files",

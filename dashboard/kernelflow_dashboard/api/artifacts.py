@@ -37,8 +37,8 @@ def listed(path: str) -> str | None:
     calls, not a silent listing of a same-named folder under the root)."""
     if path.startswith("/") or os.path.isabs(path):
         raise InvalidParameterError(
-            f"Artifact path {path!r} is not allowed: use a path relative to the artifact "
-            "root, like '1/<run_id>/artifacts'.")
+            f"Invalid path: artifact path {path!r} is not allowed: use a path relative to the "
+            "artifact root, like '1/<run_id>/artifacts'.")
     if "\x00" in path:
         raise InvalidParameterError("Artifact paths may not contain NUL characters.")
     return path.rstrip("/") or None
@@ -239,4 +239,22 @@ class LoggedModelArtifactHandler(BaseHandler):
         model = await run_blocking(self.api.client.get_logged_model, model_id)
         root = self.api.uris.readable(model.artifact_location,
                                       f"artifacts of logged model {model_id}")
+        await send_file(self, _safe(root, path), path)
+
+
+class ModelVersionArtifactHandler(BaseHandler):
+    """GET /model-versions/get-artifact?name=&version=&path=: one file of a registered model
+    version (MLflow's web UI call), served only from under the artifact root."""
+
+    api: Api
+
+    async def get(self) -> None:
+        name = self.get_query_argument("name", "")
+        version = self.get_query_argument("version", "")
+        path = self.get_query_argument("path", "")
+        if not name or not version or not path:
+            raise InvalidParameterError(
+                "Pass name, version and path, like ?name=iris&version=1&path=MLmodel.")
+        uri = await run_blocking(self.api.client.get_model_version_download_uri, name, version)
+        root = self.api.uris.readable(uri, f"artifacts of model {name!r} version {version}")
         await send_file(self, _safe(root, path), path)
