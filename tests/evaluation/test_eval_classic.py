@@ -155,6 +155,15 @@ def test_labels_the_model_never_saw(tracking_uri, binary):
     assert "log_loss" not in r.metrics
 
 
+@pytest.mark.mlflow
+def test_an_mlflow_dataset_as_data(tracking_uri, binary):
+    mlflow = pytest.importorskip("mlflow")
+    df, model, X, y = binary
+    dataset = mlflow.data.from_pandas(df, targets="label", name="binary")
+    r = kf.evaluate(model, dataset, model_type="classifier")
+    assert r.metrics["accuracy_score"] == pytest.approx(model.score(X, y))
+
+
 def test_thresholds_pass(tracking_uri, binary):
     df, model, X, y = binary
     baseline = DummyClassifier(strategy="most_frequent").fit(X, y)

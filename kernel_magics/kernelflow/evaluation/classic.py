@@ -272,6 +272,8 @@ def evaluate(
         raise InvalidParameterError(
             f"Thresholds on {', '.join(relative)} use min_absolute_change/min_relative_change, "
             "which need a baseline_model; pass baseline_model=...")
+    if targets is None:  # an MLflow dataset carries its label column
+        targets = getattr(data, "targets", None)
     X, y, frame = split_data(data, targets, feature_names)
     if len(y) == 0:
         raise InvalidParameterError("The evaluation data has no rows.")
