@@ -82,7 +82,8 @@ def _cell() -> tuple | None:
     return count, cell_id
 
 
-_fluent: Any = None
+_fluent: Any = None  # kernelflow.fluent and client.default_client, imported on first use
+_default_client: Any = None
 _otlp: list = []  # [endpoint or None], read from the environment once
 
 
@@ -92,9 +93,10 @@ def _bind(trace: TraceState) -> Any:
     Without a run or a destination the experiment is left for :func:`trace_record` to
     resolve in the writer thread (it may read the environment or the store).
     """
-    global _fluent
+    global _fluent, _default_client
     if _fluent is None:
         from .. import fluent as _fluent
+        from ..client import default_client as _default_client
     runs = _fluent._active_runs
     if runs:
         info = runs[-1].info
@@ -110,9 +112,7 @@ def _bind(trace: TraceState) -> Any:
         trace.experiment_id = _fluent._active_experiment_id
     if "IPython" in sys.modules:
         trace.cell = _cell()
-    from ..client import default_client
-
-    return default_client()._writer
+    return _default_client()._writer
 
 
 def export_trace(trace: TraceState) -> None:
