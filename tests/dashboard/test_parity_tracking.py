@@ -463,3 +463,26 @@ def test_artifact_paths_with_dots_are_invalid_paths(kf, dashboard_server):
     got = call(dashboard_server, "GET", "/model-versions/get-artifact",
                params={"name": "dotted-model", "version": "1", "path": "MLmodel"})
     assert got.status_code == 200 and got.content == b"weights"
+
+
+@pytest.mark.parametrize("source", [
+    "mlflow-artifacts://host:9000/models/../../../", "http://host:9000/models/../../../",
+    "s3a://bucket/api/2.0/mlflow-artifacts/artifacts/../../../",
+    "mlflow-artifacts://host:9000/models/..%2f..%2fartifacts",
+    "mlflow-artifacts://host:9000/models/artifact%00",
+])
+def test_model_version_sources_with_relative_parts_are_refused(kf, dashboard_server, source):
+    name = kf.create_registered_model(f"rel-{uuid.uuid4().hex[:8]}").name
+    resp = call(dashboard_server, "POST", f"{API}/model-versions/create",
+                json={"name": name, "source": source})
+    assert resp.status_code == 400
+    assert "If supplying a source as an http, https," in resp.json()["message"]
+
+
+def test_model_version_from_a_path_with_dots_inside_its_run(unserved):
+    client = mlflow.MlflowClient(unserved.url, unserved.url)
+    run = client.create_run(client.create_experiment("dots-inside"))
+    client.create_registered_model("dots-inside")
+    made = client.create_model_version("dots-inside", f"{run.info.artifact_uri}/model/..",
+                                       run_id=run.info.run_id)
+    assert made.version == "1"

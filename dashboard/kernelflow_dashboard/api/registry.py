@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, unquote_plus, urlparse
 
 from kernelflow.errors import InvalidParameterError
 
@@ -181,6 +181,14 @@ def _checked_source(api: Api, source: str, run_id: str | None = None) -> str:
     under the artifact root.
     """
     scheme = source.split("://", 1)[0] if "://" in source else None
+    local = not source.startswith((*TRUSTED_SOURCES, "mlflow-artifacts:")) and scheme in (
+        None, "file")
+    if not local and _has_relative_parts(source):
+        raise InvalidParameterError(
+            f"Invalid model version source: '{source}'. If supplying a source as an http, "
+            "https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute "
+            "path must be provided without relative path references present. Please provide "
+            "an absolute path.")
     if scheme and scheme not in ("file", "mlflow-artifacts"):
         return source
     if run_id and not source.startswith((*TRUSTED_SOURCES, "mlflow-artifacts:")):
@@ -199,6 +207,13 @@ def _checked_source(api: Api, source: str, run_id: str | None = None) -> str:
         raise InvalidParameterError(
             f"Model version source {source!r} is not allowed: '..' parts are refused.")
     return source
+
+
+def _has_relative_parts(source: str) -> bool:
+    """``..`` parts or a NUL, also when percent-encoded (MLflow's check on non-local sources)."""
+    while (decoded := unquote_plus(source)) != source:
+        source = decoded
+    return "\x00" in source or ".." in source.replace("\\", "/").split("/")
 
 
 def _inside_run(api: Api, source: str, run_id: str) -> bool:
