@@ -45,6 +45,28 @@ def test_versions_follow_the_content(tracking_uri):
     assert c.get_dataset(ds.dataset_id)["digest"] == first  # back to the earlier content
 
 
+def test_an_old_version_reads_back_and_evaluates(tracking_uri):
+    ds = datasets.create_dataset("snapshots", experiment_id="0")
+    ds.merge_records([{"inputs": {"x": 1}, "expectations": {"y": 2}}])
+    v1 = ds.digest
+    ds.merge_records([{"inputs": {"x": 1}, "expectations": {"y": 3}}, {"inputs": {"x": 2}}])
+    old = ds.at(v1)
+    assert old.records == [{"inputs": {"x": 1}, "expectations": {"y": 2}}]
+    assert len(ds.at(ds.digest)) == 2
+
+    @kf.genai.scorer
+    def right(outputs, expectations):
+        return outputs == expectations["y"]
+
+    r = kf.genai.evaluate(old, predict_fn=lambda x: 2 * x, scorers=[right])
+    assert r.metrics["right/mean"] == 1.0
+    (used,) = kf.Client().get_run_inputs(r.run_id)
+    assert (used.dataset.name, used.dataset.digest) == ("snapshots", v1)
+    assert used.tags == {"mlflow.data.context": "evaluation"}
+    with pytest.raises(kf.ResourceNotFoundError, match="never had digest"):
+        ds.at("0000")
+
+
 def test_get_search_tags_experiments_delete(tracking_uri):
     a = datasets.create_dataset("alpha", experiment_id="0", tags={"env": "prod"})
     datasets.create_dataset("beta", experiment_id="0", tags={"env": "dev"})

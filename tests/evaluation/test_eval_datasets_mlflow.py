@@ -90,6 +90,9 @@ def test_kernelflow_client_over_http(tracking_uri, eval_api_server, monkeypatch)
     assert next(r for r in ds.records if r["inputs"] == {"q": 0})["expectations"] == \
         {"a": 0, "b": 0}
     assert [v["record_count"] for v in ds.versions()] == [0, 3, 3]
+    first = ds.versions()[1]["digest"]
+    assert next(r for r in ds.at(first).records if r["inputs"] == {"q": 0})["expectations"] \
+        == {"a": 0}
     assert datasets.get_dataset(name="over-http").digest == ds.digest
     assert [d.name for d in datasets.search_datasets(filter_string="tags.via = 'rest'")] \
         == ["over-http"]

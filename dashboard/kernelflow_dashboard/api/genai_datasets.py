@@ -117,6 +117,11 @@ def _versions(api: Api, p: Params, path: dict) -> dict:
     return {"versions": api.client.get_dataset_versions(path["dataset_id"])}
 
 
+def _version_records(api: Api, p: Params, path: dict) -> dict:
+    records = api.client.get_dataset_version_records(path["dataset_id"], path["digest"])
+    return {"records": json.dumps(records)}
+
+
 def _add_experiments(api: Api, p: Params, path: dict) -> dict:
     d = api.client.add_dataset_to_experiments(path["dataset_id"], p.many("experiment_ids"))
     return {"dataset": dataset_message(d)}
@@ -141,6 +146,7 @@ ENDPOINTS: list[tuple[re.Pattern, str, Endpoint]] = [
     (re.compile(_ID + r"/records"), "DELETE", _delete_records),
     (re.compile(_ID + r"/experiment-ids"), "GET", _experiment_ids),
     (re.compile(_ID + r"/versions"), "GET", _versions),
+    (re.compile(_ID + r"/versions/(?P<digest>[^/]+)"), "GET", _version_records),
     (re.compile(_ID + r"/add-experiments"), "POST", _add_experiments),
     (re.compile(_ID + r"/remove-experiments"), "POST", _remove_experiments),
 ]

@@ -91,6 +91,10 @@ class EvaluationDatasetClient:
         """Every digest a dataset has had (its versions), oldest first."""
         return self._eval_store().list_dataset_versions(dataset_id)
 
+    def get_dataset_version_records(self, dataset_id: str, digest: str) -> list[dict]:
+        """The records (inputs, outputs, expectations) of one version of a dataset."""
+        return self._eval_store().get_dataset_version_records(dataset_id, digest)
+
 
 def _current_user() -> str | None:
     import getpass

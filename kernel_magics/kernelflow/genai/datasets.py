@@ -75,6 +75,12 @@ class EvaluationDataset:
         ``record_count``)."""
         return _client().get_dataset_versions(self.dataset_id)
 
+    def at(self, digest: str) -> DatasetVersion:
+        """This dataset as it was at one digest (see :meth:`versions`): read-only, and
+        ``kf.genai.evaluate`` takes it like the dataset itself."""
+        return DatasetVersion(self, digest,
+                              _client().get_dataset_version_records(self.dataset_id, digest))
+
     def set_tags(self, tags: dict[str, Any]) -> None:
         """Merge tags (None removes one)."""
         c = _client()
@@ -91,6 +97,27 @@ class EvaluationDataset:
     def __repr__(self) -> str:
         return (f"EvaluationDataset(name={self.name!r}, dataset_id={self.dataset_id!r}, "
                 f"digest={self.digest!r})")
+
+
+class DatasetVersion:
+    """One version of an evaluation dataset: ``name``, ``dataset_id``, ``digest``, ``records``."""
+
+    def __init__(self, dataset: EvaluationDataset, digest: str, records: list[dict]) -> None:
+        self.name, self.dataset_id, self.digest = dataset.name, dataset.dataset_id, digest
+        self.records = records
+
+    def to_df(self):
+        """The version's records as a pandas DataFrame."""
+        import pandas as pd
+
+        cols = ["inputs", "outputs", "expectations"]
+        return pd.DataFrame([{c: r.get(c) for c in cols} for r in self.records], columns=cols)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        return f"DatasetVersion(name={self.name!r}, digest={self.digest!r}, records={len(self)})"
 
 
 def create_dataset(name: str, experiment_id: str | list[str] | None = None,
@@ -149,5 +176,5 @@ def delete_dataset(name: str | None = None, dataset_id: str | None = None) -> No
     _client().delete_dataset(get_dataset(name, dataset_id).dataset_id)
 
 
-__all__ = ["EvaluationDataset", "create_dataset", "delete_dataset", "get_dataset",
+__all__ = ["DatasetVersion", "EvaluationDataset", "create_dataset", "delete_dataset", "get_dataset",
            "search_datasets"]

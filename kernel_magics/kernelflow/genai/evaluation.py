@@ -228,6 +228,7 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
     """
     from ..client import default_client
 
+    source = _dataset_source(data)
     rows = _rows(data)
     scorer_list = _scorers(scorers)
     if predict_fn is None and all(r["outputs"] is None for r in rows):
@@ -263,7 +264,21 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
             client.log_batch(run_id, metrics=_metric_list(metrics), synchronous=True)
         client.log_dict(run_id, _table(results), RESULTS_TABLE)
         client.set_tag(run_id, EVAL_TAG, "genai")
+        if source is not None:
+            client.log_inputs(run_id, [source])
     return GenAIEvaluationResult(run_id, metrics, results)
+
+
+def _dataset_source(data: Any):
+    """An evaluation dataset (or one version of it) as the run's input: name and digest."""
+    dataset_id, digest = getattr(data, "dataset_id", None), getattr(data, "digest", None)
+    if not (isinstance(dataset_id, str) and isinstance(digest, str)):
+        return None
+    from ..store.datasets import Dataset, DatasetInput
+
+    source = json.dumps({"dataset_id": dataset_id})
+    return DatasetInput(Dataset(str(data.name), digest, "evaluation_dataset", source),
+                        {"mlflow.data.context": "evaluation"})
 
 
 def _aggregate(rows: list[RowResult]) -> dict[str, float]:

@@ -13,9 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..errors import KernelflowError
-from . import dashboard, tracking, views  # noqa: F401 - registers the subcommands
-from . import evaluate  # noqa: F401 - %kf evaluate
-from . import traces  # noqa: F401 - %kf traces
+from . import dashboard, evaluate, traces, tracking, views  # noqa: F401 - registers subcommands
 from .parser import HelpShown, all_commands, build_parser, split_line
 
 __all__ = ["KernelflowMagics", "load_ipython_extension", "unload_ipython_extension"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .base import StoreBase, now_ms
 from .datasets import DatasetStore
-from .evaluation import EvaluationDatasetStore
 from .deployments import DeploymentStore
+from .evaluation import EvaluationDatasetStore
 from .gateway import GatewayStore
 from .logged_models import LoggedModelStore
 from .registry import RegistryStore

@@ -5,8 +5,9 @@ A record is identified within its dataset by the hash of its ``inputs``:
 merging a record with the same inputs updates it (expectations and tags merged,
 outputs replaced) instead of adding one. After every change the dataset gets a
 new ``digest`` (a hash of its records' content); each distinct digest is kept in
-``eval_dataset_versions`` with its time and record count, so a run can name the
-exact version it was evaluated on.
+``eval_dataset_versions`` with its time, record count and a snapshot of its
+records, so a run can name the exact version it was evaluated on and that version
+can be read back later.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
     )
     db.table("eval_dataset_records").create_index(["dataset_id", "input_hash"], unique=True)
     db.table("eval_dataset_versions").create(
-        {"dataset_id": str, "digest": str, "created_time": int, "record_count": int},
+        {"dataset_id": str, "digest": str, "created_time": int, "record_count": int,
+         "records": str},
         pk=("dataset_id", "digest"),
     )
 
@@ -182,7 +184,7 @@ class EvaluationDatasetStore:
                  created_by, created_by))
             conn.executemany("INSERT INTO eval_dataset_experiments VALUES (?, ?)",
                              [(dataset_id, _int_id(e)) for e in ids])
-            conn.execute("INSERT INTO eval_dataset_versions VALUES (?, ?, ?, 0)",
+            conn.execute("INSERT INTO eval_dataset_versions VALUES (?, ?, ?, 0, '[]')",
                          (dataset_id, _digest([]), now))
 
         self.write(write)
@@ -311,6 +313,17 @@ class EvaluationDatasetStore:
         self.write(write)
         return self.get_dataset(dataset_id)
 
+    def get_dataset_version_records(self, dataset_id: str, digest: str) -> list[dict]:
+        """The records a dataset held when its digest was ``digest``."""
+        rows = self.query("SELECT records FROM eval_dataset_versions WHERE dataset_id = ? AND "
+                          "digest = ?", (dataset_id, digest))
+        if not rows:
+            self.get_dataset(dataset_id)
+            raise ResourceNotFoundError(
+                f"Evaluation dataset {dataset_id!r} never had digest {digest!r}; "
+                "its versions are listed by get_dataset_versions.")
+        return json.loads(rows[0][0] or "[]")
+
     def list_dataset_versions(self, dataset_id: str) -> list[dict]:
         """Every digest the dataset has had, oldest first: ``digest``, ``created_time``,
         ``record_count``."""
@@ -381,6 +394,8 @@ def _refresh(conn: sqlite3.Connection, dataset_id: str, now: int, user: str | No
                         "eval_dataset_records WHERE dataset_id = ? ORDER BY input_hash",
                         (dataset_id,)).fetchall()
     digest = _digest(rows)
+    fresh = conn.execute("SELECT 1 FROM eval_dataset_versions WHERE dataset_id = ? AND digest = ?",
+                         (dataset_id, digest)).fetchone() is None
     schema: dict[str, dict[str, str]] = {"inputs": {}, "outputs": {}, "expectations": {}}
     for _, *fields in rows:
         for part, text in zip(("inputs", "outputs", "expectations"), fields, strict=True):
@@ -395,5 +410,9 @@ def _refresh(conn: sqlite3.Connection, dataset_id: str, now: int, user: str | No
                  "WHERE dataset_id = ?",
                  (digest, json.dumps(schema), json.dumps({"num_records": len(rows)}), now, user,
                   dataset_id))
-    conn.execute("INSERT OR IGNORE INTO eval_dataset_versions VALUES (?, ?, ?, ?)",
-                 (dataset_id, digest, now, len(rows)))
+    if fresh:  # a new version: keep what it holds
+        snapshot = [{k: _loads(v) for k, v in zip(("inputs", "outputs", "expectations"),
+                                                  row[1:], strict=True) if v is not None}
+                    for row in rows]
+        conn.execute("INSERT INTO eval_dataset_versions VALUES (?, ?, ?, ?, ?)",
+                     (dataset_id, digest, now, len(rows), json.dumps(snapshot)))

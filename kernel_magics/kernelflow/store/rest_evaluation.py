@@ -133,6 +133,12 @@ class RestEvaluationDatasetMixin:
                                       {"experiment_ids": list(remove)})
         return _dataset(out["dataset"]) if out else self.get_dataset(dataset_id)
 
+    def get_dataset_version_records(self, dataset_id: str, digest: str) -> list[dict]:
+        """One version's records (a kernelflow server's addition to the API)."""
+        out = self._datasets_call(
+            "GET", f"{quote(dataset_id, safe='')}/versions/{quote(digest, safe='')}")
+        return json.loads(out.get("records") or "[]")
+
     def list_dataset_versions(self, dataset_id: str) -> list[dict]:
         """Every digest the dataset has had (a kernelflow server's addition to the API)."""
         out = self._datasets_call("GET", f"{quote(dataset_id, safe='')}/versions")
