@@ -97,3 +97,32 @@ def test_mlflow_search_tags_link_assess_delete(ml, server):
     assert client.delete_traces(exp.experiment_id, trace_ids=[first]) == 1
     left = ml.search_traces(locations=[exp.experiment_id], return_type="list")
     assert [t.info.trace_id for t in left] == [second]
+
+
+def test_mlflow_client_reads_traces_kernelflow_recorded(ml, server):
+    import kernelflow.tracing as kft
+
+    previous = kf.get_tracking_uri()
+    kf.set_tracking_uri(server.db_uri)
+    try:
+        with kf.start_run() as run:
+            with kf.start_span("kf-root", span_type="AGENT") as root:
+                with kf.start_span("kf-llm", span_type="CHAT_MODEL") as llm:
+                    llm.set_inputs({"messages": [{"role": "user", "content": "hi"}]})
+                    llm.set_outputs({"content": "hello"})
+                    llm.add_event("retry", {"attempt": 2})
+        kf.flush()
+    finally:
+        kf.set_tracking_uri(previous)
+        kft.set_destination()
+    got = ml.get_trace(root.trace_id)
+    spans = {s.name: s for s in got.data.spans}
+    assert spans["kf-llm"].parent_id == spans["kf-root"].span_id
+    assert spans["kf-llm"].span_type == "CHAT_MODEL"
+    assert spans["kf-llm"].inputs == {"messages": [{"role": "user", "content": "hi"}]}
+    assert spans["kf-llm"].outputs == {"content": "hello"}
+    assert spans["kf-llm"].events[0].name == "retry"
+    assert got.info.trace_metadata["mlflow.sourceRun"] == run.info.run_id
+    found = ml.search_traces(locations=[run.info.experiment_id], run_id=run.info.run_id,
+                             return_type="list")
+    assert [t.info.trace_id for t in found] == [root.trace_id]
