@@ -35,6 +35,7 @@ PAGES: dict[str, Callable[[], Any]] = {
     "traces": _lazy("traces", "traces_page"),
     "evaluation": _lazy("evaluation", "evaluation_page"),
     "deployments": _lazy("deployments", "deployments_page"),
+    "gateway": _lazy("gateway", "gateway_page"),
 }
 
 

@@ -9,7 +9,7 @@ from .formatting import esc
 NAV = (("experiments", "./", "Experiments"), ("runs", "runs", "Runs"),
        ("models", "models", "Models"), ("traces", "traces", "Traces"),
        ("evaluation", "evaluation", "Evaluation"),
-       ("deployments", "deployments", "Deployments"))
+       ("deployments", "deployments", "Deployments"), ("gateway", "gateway", "Gateway"))
 
 CSS = """
 :host { --kf-accent: #2272b4; --kf-border: #e3e6ea; --kf-muted: #5f6b7a; }
