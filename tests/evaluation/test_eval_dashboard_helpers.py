@@ -48,3 +48,10 @@ def test_html_escapes_and_keeps_rationales_on_hover():
     changes = ev.changes_html(ev.verdict_changes(A, B), "run A", "run <b>")
     assert "2 verdict(s) changed" in changes and "run &lt;b&gt;" in changes
     assert "No row changed" in ev.changes_html([], "a", "b")
+
+
+def test_long_tables_are_capped():
+    rows = [{"row": i, "inputs": {"q": i}, "correctness/value": "yes"}
+            for i in range(ev.MAX_ROWS + 5)]
+    html = ev.rows_html(rows)
+    assert html.count("<tr>") == ev.MAX_ROWS + 1 and f"of {ev.MAX_ROWS + 5} rows" in html

@@ -204,3 +204,13 @@ def test_clear_errors(tracking_uri, monkeypatch):
     r = kf.genai.evaluate(_rows(1), predict_fn=_app,
                           scorers=[kf.genai.Correctness(model="route:judge")])
     assert "no gateway is known" in r.rows[0].feedback["correctness"].error
+
+
+def test_the_table_under_the_cell_is_capped_and_escaped():
+    from kernelflow.genai import GenAIEvaluationResult, RowResult
+
+    rows = [RowResult(i, f"tr-{i}", {"q": "<script>"}, "out",
+                      feedback={"ok": Feedback(True, rationale="r'\"<b>")}) for i in range(205)]
+    html = GenAIEvaluationResult("run", {"ok/mean": 1.0}, rows)._repr_html_()
+    assert "and 5 more rows" in html and html.count("<tr>") == 201
+    assert "<script>" not in html and "<b>" not in html

@@ -22,6 +22,7 @@ from . import shell
 from .formatting import esc, format_value, relative_time
 
 EVAL_TAG = "kernelflow.evaluation"
+MAX_ROWS = 2000  # rows drawn in the per-row table (changes are computed over all)
 RESULTS_TABLE = "eval_results_table.json"
 PLOTS = ("confusion_matrix.png", "roc_curve_plot.png", "precision_recall_curve_plot.png",
          "residuals_plot.png")
@@ -121,15 +122,17 @@ def rows_html(rows: list[dict], changed: set[tuple[str, str]] | None = None) -> 
     changed = changed or set()
     head = "".join(f"<th>{esc(h)}</th>" for h in ["row", "inputs", "outputs", *names, "trace"])
     body = []
-    for r in rows:
+    for r in rows[:MAX_ROWS]:
         key = row_key(r)
         cells = [f"<td>{esc(r.get('row', ''))}</td>", f"<td>{esc(_short(r.get('inputs')))}</td>",
                  f"<td>{esc(_short(r.get('outputs')))}</td>"]
         cells += [_cell(r, n, (key, n) in changed) for n in names]
         cells.append(f"<td>{_trace_link(r.get('trace_id'))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
+    more = (f'<p class="kf-muted">Showing the first {MAX_ROWS} of {len(rows)} rows.</p>'
+            if len(rows) > MAX_ROWS else "")
     return (f'<div class="kf-scroll"><table class="kf-kv kf-eval-table"><thead><tr>{head}</tr>'
-            f"</thead><tbody>{''.join(body)}</tbody></table></div>")
+            f"</thead><tbody>{''.join(body)}</tbody></table></div>{more}")
 
 
 def changes_html(changes: list[dict], name_a: str, name_b: str) -> str:

@@ -23,6 +23,7 @@ from .scorers import Feedback, Scorer, numeric, scorer
 
 RESULTS_TABLE = "eval_results_table.json"
 EVAL_TAG = "kernelflow.evaluation"
+MAX_HTML_ROWS = 200  # rows shown under the cell; result_df has them all
 
 
 @dataclass
@@ -87,7 +88,7 @@ def results_html(rows: list[RowResult], metrics: dict, run_id: str | None) -> st
     names = list(dict.fromkeys(n for r in rows for n in r.feedback))
     head = "".join(f"<th>{html.escape(n)}</th>" for n in ["row", "inputs", "outputs", *names])
     body = []
-    for r in rows:
+    for r in rows[:MAX_HTML_ROWS]:
         cells = [str(r.index), html.escape(_short(r.inputs)), html.escape(_short(r.outputs))]
         for n in names:
             fb = r.feedback.get(n)
@@ -102,8 +103,11 @@ def results_html(rows: list[RowResult], metrics: dict, run_id: str | None) -> st
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     summary = ", ".join(f"{html.escape(k)} = {v:.3f}" for k, v in sorted(metrics.items()))
     run = f"run <code>{html.escape(run_id)}</code>: " if run_id else ""
+    more = (f"<div>… and {len(rows) - MAX_HTML_ROWS} more rows (all in result_df and the "
+            "dashboard's Evaluation page)</div>") if len(rows) > MAX_HTML_ROWS else ""
     return (f"<div class='kf-genai-eval'><div>{run}{summary}</div>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{more}</div>")
 
 
 # -- input rows ------------------------------------------------------------------------
