@@ -344,10 +344,15 @@ def test_create_promptlab_run(kf, dashboard_server):
     assert run.data.tags["mlflow.runSourceType"] == "PROMPT_ENGINEERING"
     table = kf.load_table(exp_id, "eval_results_table.json", run_ids=[run.info.run_id])
     assert list(table.columns)[:3] == ["word", "prompt", "output"]
-    missing = call(dashboard_server, "POST", f"{AJAX}/runs/create-promptlab-run",
-                   json={**body, "model_route": None})
-    assert missing.status_code == 400
-    assert "must specify model_route" in missing.json()["message"]
+    assert resp.json()["run"]["info"]["user_id"] == "me"
+    required = ("experiment_id", "prompt_template", "prompt_parameters", "model_route",
+                "model_input", "mlflow_version")
+    for i, name in enumerate(required):  # refused in MLflow's order
+        partial = {k: body[k] for k in required[:i]}
+        missing = call(dashboard_server, "POST", f"{AJAX}/runs/create-promptlab-run",
+                       json=partial)
+        assert missing.status_code == 400
+        assert f"CreatePromptlabRun request must specify {name}." in missing.json()["message"]
 
 
 # -- MLflow's key phrases in errors -----------------------------------------------------------------

@@ -205,15 +205,13 @@ def create_promptlab_run(api: Api, p: Params) -> dict:
     prompt, its parameters and the output as the ``eval_results_table.json`` table
     artifact. (MLflow also writes a ``promptlab`` model flavor, which kernelflow cannot load.)
     """
-    fields = {}
-    for name in ("experiment_id", "prompt_template", "model_route", "model_input",
-                 "mlflow_version"):
-        fields[name] = p.text(name)
+    fields: dict = {}
+    for name in ("experiment_id", "prompt_template", "prompt_parameters", "model_route",
+                 "model_input", "mlflow_version"):  # checked in MLflow's order
+        fields[name] = p.objects(name) if name == "prompt_parameters" else p.text(name)
         if not fields[name]:
             raise InvalidParameterError(f"CreatePromptlabRun request must specify {name}.")
-    prompt_params = [(x.need("key"), x.text("value", "")) for x in p.objects("prompt_parameters")]
-    if not prompt_params:
-        raise InvalidParameterError("CreatePromptlabRun request must specify prompt_parameters.")
+    prompt_params = [(x.need("key"), x.text("value", "")) for x in fields["prompt_parameters"]]
     model_params = [Param(x.need("key"), x.text("value", "")) for x in p.objects("model_parameters")]
     output_params = [(x.need("key"), x.text("value", ""))
                      for x in p.objects("model_output_parameters")]
