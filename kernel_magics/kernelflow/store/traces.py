@@ -136,9 +136,13 @@ class TraceStore(StoreBase):
 
         Returns messages for traces that could not be stored (none today).
         """
-        records = [_record(item) for item in items]
         roots, parts, tags, metas, spans = [], [], [], [], []
-        for rec in records:
+        for item in items:
+            if hasattr(item, "span_rows"):  # a live trace: its span rows without dicts
+                rec = item.to_record(with_spans=False)
+                spans += item.span_rows()
+            else:
+                rec = _record(item)
             trace_id = rec["trace_id"]
             (roots if rec.get("is_root", True) else parts).append(_info_row(rec))
             tags += [(trace_id, k, str(v)) for k, v in (rec.get("tags") or {}).items()]

@@ -157,7 +157,7 @@ def _sum_usage(spans: list, attr: str, keys: tuple[str, ...]) -> dict | None:
     return total or None
 
 
-def trace_record(trace: TraceState) -> dict[str, Any]:
+def trace_record(trace: TraceState, with_spans: bool = True) -> dict[str, Any]:
     """The stored shape of a finished trace: its info and its spans as plain data."""
     import json
 
@@ -200,7 +200,7 @@ def trace_record(trace: TraceState) -> dict[str, Any]:
         "is_root": trace.remote_parent is None,
         "tags": {TRACE_NAME: root.name, **trace.tags},
         "metadata": metadata,
-        "spans": [s.to_dict() for s in spans],
+        "spans": [s.to_dict() for s in spans] if with_spans else [],
     }
 
 

@@ -78,11 +78,20 @@ class TraceState:
         """MLflow 3's trace id: ``tr-`` and the 32 hex digits of the OpenTelemetry trace id."""
         return f"tr-{self.otel_trace_id:032x}"
 
-    def to_record(self) -> dict[str, Any]:
-        """The trace as plain data for the store (called by the writer thread)."""
+    def to_record(self, with_spans: bool = True) -> dict[str, Any]:
+        """The trace as plain data for the store (called by the writer thread).
+
+        With ``with_spans=False`` the record's ``spans`` is empty: the SQLite store
+        takes them from :meth:`span_rows` instead (no dict per span).
+        """
         from .export import trace_record
 
-        return trace_record(self)
+        return trace_record(self, with_spans)
+
+    def span_rows(self) -> list[tuple]:
+        """The finished spans as rows of the store's ``spans`` table."""
+        trace_id = self.trace_id
+        return [s.to_row(trace_id) for s in self.spans]
 
 
 class LiveSpan:
@@ -238,6 +247,15 @@ class LiveSpan:
             self._token = None
         self.end()
         return False
+
+    def to_row(self, trace_id: str) -> tuple:
+        """The span as a row of the store's ``spans`` table (``SPAN_COLUMNS`` order)."""
+        parent = self._parent
+        return (trace_id, f"{self._id:016x}", None if parent is None else f"{parent:016x}",
+                self.name, self.span_type, self.start_time_ns, self.end_time_ns, self.status,
+                self.status_message, self.inputs, self.outputs,
+                to_json(self.attributes) if self.attributes else "{}",
+                to_json(self.events) if self.events else "[]")
 
     def to_dict(self) -> dict[str, Any]:
         """The span as a plain dict (the stored shape; inputs/outputs/attributes as JSON text)."""
