@@ -343,3 +343,25 @@ def test_a_span_ending_after_its_root_is_still_recorded(tracking_uri):
     assert spans["stream"].outputs == "all the chunks"
     assert trace.info.state == "OK" and trace.info.name == "make_stream"
     assert trace.info.token_usage["total_tokens"] == 5
+
+
+def test_set_destination_sends_traces_to_another_experiment_and_file(tracking_uri, tmp_path):
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    exp = kf.Client(other).create_experiment("served")
+    kf.tracing.set_destination(experiment_id=exp, tracking_uri=other)
+    try:
+        @kf.trace()
+        def handle(x):
+            kf.update_current_trace(client_request_id="req-7")
+            return x
+
+        handle(1)
+    finally:
+        kf.tracing.set_destination()
+    trace_id = kf.get_last_active_trace_id()
+    elsewhere = kf.Client(other)
+    info = elsewhere.get_trace(trace_id).info
+    assert info.experiment_id == exp and info.client_request_id == "req-7"
+    assert [i.trace_id for i in elsewhere.search_traces(
+        filter_string="trace.client_request_id = 'req-7'")] == [trace_id]
+    assert kf.Client().count_traces() == 0  # nothing in the default file
