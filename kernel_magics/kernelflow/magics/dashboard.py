@@ -38,7 +38,7 @@ VERSION_HEADER = "X-Kernelflow-Version"
 LAB_DASHBOARD_ENV, LAB_STORE_ENV = "KERNELFLOW_LAB_DASHBOARD", "KERNELFLOW_LAB_STORE"
 NOTHING, SAME_STORE, OTHER_STORE, OTHER_SERVICE = (
     "nothing", "this store", "a kernelflow server of another store", "another service")
-DASHBOARD_MIN_WIDTH = 1200  # px: narrower cells show the page scaled down, not cut off
+DASHBOARD_MIN_WIDTH = 1440  # px: narrower cells show the page scaled down, not cut off
 _processes: dict[int, subprocess.Popen] = {}
 _kept: set[int] = set()  # ports whose server outlives the kernel (--keep)
 
