@@ -154,3 +154,22 @@ def test_the_rest_server_continues_a_trace_from_traceparent(server, tracking_uri
     assert server_span.parent_id == span.span_id
     plain = requests.post(server.url + "/api/2.0/mlflow/experiments/search", json={}, timeout=30)
     assert plain.status_code == 200
+
+
+def test_bad_trace_records_are_refused_with_a_reason(server):
+    url = server.url + "/api/2.0/kernelflow/traces/batch"
+    good = {"trace_id": "tr-" + "1" * 32, "experiment_id": "0", "request_time": 1, "spans": [
+        {"span_id": "2" * 16, "name": "s", "start_time_ns": 5}]}
+    bad_span = {**good, "spans": [{"span_id": "zz", "name": "s", "start_time_ns": 5}]}
+    resp = requests.post(url, json={"records": [bad_span]}, timeout=30)
+    assert resp.status_code == 400 and "span_id must be 16 hex" in resp.json()["message"]
+    resp = requests.post(url, json={"records": [{**good, "trace_id": "nope"}]}, timeout=30)
+    assert resp.status_code == 400 and "32 lowercase hex" in resp.json()["message"]
+    resp = requests.post(url, json={"records": [{**good, "experiment_id": "4242"}]}, timeout=30)
+    assert resp.status_code == 404
+    otlp = requests.post(server.url + "/v1/traces", json={"resourceSpans": [{"scopeSpans": [
+        {"spans": [{"traceId": "ef" * 16, "spanId": "01" * 8, "name": "x",
+                    "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]},
+        headers={"x-mlflow-experiment-id": "4242"}, timeout=30)
+    assert otlp.status_code == 404 and "4242" in otlp.json()["message"]
+    assert requests.post(url, json={"records": [good]}, timeout=30).status_code == 200

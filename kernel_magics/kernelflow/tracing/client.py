@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InvalidParameterError
@@ -106,13 +107,10 @@ class TraceClient:
         ``inputs``/``outputs``/``attributes``/``events`` as JSON text). See
         :mod:`kernelflow.tracing.codec` for records made from MLflow's and OTLP's shapes.
         """
-        from ..errors import InvalidParameterError as _Invalid
-
         for rec in records:
-            if not isinstance(rec, dict) or not str(rec.get("trace_id", "")).startswith("tr-"):
-                raise _Invalid("A trace record is a dict whose trace_id starts with 'tr-'.")
-            if not isinstance(rec.get("request_time"), int):
-                raise _Invalid(f"Trace record {rec['trace_id']} needs request_time (ms).")
+            _check_record(rec)
+        for experiment_id in {str(rec.get("experiment_id") or "0") for rec in records}:
+            self._store.get_experiment(experiment_id)  # ResourceNotFoundError if it is not there
         self._store.write_traces(list(records))
 
     # -- assessments -----------------------------------------------------------
@@ -171,3 +169,35 @@ class TraceClient:
         """Delete one assessment."""
         self.flush()
         self._store.delete_assessment(trace_id, assessment_id)
+
+
+_HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _check_record(rec: Any) -> None:
+    """Refuse a trace record the store could not hold, saying which field is wrong."""
+    if not isinstance(rec, dict) or not re.fullmatch(r"tr-[0-9a-f]{32}", str(rec.get("trace_id"))):
+        raise InvalidParameterError(
+            "A trace record is a dict whose trace_id is 'tr-' and 32 lowercase hex digits.")
+    where = f"trace record {rec['trace_id']}"
+    if isinstance(rec.get("request_time"), bool) or not isinstance(rec.get("request_time"), int):
+        raise InvalidParameterError(f"{where} needs request_time: ms since the epoch (int).")
+    for key in ("tags", "metadata"):
+        if not isinstance(rec.get(key) or {}, dict):
+            raise InvalidParameterError(f"{where}: {key} must be an object of strings.")
+    spans = rec.get("spans") or []
+    if not isinstance(spans, list):
+        raise InvalidParameterError(f"{where}: spans must be a list.")
+    for i, span in enumerate(spans):
+        if not isinstance(span, dict) or not _HEX16.match(str(span.get("span_id"))):
+            raise InvalidParameterError(f"{where}: spans[{i}].span_id must be 16 hex digits.")
+        parent = span.get("parent_span_id")
+        if parent is not None and not _HEX16.match(str(parent)):
+            raise InvalidParameterError(f"{where}: spans[{i}].parent_span_id must be 16 hex "
+                                        "digits or null.")
+        if not isinstance(span.get("name"), str) or not isinstance(span.get("start_time_ns"), int):
+            raise InvalidParameterError(f"{where}: spans[{i}] needs a name (string) and "
+                                        "start_time_ns (int).")
+        for key in ("inputs", "outputs", "attributes", "events", "status_message"):
+            if span.get(key) is not None and not isinstance(span[key], str):
+                raise InvalidParameterError(f"{where}: spans[{i}].{key} must be JSON text.")
