@@ -6,13 +6,17 @@ import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import {
   ICommandPalette,
   IFrame,
+  InputDialog,
   MainAreaWidget,
+  showErrorMessage,
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { ILauncher } from '@jupyterlab/launcher';
 
+import { requestAPI } from './api';
 import { kernelflowIcon } from './icons';
+import { IExperiments } from './runsview';
 import {
   dashboardLinkPath,
   dashboardUrl,
@@ -75,6 +79,23 @@ export class DashboardFrame extends IFrame {
   }
 }
 
+/** Ask which experiment (the current one first); null when cancelled. */
+async function pickExperiment(): Promise<string | null> {
+  const data = await requestAPI<IExperiments>('experiments');
+  const names = data.experiments.map(e => e.name);
+  if (!names.length) {
+    await showErrorMessage('kernelflow', `No experiments yet in ${data.store}.`);
+    return null;
+  }
+  const current = data.experiments.find(e => e.id === data.current);
+  const result = await InputDialog.getItem({
+    title: 'Open the runs of an experiment',
+    items: names,
+    current: current ? names.indexOf(current.name) : 0
+  });
+  return result.button.accept ? result.value : null;
+}
+
 /** Register the dashboard commands, the palette entries, the launcher tile and restoring. */
 export function activateDashboard(
   app: JupyterFrontEnd,
@@ -119,17 +140,21 @@ export function activateDashboard(
       args.experiment
         ? `kernelflow: Open the Runs of ${args.experiment as string}`
         : 'kernelflow: Open the Runs of an Experiment',
-    caption: 'The runs table of an experiment (the current one when none is given)',
-    execute: args =>
-      open(
-        pagePath(
-          args.experiment
-            ? { page: 'runs', query: { experiment: args.experiment as string } }
-            : args.experimentId
-              ? { page: 'runs', query: { experiment_id: args.experimentId as string } }
-              : { page: 'runs' }
-        )
-      )
+    caption: 'The runs table of an experiment (asks which one when none is given)',
+    execute: async args => {
+      if (args.experiment) {
+        return open(pagePath({ page: 'runs', query: { experiment: args.experiment as string } }));
+      }
+      if (args.experimentId) {
+        return open(
+          pagePath({ page: 'runs', query: { experiment_id: args.experimentId as string } })
+        );
+      }
+      const name = await pickExperiment();
+      return name === null
+        ? undefined
+        : open(pagePath({ page: 'runs', query: { experiment: name } }));
+    }
   });
   app.commands.addCommand(CommandIDs.openModels, {
     label: 'kernelflow: Open the Models',

@@ -7,10 +7,12 @@ Screenshots go to test-artifacts/extension-*.png.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
+import requests
 from lab_helpers import BASE_URL, start_lab, stop_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -219,19 +221,44 @@ def test_clicking_a_run_opens_its_page(page, store):
     shot(page, "run-page")
 
 
+def test_the_runs_palette_entry_asks_which_experiment(page):
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Open the Runs")
+    page.locator(".lm-CommandPalette-item",
+                 has_text="kernelflow: Open the Runs of an Experiment").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("select").wait_for(state="visible")
+    assert dialog.locator("select").input_value() == "digits"  # the current one first
+    dialog.locator("select").select_option("older")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    wait_for(lambda: frame_src(page).endswith("runs?experiment=older"), "the runs tab", 20)
+    page.frame_locator(FRAME).last.locator(".tabulator-row", has_text="old-run").first.wait_for(
+        state="visible", timeout=60_000)
+
+
 def test_kf_dashboard_in_a_lab_notebook_links_to_the_lab_tab(page):
     """A kernel Lab starts knows the same-origin dashboard: no server on another port."""
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-addButton").first.click()  # a launcher
     page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.wait_for(state="visible", timeout=60_000)
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-        state="attached", timeout=90_000)
+    # the kernel must be connected and idle, or Lab may drop the execution request
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=90_000)
     cell.click()
     page.keyboard.type("%load_ext kernelflow\n%kf dashboard --no-iframe")
-    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Control+Enter")
     link = page.locator(".jp-OutputArea-output a[data-kernelflow-lab]")
-    link.wait_for(state="visible", timeout=60_000)
+    try:
+        try:
+            link.wait_for(state="visible", timeout=20_000)
+        except Exception:  # a request sent while the kernel was still connecting: run again
+            cell.click()
+            page.keyboard.press("Control+Enter")
+            link.wait_for(state="visible", timeout=40_000)
+    except Exception:
+        shot(page, "kf-dashboard-magic-failed")
+        raise AssertionError("no link; the notebook shows: "
+                             + page.locator(".jp-Notebook").inner_text()) from None
     assert link.get_attribute("href") == f"{BASE_URL}kernelflow/"
     shot(page, "kf-dashboard-magic")
     count = page.locator(FRAME).count()
@@ -258,3 +285,45 @@ def test_dashboard_tabs_are_restored_on_reload(page, lab):
     srcs = [frame_src(page, i) for i in range(frames.count())]
     assert f"{BASE_URL}kernelflow/models" in srcs, srcs  # and the earlier tabs, as they were
     assert any(s.startswith(f"{BASE_URL}kernelflow/run?id=") for s in srcs), srcs
+
+
+def test_the_dashboard_behind_jupyter_can_be_framed_and_needs_jupyters_login(lab):
+    answer = lab.get("kernelflow/")
+    assert answer.status_code == 200 and "<title>kernelflow</title>" in answer.text
+    assert answer.headers.get("X-Frame-Options", "SAMEORIGIN").upper() == "SAMEORIGIN"
+    assert "frame-ancestors 'none'" not in answer.headers.get("Content-Security-Policy", "")
+    anonymous = requests.get(lab.url + "kernelflow/", allow_redirects=False, timeout=30)
+    assert anonymous.status_code in (302, 403)  # to Jupyter's login, never the dashboard
+    assert "<title>kernelflow</title>" not in anonymous.text
+
+
+def test_the_proxy_restarts_a_dashboard_that_died(lab):
+    assert lab.get("kernelflow/").status_code == 200
+    (pid,) = dashboard_pids(lab)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: pid not in dashboard_pids(lab), "the dashboard process to die", 10)
+    api = "kernelflow/api/2.0/mlflow/experiments/search?max_results=10"
+    # jupyter-server-proxy's supervisor starts it again at once; it answers once it is up
+    wait_for(lambda: lab.get(api).status_code == 200, "the restarted dashboard answering", 90)
+    assert "digits" in {e["name"] for e in lab.get(api).json()["experiments"]}
+    (new_pid,) = dashboard_pids(lab)
+    assert new_pid != pid
+
+
+def dashboard_pids(lab) -> list[int]:
+    """The `kernelflow ui` processes in the Lab's process group (started by the proxy)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            if os.getpgid(int(entry.name)) != lab.process.pid:
+                continue
+        except (OSError, ProcessLookupError):
+            continue
+        if b"ui" in cmdline and b"--prefix" in cmdline and b"kernelflow" in cmdline:
+            state = (entry / "stat").read_text().split()[2]
+            if state != "Z":
+                pids.append(int(entry.name))
+    return pids
