@@ -77,7 +77,7 @@ class MagicCommand:
     cell: bool = False
 
 
-def _load(group: str, kind: type) -> dict[str, Any]:
+def _load(group: str, kind: type[CliCommand] | type[MagicCommand]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for ep in sorted(entry_points(group=group), key=lambda e: e.name):
         try:

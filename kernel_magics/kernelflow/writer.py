@@ -150,7 +150,8 @@ class Writer:
 
     def _commit_items(self, ops: list[Op], metrics: dict[tuple[str, str], array]) -> list[str]:
         refused: list[str] = []
-        items = [([op], {}) for op in ops] + [([], {key: buf}) for key, buf in metrics.items()]
+        items: list[tuple[list[Op], dict[tuple[str, str], array]]] = [([op], {}) for op in ops]
+        items += [([], {key: buf}) for key, buf in metrics.items()]
         for item_ops, item_metrics in items:
             try:
                 refused += self.store.write_batch(item_ops, item_metrics)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
+from .tracking import TrackingStore
 
 # MLflow's limits (mlflow/utils/validation.py), so a dataset MLflow accepts fits here too.
 MAX_NAME, MAX_DIGEST, MAX_SOURCE = 500, 36, 65_535
@@ -124,7 +125,7 @@ def _link(conn: sqlite3.Connection, run_id: str, dataset_uuid: str, tags: dict[s
                      [(input_uuid, k, v) for k, v in tags.items()])
 
 
-class DatasetStore:
+class DatasetStore(TrackingStore):
     """Mixin over StoreBase (and TrackingStore) with run inputs and experiment tag removal."""
 
     # -- run inputs ----------------------------------------------------------------------
@@ -149,7 +150,7 @@ class DatasetStore:
                 f"{len(datasets)}. Split them up.")
         for item in datasets:
             check_dataset_input(item)
-        info = self.get_run_info(run_id)  # type: ignore[attr-defined]
+        info = self.get_run_info(run_id)
         if info.lifecycle_stage != "active":
             raise InvalidStateError(
                 f"The run {run_id} must be in the 'active' state to log inputs; it is "
@@ -162,14 +163,14 @@ class DatasetStore:
             conn.executemany("INSERT OR IGNORE INTO run_model_inputs (run_uuid, model_id) "
                              "VALUES (?, ?)", [(run_id, str(m)) for m in model_ids or []])
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def get_dataset_inputs(self, run_ids: list[str]) -> dict[str, list[DatasetInput]]:
         """The dataset inputs of each run, in logging order (runs without any are left out)."""
         out: dict[str, list[DatasetInput]] = {}
         tags = self._input_tags(run_ids)
         for chunk in _chunks(list(run_ids)):
-            rows = self.query(  # type: ignore[attr-defined]
+            rows = self.query(
                 "SELECT i.run_uuid, i.input_uuid, d.name, d.digest, d.source_type, d.source, "
                 "d.dataset_schema, d.dataset_profile FROM dataset_inputs i JOIN datasets d "
                 f"ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid IN ({_marks(chunk)}) "
@@ -189,7 +190,7 @@ class DatasetStore:
         ids = [int(e) for e in experiment_ids if str(e).isdigit()]
         if not ids:
             return []
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
             "JOIN dataset_inputs i ON i.dataset_uuid = d.dataset_uuid "
             "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
@@ -201,7 +202,7 @@ class DatasetStore:
     def _input_tags(self, run_ids: list[str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for chunk in _chunks(list(run_ids)):
-            rows = self.query(  # type: ignore[attr-defined]
+            rows = self.query(
                 "SELECT t.input_uuid, t.key, t.value FROM input_tags t JOIN dataset_inputs i "
                 f"ON i.input_uuid = t.input_uuid WHERE i.run_uuid IN ({_marks(chunk)}) "
                 "ORDER BY t.rowid", chunk)
@@ -211,7 +212,7 @@ class DatasetStore:
 
     def get_model_inputs(self, run_id: str) -> list[str]:
         """The ids of the logged models a run used as inputs, in logging order."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT model_id FROM run_model_inputs WHERE run_uuid = ? ORDER BY rowid", [run_id])
         return [r[0] for r in rows]
 
@@ -220,7 +221,7 @@ class DatasetStore:
         per 500 runs (for search results; runs without outputs are left out)."""
         out: dict[str, list[tuple[str, int]]] = {}
         for chunk in _chunks(list(run_ids)):
-            rows = self.query(  # type: ignore[attr-defined]
+            rows = self.query(
                 "SELECT run_uuid, model_id, step FROM logged_model_outputs "
                 f"WHERE run_uuid IN ({_marks(chunk)}) ORDER BY rowid", chunk)
             for run_id, model_id, step in rows:
@@ -235,7 +236,7 @@ class DatasetStore:
             ResourceNotFoundError: no such experiment, or it has no tag ``key``.
             InvalidStateError: the experiment is deleted.
         """
-        exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
+        exp = self.get_experiment(experiment_id)
         if exp.lifecycle_stage != "active":
             raise InvalidStateError(
                 f"Experiment {exp.name!r} is deleted; restore it with restore_experiment() "
@@ -248,7 +249,7 @@ class DatasetStore:
                 raise ResourceNotFoundError(
                     f"No tag with name: {key} in experiment with id {exp.experiment_id}.")
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
 
 def _marks(items: list) -> str:

@@ -23,6 +23,7 @@ from .logged_model_search import (
     compile_model_order,
     parse_model_filter,
 )
+from .tracking import TrackingStore
 
 STATUSES = ("PENDING", "READY", "FAILED")
 MAX_SEARCH_RESULTS = 1000
@@ -72,7 +73,7 @@ def _check_status(status: str) -> str:
     return status
 
 
-class LoggedModelStore:
+class LoggedModelStore(TrackingStore):
     """Mixin over StoreBase (and TrackingStore) with every logged-model query."""
 
     # -- create and read ---------------------------------------------------------
@@ -91,7 +92,7 @@ class LoggedModelStore:
             ResourceNotFoundError: for an unknown experiment.
             InvalidStateError: if the experiment is deleted.
         """
-        exp = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
+        exp = self.get_experiment(experiment_id)
         if exp.lifecycle_stage != "active":
             raise InvalidStateError(
                 f"Experiment {exp.name!r} is deleted; restore it with restore_experiment() "
@@ -111,7 +112,7 @@ class LoggedModelStore:
             _put(conn, "logged_model_tags", model_id, tags)
             _insert_params(conn, model_id, params)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_logged_model(model_id)
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
@@ -121,7 +122,7 @@ class LoggedModelStore:
             ResourceNotFoundError: if no such model exists (or it is deleted and
                 ``allow_deleted`` is false).
         """
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {_COLUMNS} FROM logged_models WHERE model_id = ?", [model_id])
         if not rows or (rows[0][10] != "active" and not allow_deleted):
             raise ResourceNotFoundError(
@@ -137,10 +138,10 @@ class LoggedModelStore:
         marks = ", ".join("?" for _ in by_id)
         ids = list(by_id)
         for table, attr in (("logged_model_tags", "tags"), ("logged_model_params", "params")):
-            for mid, k, v in self.query(  # type: ignore[attr-defined]
+            for mid, k, v in self.query(
                     f"SELECT model_id, key, value FROM {table} WHERE model_id IN ({marks})", ids):
                 getattr(by_id[mid], attr)[k] = v
-        for mid, *point in self.query(  # type: ignore[attr-defined]
+        for mid, *point in self.query(
                 "SELECT model_id, key, value, timestamp, step, run_uuid, dataset_name, "
                 f"dataset_digest FROM logged_model_metrics WHERE model_id IN ({marks}) "
                 "ORDER BY rowid", ids):
@@ -177,17 +178,19 @@ class LoggedModelStore:
             raise InvalidParameterError(
                 f"Invalid max_results {max_results}: it must be between 1 and {MAX_SEARCH_RESULTS}."
             )
-        params: list = [int(self.get_experiment(e).experiment_id)  # type: ignore[attr-defined]
+        params: list = [int(self.get_experiment(e).experiment_id)
                         for e in experiment_ids]
         where = [f"m.experiment_id IN ({', '.join('?' for _ in params)})",
                  "m.lifecycle_stage = 'active'"]
         clauses = parse_model_filter(filter_string)
         where += [compile_model_clause(c, params, datasets) for c in clauses]
-        if not any(c.kind == "metric" for c in clauses) and datasets:
-            where.append(compile_datasets_only(datasets, params))
+        only = None if any(c.kind == "metric" for c in clauses) else \
+            compile_datasets_only(datasets, params)
+        if only:
+            where.append(only)
         order, order_params = compile_model_order(order_by)
         offset = decode_page_token(page_token)
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM logged_models m "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, *order_params, max_results + 1, offset],
@@ -197,7 +200,7 @@ class LoggedModelStore:
 
     def logged_model_at(self, location: str) -> str | None:
         """The id of the active logged model whose artifacts are at ``location``, if any."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT model_id FROM logged_models WHERE artifact_location = ? "
             "AND lifecycle_stage = 'active'", [os.path.normpath(location)])
         return rows[0][0] if rows else None
@@ -212,7 +215,7 @@ class LoggedModelStore:
             conn.execute("UPDATE logged_models SET last_updated_timestamp = ? WHERE model_id = ?",
                          [now_ms(), model_id])
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def finalize_logged_model(self, model_id: str, status: str,
                               status_message: str | None = None) -> LoggedModel:
@@ -258,16 +261,16 @@ class LoggedModelStore:
     # -- run outputs -------------------------------------------------------------------
     def log_model_outputs(self, run_id: str, outputs: list[tuple[str, int]]) -> None:
         """Record that a run produced models: ``[(model_id, step), ...]``."""
-        self.get_run_info(run_id)  # type: ignore[attr-defined]
+        self.get_run_info(run_id)
         for model_id, _ in outputs:
             self.get_logged_model(model_id)
-        self.write(lambda conn: conn.executemany(  # type: ignore[attr-defined]
+        self.write(lambda conn: conn.executemany(
             "INSERT OR REPLACE INTO logged_model_outputs (run_uuid, model_id, step) "
             "VALUES (?, ?, ?)", [(run_id, mid, int(step)) for mid, step in outputs]))
 
     def model_outputs(self, run_id: str) -> list[tuple[str, int]]:
         """The models a run produced, as ``[(model_id, step), ...]`` in logging order."""
-        return [(m, s) for m, s in self.query(  # type: ignore[attr-defined]
+        return [(m, s) for m, s in self.query(
             "SELECT model_id, step FROM logged_model_outputs WHERE run_uuid = ? ORDER BY rowid",
             [run_id])]
 

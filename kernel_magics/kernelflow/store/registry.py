@@ -16,9 +16,10 @@ from typing import Any
 
 from ..entities import ModelLabelChange, ModelVersion, RegisteredModel
 from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
+from ..paging import decode_page_token, split_page
 from .base import now_ms
 from .registry_filter import compile_conditions, compile_order, parse_registry_filter
-from ..paging import decode_page_token, split_page
+from .tracking import TrackingStore
 
 DELETED = "Deleted_Internal"
 _LIVE = f"current_stage != '{DELETED}'"
@@ -102,7 +103,7 @@ def _set_stage(conn, name: str, version: int, old: str, new: str, now: int) -> N
         _open_label(conn, name, "stage", new, version, now)
 
 
-class RegistryStore:
+class RegistryStore(TrackingStore):
     """Registry SQL, mixed into :class:`~kernelflow.store.SqliteStore`."""
 
     # -- registered models ---------------------------------------------------
@@ -128,7 +129,7 @@ class RegistryStore:
                 [(name, k, v) for k, v in (tags or {}).items()],
             )
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_registered_model(name)
 
     def get_or_create_registered_model(self, name: str) -> bool:
@@ -143,11 +144,11 @@ class RegistryStore:
             )
             return cur.rowcount == 1
 
-        return self.write(txn)  # type: ignore[attr-defined]
+        return self.write(txn)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         """Return a registered model with tags, aliases and latest version per stage."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT name, creation_time, last_updated_time, description FROM registered_models "
             "WHERE name = ?",
             (name,),
@@ -158,10 +159,10 @@ class RegistryStore:
 
     def _registered_model(self, row: tuple) -> RegisteredModel:
         name = row[0]
-        tags = dict(self.query("SELECT key, value FROM registered_model_tags WHERE name = ?", (name,)))  # type: ignore[attr-defined]
+        tags = dict(self.query("SELECT key, value FROM registered_model_tags WHERE name = ?", (name,)))
         aliases = {
             alias: str(version)
-            for alias, version in self.query(  # type: ignore[attr-defined]
+            for alias, version in self.query(
                 "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias",
                 (name,),
             )
@@ -189,7 +190,7 @@ class RegistryStore:
             "m", "registered_model_tags", "name",
         )
         offset = decode_page_token(page_token)
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT m.name, m.creation_time, m.last_updated_time, m.description "
             f"FROM registered_models m WHERE {where} "
             f"ORDER BY {compile_order(order_by, False, 'm')} LIMIT ? OFFSET ?",
@@ -208,7 +209,7 @@ class RegistryStore:
                 (description, now_ms(), name),
             )
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_registered_model(name)
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
@@ -228,7 +229,7 @@ class RegistryStore:
                 conn.execute(f"UPDATE {table} SET name = ? WHERE name = ?", (new_name, name))
             _touch(conn, new_name, now_ms())
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_registered_model(new_name)
 
     def delete_registered_model(self, name: str) -> None:
@@ -242,7 +243,7 @@ class RegistryStore:
             ):
                 conn.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         """Set (or replace) a tag on a registered model."""
@@ -255,7 +256,7 @@ class RegistryStore:
             )
             _touch(conn, name, now_ms())
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Delete a tag from a registered model."""
@@ -269,7 +270,7 @@ class RegistryStore:
                 raise ResourceNotFoundError(f"Registered model {name!r} has no tag {key!r}.")
             _touch(conn, name, now_ms())
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     # -- model versions ------------------------------------------------------
     def create_model_version(
@@ -304,11 +305,11 @@ class RegistryStore:
             _touch(conn, name, now)
             return version
 
-        return self.get_model_version(name, self.write(txn))  # type: ignore[attr-defined]
+        return self.get_model_version(name, self.write(txn))
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """Return one version with its tags and aliases."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {_VERSION_COLUMNS} FROM model_versions "
             f"WHERE name = ? AND version = ? AND {_LIVE}",
             (name, int(version)),
@@ -320,11 +321,11 @@ class RegistryStore:
 
     def _model_version(self, row: tuple) -> ModelVersion:
         name, version = row[0], row[1]
-        tags = dict(self.query(  # type: ignore[attr-defined]
+        tags = dict(self.query(
             "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ?",
             (name, version),
         ))
-        aliases = [a for (a,) in self.query(  # type: ignore[attr-defined]
+        aliases = [a for (a,) in self.query(
             "SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias",
             (name, version),
         )]
@@ -350,7 +351,7 @@ class RegistryStore:
         )
         offset = decode_page_token(page_token)
         columns = ", ".join(f"v.{c.strip()}" for c in _VERSION_COLUMNS.split(","))
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {columns} FROM model_versions v WHERE v.{_LIVE} AND {where} "
             f"ORDER BY {compile_order(order_by, True, 'v')} LIMIT ? OFFSET ?",
             [*params, max_results + 1, offset],
@@ -369,7 +370,7 @@ class RegistryStore:
             )
             _touch(conn, name, now_ms(), version)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_model_version(name, version)
 
     def delete_model_version(self, name: str, version: int) -> None:
@@ -395,7 +396,7 @@ class RegistryStore:
             )
             _touch(conn, name, now)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         """Set (or replace) a tag on a version."""
@@ -409,7 +410,7 @@ class RegistryStore:
             )
             _touch(conn, name, now_ms(), version)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
         """Delete a tag from a version."""
@@ -424,11 +425,11 @@ class RegistryStore:
                 raise ResourceNotFoundError(f"Model {name!r} version {version} has no tag {key!r}.")
             _touch(conn, name, now_ms(), version)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
         """The newest version in each stage (all stages when ``stages`` is empty)."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT current_stage, MAX(version) FROM model_versions WHERE name = ? AND {_LIVE} "
             "GROUP BY current_stage ORDER BY MAX(version)",
             (name,),
@@ -469,7 +470,7 @@ class RegistryStore:
                 _set_stage(conn, name, version, old, stage, now)
             _touch(conn, name, now, version)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
         return self.get_model_version(name, version)
 
     def set_registered_model_alias(self, name: str, alias: str, version: int) -> None:
@@ -494,7 +495,7 @@ class RegistryStore:
             _open_label(conn, name, "alias", alias, version, now)
             _touch(conn, name, now)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove an alias."""
@@ -514,11 +515,11 @@ class RegistryStore:
             _close_label(conn, name, "alias", alias, row[0], now)
             _touch(conn, name, now)
 
-        self.write(txn)  # type: ignore[attr-defined]
+        self.write(txn)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """Return the version ``alias`` points at."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
             (name, alias),
         )
@@ -544,5 +545,5 @@ class RegistryStore:
             if value is not None:
                 sql += f" AND {column} = ?"
                 params.append(value)
-        rows = self.query(sql + " ORDER BY start_time, id", params)  # type: ignore[attr-defined]
+        rows = self.query(sql + " ORDER BY start_time, id", params)
         return [ModelLabelChange(r[0], r[1], r[2], str(r[3]), r[4], r[5]) for r in rows]

@@ -35,20 +35,21 @@ VERSION_ORDER = {
     "version_number": "version",
     "version": "version",
 }
-_REGISTRY = dict(
+MODELS = Grammar(
     name="registry search filter",
+    attributes=MODEL_ATTRS,
+    numeric=frozenset(),
     kinds={"tag": STRING_OPS | LIST_OPS},
+    hint="Write clauses like: name LIKE 'iris%' AND tags.team = 'ml'",
     prefixes={"tags": "tag", "tag": "tag", "attributes": "attribute", "attribute": "attribute"},
     unknown_attribute="unknown key {name!r}; use {known} or tags.<key>",
     numeric_strings=True,
     order_hint="Order by name, creation_timestamp, last_updated_timestamp (and version_number "
                "for versions), then ASC or DESC.",
 )
-MODELS = Grammar(attributes=MODEL_ATTRS, numeric=frozenset(),
-                 hint="Write clauses like: name LIKE 'iris%' AND tags.team = 'ml'", **_REGISTRY)
-VERSIONS = Grammar(attributes=VERSION_ATTRS, numeric=frozenset({"version"}),
-                   attribute_ops={"version": NUMERIC_OPS | LIST_OPS},
-                   hint="Write clauses like: name = 'iris' AND version_number > 1", **_REGISTRY)
+VERSIONS = MODELS.with_names(attributes=VERSION_ATTRS, numeric=frozenset({"version"}),
+                             attribute_ops={"version": NUMERIC_OPS | LIST_OPS},
+                             hint="Write clauses like: name = 'iris' AND version_number > 1")
 _ORDER = {False: MODELS.with_names(attributes=MODEL_ORDER, numeric=frozenset()),
           True: VERSIONS.with_names(attributes=VERSION_ORDER, numeric=frozenset())}
 
