@@ -309,9 +309,12 @@ def test_upload_artifact_and_logged_model_files(kf, dashboard_server):
               params={"run_uuid": run_id, "path": "notes/hi.txt"}, data=b"hi there")
     assert up.status_code == 200, up.text
     assert [f.path for f in kf.list_artifacts(run_id, "notes")] == ["notes/hi.txt"]
-    bad = call(dashboard_server, "POST", f"{AJAX}/upload-artifact",
-               params={"run_uuid": run_id, "path": "../escape.txt"}, data=b"x")
-    assert bad.status_code == 400
+    for params, data, says in (({}, b"x", "Request must specify run_uuid."),
+                               ({"run_uuid": run_id}, b"x", "Request must specify path."),
+                               ({"run_uuid": run_id, "path": "../escape.txt"}, b"", "Invalid path"),
+                               ({"run_uuid": run_id, "path": "a.txt"}, b"", "must specify data")):
+        bad = call(dashboard_server, "POST", f"{AJAX}/upload-artifact", params=params, data=data)
+        assert bad.status_code == 400 and says in bad.json()["message"], bad.text
     model = kf.create_logged_model(exp_id)
     kf.log_model_artifact(model.model_id, _file(dashboard_server, "weights.bin"))
     got = call(dashboard_server, "GET", f"{AJAX}/logged-models/{model.model_id}/artifacts/files",
@@ -377,6 +380,13 @@ def test_error_messages_carry_mlflow_key_phrases(kf, dashboard_server, method, p
     resp = call(dashboard_server, method, f"{API}/{path}", **json.loads(text))
     assert resp.status_code in (400, 404), resp.text
     assert phrase in resp.json()["message"]
+
+
+def test_more_than_a_thousand_query_fields_get_a_json_answer(dashboard_server):
+    resp = call(dashboard_server, "GET", f"{AJAX}/metrics/get-history-bulk",
+                params={"run_id": [f"id_{i}" for i in range(1500)], "metric_key": "k"})
+    assert resp.status_code == 400
+    assert "cannot specify more than 100 run_ids" in resp.json()["message"]
 
 
 def test_very_long_query_strings_get_json_answers(dashboard_server):

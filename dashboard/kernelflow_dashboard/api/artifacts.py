@@ -203,6 +203,7 @@ class UploadArtifactHandler(BaseHandler):
         path = self.get_query_argument("path", "")
         if not path:
             raise InvalidParameterError("Request must specify path.")
+        safe_join(self.api.uris.root, path)  # MLflow checks the path before the data
         data = self.request.body
         if len(data) > MAX_UPLOAD_BYTES:
             raise InvalidParameterError("Artifact size is too large. Max size is 10MB.")
