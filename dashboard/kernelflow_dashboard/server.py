@@ -39,7 +39,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # JSON calls; artifact uploads raise their own limit
 # Room for long query strings, so that the handlers answer a too-long one with MLflow's JSON
 # error (MAX_URI_BYTES) instead of Tornado's bare 400 for request lines over its 64 KiB.
-MAX_HEADER_BYTES = 8 * 1024 * 1024
+MAX_HEADER_BYTES = 2 * 1024 * 1024
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -146,6 +146,7 @@ def serve(
     pages = load_pages()
     prefix = url_prefix(prefix)
     if pages is None:
+    allow_long_queries()
         _serve_api_only(patterns, security, host, port, prefix)
     else:
         _serve_with_panel(pages, patterns, security, host, port, prefix)
@@ -163,6 +164,20 @@ def _check_port(port: int) -> None:
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise InvalidParameterError(
             f"Invalid port {port!r}: use a number from 1 to 65535 (0 picks a free one).")
+
+def allow_long_queries() -> None:
+    """Let query strings of any length that fits the headers reach the handlers.
+
+    Tornado answers more than 1,000 query fields (``?run_id=..&run_id=..``) with an empty
+    400 before any handler runs; the handlers check their own limits and answer in JSON.
+    """
+    from tornado import httputil
+
+    config = getattr(httputil, "ParseUrlEncodedConfig", None)
+    if config is not None:
+        httputil.set_parse_body_config(httputil.ParseBodyConfig(
+            urlencoded=config(max_arguments=MAX_HEADER_BYTES // 2)))
+
 
 
 @contextmanager
