@@ -141,12 +141,12 @@ def serve(
                     "KERNELFLOW_TOKEN.", host, hosts.describe())
     client = context.configure(tracking_uri, artifact_root)
     api = Api.for_client(client, serve_artifacts)
+    allow_long_queries()
     security = Security(TokenCheck(token), hosts)
     patterns = build_patterns(api, security)
     pages = load_pages()
     prefix = url_prefix(prefix)
     if pages is None:
-    allow_long_queries()
         _serve_api_only(patterns, security, host, port, prefix)
     else:
         _serve_with_panel(pages, patterns, security, host, port, prefix)
