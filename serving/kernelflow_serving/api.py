@@ -157,6 +157,8 @@ def serve(
     address: str | None = None,
     tracking_uri: str | None = None,
     replica_cpus: float = 0.25,
+    trace: bool = False,
+    owner: str = "python",
 ) -> ServingHandle:
     """Serve registry models on Ray Serve with MLflow's scoring protocol.
 
@@ -177,6 +179,10 @@ def serve(
             or a new local Ray.
         tracking_uri: the store with the registry; default the current tracking URI.
         replica_cpus: CPUs reserved per replica (fractions allowed).
+        trace: record each ``/invocations`` request as a trace in the store (continuing an
+            incoming W3C ``traceparent``).
+        owner: who drives the deployment (``"cli"`` lets ``kernelflow serve --stop`` signal
+            the process; a notebook or script is never signalled).
 
     Returns:
         A :class:`ServingHandle` with ``url``, ``predict``, ``status`` and ``stop``.
@@ -215,11 +221,11 @@ def serve(
         url = _base_url(*_state["http"]) + ("" if prefix == "/" else prefix)
         config = {"max_batch_size": max_batch_size, "batch_wait_ms": batch_wait_ms,
                   "timeout_s": timeout, "poll_interval_s": poll_interval,
-                  "max_body_mb": max_body_mb}
+                  "max_body_mb": max_body_mb, "trace": bool(trace)}
         replicas_text = f"{autoscale[0]}:{autoscale[1]}" if autoscale else str(replicas)
         _record(tracking_uri, name, resolved, status="STARTING", url=url, replicas=replicas_text,
                 host=socket.gethostname(), pid=os.getpid(), ray_address=address,
-                config=json.dumps(config), last_error=None, first=True)
+                config=json.dumps({**config, "owner": owner}), last_error=None, first=True)
         handle = ServingHandle(name, url, resolved, tracking_uri, address)
         _deploy(handle, config, replicas, autoscale, replica_cpus, prefix)
         _running[name] = handle
@@ -260,6 +266,8 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
     import ray
     from ray import serve
 
+    if not ray.is_initialized():
+        _state["http"] = None  # Ray went away (shut down by someone else): start afresh
     if _state["http"] is not None:
         if _state["http"] != (host, port):
             raise kernelflow.KernelflowError(
@@ -279,6 +287,10 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
             raise kernelflow.KernelflowError(
                 f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
                 "'ray start --head' or check the address.") from None
+        except Exception as exc:
+            raise kernelflow.KernelflowError(
+                f"Ray could not start: {exc} On a busy machine, try again; with --address, "
+                "check the cluster.") from None
         _state["owns_ray"] = address is None
     try:
         serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly")
@@ -351,6 +363,10 @@ def _failure_reason(exc: BaseException, details: str = "") -> str:
     import re
 
     for text in (details, str(exc)):
+        marked = re.findall(r"kernelflow could not load [^\n]*", text)
+        if marked:
+            return marked[-1][:2000]
+    for text in (details, str(exc)):
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         found = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception)\b.*: ", ln)]
         if found:
@@ -387,17 +403,19 @@ def stop_all() -> None:
 
 
 def _shutdown() -> None:
-    """Shut Serve and Ray down when this process started them and nothing of ours runs."""
-    if _running:
+    """Shut Serve and Ray down when this process started them and nothing of ours runs.
+
+    On a Ray this process did not start (a cluster, or one a notebook or test started),
+    Serve keeps running and keeps its port, which the next ``serve`` reuses.
+    """
+    if _running or not _state["owns_ray"]:
         return
     try:
         import ray
         from ray import serve
 
-        if _state["http"] is not None and ray.is_initialized():
-            if _state["owns_ray"]:
-                serve.shutdown()
-        if _state["owns_ray"] and ray.is_initialized():
+        if ray.is_initialized():
+            serve.shutdown()
             ray.shutdown()
     except Exception:
         pass

@@ -40,6 +40,16 @@ DEFAULT_OPTIONS = {
 }
 
 
+LOAD_FAILED = "kernelflow could not load"
+
+
+def _load(uri: str, client: Any) -> ModelSlot:
+    try:
+        return ModelSlot(uri, client)
+    except Exception as exc:  # one line the driver finds in Ray's report
+        raise RuntimeError(f"{LOAD_FAILED} {uri}: {type(exc).__name__}: {exc}") from exc
+
+
 def _json(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(payload), status_code=status, media_type="application/json",
                     headers=headers)
@@ -61,7 +71,7 @@ class ModelServer:
         self.client = kernelflow.Client(tracking_uri)
         self.deployment = deployment
         self.record = record
-        self.slots = {route: ModelSlot(uri, self.client) for route, uri in models.items()}
+        self.slots = {route: _load(uri, self.client) for route, uri in models.items()}
         self.default = next(iter(self.slots)) if len(self.slots) == 1 else None
         self.options = dict(DEFAULT_OPTIONS)
         self._stop = threading.Event()
@@ -72,6 +82,10 @@ class ModelServer:
     def reconfigure(self, config: dict) -> None:
         """Apply options sent as ``user_config`` (batch size and wait, timeout, polling)."""
         self.options = {**DEFAULT_OPTIONS, **(config or {})}
+        if self.options.get("trace"):
+            from kernelflow import tracing
+
+            tracing.set_destination(tracking_uri=self.client.tracking_uri)
         self._predict_batch.set_max_batch_size(int(self.options["max_batch_size"]))
         self._predict_batch.set_batch_wait_timeout_s(float(self.options["batch_wait_ms"]) / 1000)
 
@@ -79,7 +93,8 @@ class ModelServer:
         """Re-resolve followed aliases every ``poll_interval_s``; swap in moved versions."""
         while not self._stop.wait(float(self.options["poll_interval_s"])):
             for route, slot in self.slots.items():
-                if slot.refresh():
+                error = slot.last_error
+                if slot.refresh() or slot.last_error != error:  # moved, or failed to load
                     self._record(route, slot)
 
     def _record(self, route: str, slot: ModelSlot) -> None:
@@ -139,6 +154,30 @@ class ModelServer:
                 ALIAS_HEADER: resolved.alias or ""}
 
     async def _invocations(self, request: Request, route: str) -> Response:
+        if not self.options.get("trace"):
+            return await self._answer(request, route)
+        # Each request is a trace, continuing the caller's W3C traceparent when it sends one.
+        from kernelflow import tracing
+
+        resolved = self.slots[route].resolved
+        attributes = {"kernelflow.deployment": self.deployment, "model.name": resolved.name,
+                      "model.version": resolved.version, "model.alias": resolved.alias}
+        with tracing.continue_trace(request.headers), tracing.start_span(
+                f"{self.deployment}/invocations", span_type="CHAIN",
+                attributes=attributes) as span:
+            body = await request.body()
+            span.set_inputs({"content_type": request.headers.get("content-type"),
+                             "body": body.decode("utf-8", errors="replace")})
+            response = await self._answer(request, route)
+            span.set_attribute("http.status_code", response.status_code)
+            span.set_attribute("model.version", response.headers.get(VERSION_HEADER))
+            text = bytes(response.body).decode("utf-8", errors="replace")
+            span.set_outputs(text)
+            if response.status_code >= 400:
+                span.set_status("ERROR", text[:500])
+            return response
+
+    async def _answer(self, request: Request, route: str) -> Response:
         limit = int(float(self.options["max_body_mb"]) * 1024 * 1024)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
@@ -148,6 +187,7 @@ class ModelServer:
             return self._too_large(route, len(body), limit)
         try:
             parsed = protocol.parse_request(body, request.headers.get("content-type"))
+            protocol.cast_to_signature(parsed, self.slots[route].model.signature)
         except protocol.ScoringError as err:
             return self._error(route, err)
         try:
@@ -187,8 +227,10 @@ def deployment_options(replicas: int | None = 1, autoscale: tuple[int, int] | No
     options: dict[str, Any] = {
         "ray_actor_options": {"num_cpus": replica_cpus},
         "max_ongoing_requests": max(64, 2 * max_batch_size),
-        "max_constructor_retry_count": 2,
+        "max_constructor_retry_count": 1,  # a model that cannot load fails fast, with its reason
         "health_check_period_s": 2.0,
+        "graceful_shutdown_wait_loop_s": 0.5,
+        "graceful_shutdown_timeout_s": 5.0,
     }
     if autoscale:
         options["autoscaling_config"] = {"min_replicas": autoscale[0],

@@ -52,6 +52,8 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
                    help="seconds a request may take before a 504 (default 60)")
     p.add_argument("--poll-interval", type=float, default=2.0,
                    help="seconds between checks of a followed alias (default 2)")
+    p.add_argument("--trace", action="store_true",
+                   help="record each request as a trace (continues an incoming traceparent)")
 
 
 def _serve_arguments(p: argparse.ArgumentParser) -> None:
@@ -105,7 +107,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     handle = serve(uris, name=args.name, host=args.host, port=args.port, replicas=args.replicas,
                    autoscale=args.autoscale, max_batch_size=args.max_batch_size,
                    batch_wait_ms=args.batch_wait_ms, timeout=args.timeout,
-                   poll_interval=args.poll_interval, address=args.address)
+                   poll_interval=args.poll_interval, address=args.address, trace=args.trace,
+                   owner="cli")
     for route, r in handle.models.items():
         where = "/invocations" if len(handle.models) == 1 else f"/models/{route}/invocations"
         version = f" version {r.version}" if r.version else ""
@@ -141,7 +144,14 @@ def stop_deployment(name: str) -> int:
     if dep.status in ("STOPPED", "FAILED"):
         print(f"kernelflow: {name} is already {dep.status}")
         return 0
-    if dep.pid and dep.host == socket.gethostname() and _alive(dep.pid):
+    owner = json.loads(dep.config or "{}").get("owner")
+    local = dep.pid and dep.host == socket.gethostname() and _alive(dep.pid)
+    if local and owner != "cli":
+        raise kernelflow.KernelflowError(
+            f"{name} is served from inside process {dep.pid} (a notebook or script), which "
+            "this command will not signal. Stop it there: handle.stop() or "
+            f"%kf serve --stop {name}.")
+    if local:
         os.kill(dep.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_WAIT_S
         while _alive(dep.pid) and time.monotonic() < deadline:
@@ -257,7 +267,8 @@ def _magic_serve(shell: Any, args: argparse.Namespace, cell: Any = None) -> Any:
     handle = _reuse(args.models) or serve(
         args.models, name=args.name, host=args.host, port=args.port, replicas=args.replicas,
         autoscale=args.autoscale, max_batch_size=args.max_batch_size,
-        batch_wait_ms=args.batch_wait_ms, timeout=args.timeout, poll_interval=args.poll_interval)
+        batch_wait_ms=args.batch_wait_ms, timeout=args.timeout, poll_interval=args.poll_interval,
+        trace=args.trace)
     display(HTML(serving_html(handle)))
     return handle
 

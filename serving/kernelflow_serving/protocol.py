@@ -38,6 +38,12 @@ SCORING_PROTOCOL_CHANGE_INFO = (
 )
 BAD_REQUEST = "BAD_REQUEST"
 INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
+SCHEMA_ENFORCEMENT_FAILED = "SCHEMA_ENFORCEMENT_FAILED"
+# MLflow 3 adds an error class and a SQLSTATE to every error (mlflow.error_classification).
+_ERROR_CLASS = {BAD_REQUEST: INVALID_PARAMETER_VALUE, INVALID_PARAMETER_VALUE: INVALID_PARAMETER_VALUE,
+                "RESOURCE_DOES_NOT_EXIST": "RESOURCE_NOT_FOUND"}
+_SQLSTATE = {INVALID_PARAMETER_VALUE: "KAM00", SCHEMA_ENFORCEMENT_FAILED: "KAM01",
+             "RESOURCE_NOT_FOUND": "KAM00"}
 
 
 class ScoringError(Exception):
@@ -49,16 +55,21 @@ class ScoringError(Exception):
         error_code: MLflow's error code (``BAD_REQUEST``, ...); None for a plain-text answer.
     """
 
-    def __init__(self, message: str, status: int = 400, error_code: str | None = BAD_REQUEST):
+    def __init__(self, message: str, status: int = 400, error_code: str | None = BAD_REQUEST,
+                 error_class: str | None = None):
         super().__init__(message)
         self.message, self.status, self.error_code = message, status, error_code
+        self.error_class = error_class or _ERROR_CLASS.get(error_code or "")
 
     def body(self) -> tuple[bytes, str]:
         """The response body and its media type."""
         if self.error_code is None:
             return self.message.encode(), "text/plain"
-        return (json.dumps({"error_code": self.error_code, "message": self.message}).encode(),
-                CONTENT_TYPE_JSON)
+        payload: dict[str, Any] = {"error_code": self.error_code, "message": self.message}
+        if self.error_class:
+            payload["sqlstate"] = _SQLSTATE.get(self.error_class, "KAM00")
+            payload["error_class"] = self.error_class
+        return json.dumps(payload).encode(), CONTENT_TYPE_JSON
 
 
 def invalid_input(message: str) -> ScoringError:
@@ -142,9 +153,8 @@ def _parse_json(body: bytes) -> ParsedRequest:
     try:
         decoded = json.loads(body)
     except (json.decoder.JSONDecodeError, UnicodeDecodeError) as ex:
-        text = body.decode("utf-8", errors="replace")
-        raise invalid_input(
-            f"Ensure that input is a valid JSON formatted string. Error: '{ex!r}'\nInput: \n{text}\n"
+        raise invalid_input(  # MLflow shows the raw bytes, b'...'
+            f"Ensure that input is a valid JSON formatted string. Error: '{ex!r}'\nInput: \n{body!s}\n"
         ) from None
     if isinstance(decoded, list):
         raise invalid_input(f"{REQUIRED_INPUT_FORMAT}. Received a list.")
@@ -246,11 +256,42 @@ def prediction_error(exc: BaseException, data: Any) -> ScoringError:
 
     if isinstance(exc, KernelflowError):
         return ScoringError(f"Failed to predict data '{_short(data)}'. \nError: {exc}",
-                            error_code=BAD_REQUEST)
+                            error_code=INVALID_PARAMETER_VALUE,
+                            error_class=SCHEMA_ENFORCEMENT_FAILED)
     return ScoringError(
         "Encountered an unexpected error while evaluating the model. Verify that the serialized "
         "input Dataframe is compatible with the model for inference. "
         f"Error: {type(exc).__name__}: {exc}")
+
+
+def cast_to_signature(parsed: ParsedRequest, signature: Any) -> None:
+    """Convert text columns to the signature's numeric and boolean types, as MLflow's parser does.
+
+    A value that does not convert is MLflow's 400: the column, the type and the error.
+    Columns that already hold numbers are left to the model's own signature check.
+    """
+    inputs = getattr(signature, "inputs", None)
+    if parsed.rows is None or inputs is None or getattr(inputs, "is_tensor_spec", True):
+        return
+    from kernelflow.models.signature import COLUMN_TYPES
+
+    frame = parsed.data
+    for spec in inputs.inputs:
+        target = COLUMN_TYPES.get(spec.type)
+        if spec.name not in frame.columns or spec.type not in _CASTABLE:
+            continue
+        column = frame[spec.name]
+        if _pandas().api.types.is_numeric_dtype(column) or column.dtype == bool:
+            continue  # numbers are left to the signature check
+        try:
+            frame[spec.name] = frame[spec.name].astype(target)
+        except Exception as ex:  # noqa: BLE001 - any conversion failure is the caller's data
+            raise invalid_input(
+                "Data is not compatible with model signature. Failed to convert column "
+                f"{spec.name} to type '{target}'. Error: '{ex!r}'") from None
+
+
+_CASTABLE = {"boolean", "integer", "long", "float", "double"}
 
 
 def _short(data: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -110,3 +111,29 @@ def kernelflow_cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.
     return subprocess.Popen([sys.executable, "-m", "kernelflow", *args],
                             env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def processes_under(path: str) -> list[int]:
+    """Ids of the processes whose command line mentions ``path``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().split(") ")[-1][:1] == "Z"
+        except OSError:
+            continue
+        if path in cmd and not zombie:
+            found.append(int(pid))
+    return found
+
+
+def kill_processes_under(path: str) -> None:
+    for pid in processes_under(path):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

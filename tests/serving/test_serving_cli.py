@@ -16,7 +16,13 @@ import time
 
 import pytest
 import requests
-from serving_helpers import free_port, make_registry, wait_for
+from serving_helpers import (
+    free_port,
+    kill_processes_under,
+    make_registry,
+    processes_under,
+    wait_for,
+)
 
 import kernelflow
 
@@ -33,32 +39,6 @@ def ray_tmp():
     yield path
     kill_processes_under(path)
     shutil.rmtree(path, ignore_errors=True)
-
-
-def processes_under(path: str) -> list[int]:
-    """Ids of the processes whose command line mentions ``path``."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as f:
-                zombie = f.read().split(") ")[-1][:1] == "Z"
-        except OSError:
-            continue
-        if path in cmd and not zombie:
-            found.append(int(pid))
-    return found
-
-
-def kill_processes_under(path: str) -> None:
-    for pid in processes_under(path):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def cli(*args, env=None, timeout=120):
@@ -171,3 +151,20 @@ def test_serve_onto_a_separately_started_ray_cluster(registry, ray_tmp):
     kill_processes_under(ray_tmp)
     time.sleep(0.5)
     assert not processes_under(ray_tmp)
+
+
+def test_stop_never_signals_a_notebook_or_script(registry):
+    import json
+    import socket
+
+    client = kernelflow.Client(registry)
+    client.record_deployment("in-notebook", "models:/clf/1", status="RUNNING", pid=os.getpid(),
+                             host=socket.gethostname(), config=json.dumps({"owner": "python"}))
+    done = cli("serve", "--stop", "in-notebook", "--store", registry)
+    assert done.returncode == 2 and "will not signal" in done.stderr
+    assert client.get_deployment("in-notebook").status == "RUNNING"
+    client.record_deployment("in-notebook", status="STOPPED")
+    done = cli("serve", "--stop", "in-notebook", "--store", registry)
+    assert done.returncode == 0 and "already STOPPED" in done.stdout
+    done = cli("serve", "--stop", "nothing-here", "--store", registry)
+    assert done.returncode == 2 and "No deployment named 'nothing-here'" in done.stderr

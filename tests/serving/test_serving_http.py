@@ -1,4 +1,5 @@
-"""Serving over real HTTP on a real Ray Serve: MLflow's protocol, headers, hot-swap, batching.
+"""Serving over real HTTP on a real Ray Serve: MLflow's protocol (side by side with
+``mlflow models serve``), headers, hot-swap, batching, tracing, faults.
 
 One Ray instance and two applications are shared by the whole module.
 """
@@ -6,6 +7,10 @@ One Ray instance and two applications are shared by the whole module.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +44,7 @@ def multi(clf, registry):
 
     handle = serve(["boom/1", "models:/scaler/latest"], name="multi", host="127.0.0.1",
                    port=int(clf.url.rsplit(":", 1)[1]), tracking_uri=registry, timeout=1.5,
-                   max_body_mb=0.01, replica_cpus=0.1)
+                   max_body_mb=0.01, replica_cpus=0.1, trace=True)
     yield handle
     handle.stop()
 
@@ -92,7 +97,7 @@ def test_ping_health_version_and_model_headers(clf):
 @pytest.mark.parametrize("data, content_type, status, fragment", [
     ('{"dataframe_split": {"columns": ["a"], "data": [[1.0]]}}', "application/json", 400,
      "'b'"),
-    ('{"dataframe_records": [{"a": "high", "b": 0.5}]}', "application/json", 400, "'a'"),
+    ('{"dataframe_records": [{"a": "high", "b": 0.5}]}', "application/json", 400, "column a"),
     ("not json", "application/json", 400, "valid JSON"),
     ("[1, 2]", "application/json", 400, "Received a list"),
     ('{"data": [[1, 2]]}', "application/json", 400, "exactly one of the input fields"),
@@ -107,8 +112,9 @@ def test_bad_payloads_get_mlflow_errors(clf, data, content_type, status, fragmen
     assert resp.status_code == status, resp.text
     assert fragment in resp.text
     if status == 400:
-        assert resp.json()["error_code"] == "BAD_REQUEST"
-        assert set(resp.json()) == {"error_code", "message"}
+        body = resp.json()
+        assert body["error_code"] in ("BAD_REQUEST", "INVALID_PARAMETER_VALUE")
+        assert set(body) == {"error_code", "message", "sqlstate", "error_class"}
 
 
 def test_the_deployment_is_recorded_in_the_store(clf, registry):
@@ -193,6 +199,27 @@ def test_predict_raising_and_bad_params_are_mlflow_errors(multi):
     assert resp.status_code == 400 and "'speed'" in resp.json()["message"]
 
 
+def test_with_tracing_each_request_is_a_trace_continuing_the_callers(multi, registry):
+    trace_hex = "4bf92f3577b34da6a3ce929d0e0e4736"
+    resp = requests.post(multi.url + "/models/boom/invocations", json={"inputs": {"x": [-3.0]}},
+                         headers={"traceparent": f"00-{trace_hex}-00f067aa0ba902b7-01"},
+                         timeout=30)
+    assert resp.status_code == 400
+    client = kernelflow.Client(registry)
+    trace = wait_for(lambda: _trace(client, f"tr-{trace_hex}"), timeout=30)
+    (span,) = trace.data.spans
+    assert span.name == "multi/invocations" and trace.info.state == "ERROR"
+    assert span.attributes["model.name"] == "boom" and span.attributes["http.status_code"] == 400
+    assert "boom: x must not be negative" in str(span.outputs)
+
+
+def _trace(client, trace_id):
+    try:
+        return client.get_trace(trace_id)
+    except kernelflow.KernelflowError:
+        return None
+
+
 def test_timeout_is_504_and_oversized_body_is_413(multi):
     resp = post(multi.url + "/models/scaler/invocations",
                 {"inputs": {"x": [1.0]}, "params": {"sleep": 3.0}})
@@ -201,6 +228,114 @@ def test_timeout_is_504_and_oversized_body_is_413(multi):
     big = {"inputs": {"x": [1.0] * 5000}}
     resp = post(multi.url + "/models/scaler/invocations", big)
     assert resp.status_code == 413 and "at most" in resp.json()["message"]
+
+
+# -- side by side with `mlflow models serve` ------------------------------------------------
+# MLflow serves the registered version's directory (kernelflow writes MLflow's layout);
+# kernelflow serves models:/clf/1 on the same Ray Serve as above. Status codes must match for
+# every payload, and bodies must match exactly, except where the message comes from each
+# tool's own signature check: there the error code must match and both must name the column.
+
+SPLIT = {"dataframe_split": {"columns": ["a", "b"], "data": [[0.1, 0.9], [0.9, 0.1]]}}
+RECORDS = [{"a": 0.1, "b": 0.9}, {"a": 0.9, "b": 0.1}]
+JSON = "application/json"
+
+# (case, body, content type, what must match: "body" exactly, or a column both must name)
+CASES = [
+    ("split", json.dumps(SPLIT), JSON, "body"),
+    ("records", json.dumps({"dataframe_records": RECORDS}), JSON, "body"),
+    ("instances", json.dumps({"instances": RECORDS}), JSON, "body"),
+    ("inputs", json.dumps({"inputs": {"a": [0.1, 0.9], "b": [0.9, 0.1]}}), JSON, "body"),
+    ("csv", "a,b\n0.1,0.9\n0.9,0.1\n", "text/csv", "body"),
+    ("json with charset", json.dumps(SPLIT), "application/json; charset=UTF-8", "body"),
+    ("missing column", json.dumps({"dataframe_records": [{"a": 0.1}]}), JSON, "b"),
+    ("mistyped column", json.dumps({"dataframe_records": [{"a": "high", "b": 0.5}]}), JSON,
+     "body"),
+    ("not json", "not json", JSON, "body"),
+    ("a list", "[1, 2]", JSON, "body"),
+    ("no format key", json.dumps({"data": [[1, 2]]}), JSON, "body"),
+    ("two format keys", json.dumps({"inputs": [[1, 2]], "instances": [[1, 2]]}), JSON, "body"),
+    ("split as a list", json.dumps({"dataframe_split": [[1, 2]]}), JSON, "body"),
+    ("records as a dict", json.dumps({"dataframe_records": {"a": 1}}), JSON, "body"),
+    ("split with extra keys", json.dumps({"dataframe_split": {"rows": [1]}}), JSON, "body"),
+    ("xml", "<a/>", "application/xml", "body"),
+    ("latin-1", json.dumps(SPLIT), "application/json; charset=latin-1", "body"),
+    ("unknown content parameter", json.dumps(SPLIT), "application/json; format=split", "body"),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(registry, ray_instance, clf):
+    from kernelflow_serving import serve
+
+    source = kernelflow.Client(registry).get_model_version_download_uri("clf", "1")
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": "", "PYTHONWARNINGS": "ignore",
+           # mlflow runs `uvicorn` from PATH
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    mlflow_proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", source, "-p", str(port),
+         "-h", "127.0.0.1", "--env-manager", "local"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    handle = serve("models:/clf/1", name="side-by-side", port=int(clf.url.rsplit(":", 1)[1]),
+                   tracking_uri=registry, replica_cpus=0.1)
+    mlflow_url = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                return requests.get(mlflow_url + "/ping", timeout=2).status_code == 200
+            except requests.RequestException:
+                return mlflow_proc.poll() is not None  # exited: fail below, not by timeout
+
+        wait_for(up, timeout=120, interval=0.3)
+        assert mlflow_proc.poll() is None, "mlflow models serve exited"
+        yield mlflow_url, handle.url
+    finally:
+        mlflow_proc.terminate()
+        mlflow_proc.wait(30)
+        handle.stop()
+
+
+def same_sets(text):
+    """MLflow prints the set of input fields in hash order, which differs per process."""
+    return re.sub(r"\{(?:'(?:inputs|instances|dataframe_split|dataframe_records)'(?:, )?)+\}",
+                  "{FORMATS}", text)
+
+
+def answer(url, body, content_type):
+    resp = requests.post(url + "/invocations", data=body.encode(),
+                         headers={"Content-Type": content_type}, timeout=60)
+    return resp.status_code, resp.text, resp.headers.get("content-type", "")
+
+
+@pytest.mark.mlflow
+@pytest.mark.parametrize("case, body, content_type, match", CASES, ids=[c[0] for c in CASES])
+def test_the_same_answer_as_mlflow_models_serve(servers, case, body, content_type, match):
+    mlflow_url, kf_url = servers
+    m_status, m_text, m_type = answer(mlflow_url, body, content_type)
+    k_status, k_text, k_type = answer(kf_url, body, content_type)
+    assert k_status == m_status, (m_text, k_text)
+    if match == "body":
+        if m_type.startswith(JSON):
+            assert json.loads(same_sets(k_text)) == json.loads(same_sets(m_text))
+        else:
+            assert k_text == m_text
+        return
+    m_body, k_body = json.loads(m_text), json.loads(k_text)
+    assert (k_body["error_code"], k_body["error_class"]) == (m_body["error_code"],
+                                                             m_body["error_class"])
+    assert set(k_body) == set(m_body)
+    assert f"'{match}'" in k_body["message"] or f'"{match}"' in k_body["message"]
+    assert match in m_body["message"]
+
+
+@pytest.mark.mlflow
+def test_ping_and_health_match(servers):
+    mlflow_url, kf_url = servers
+    for path in ("/ping", "/health"):
+        m = requests.get(mlflow_url + path, timeout=10)
+        k = requests.get(kf_url + path, timeout=10)
+        assert (k.status_code, k.text) == (m.status_code, m.text)
 
 
 def test_a_model_that_fails_to_load_is_recorded_failed(registry, clf):

@@ -38,6 +38,7 @@ def test_the_four_json_formats_and_csv():
 
 @pytest.mark.parametrize("payload, content_type, status, fragment", [
     ("{", "application/json", 400, "Invalid input. Ensure that input is a valid JSON"),
+    ("nope", "application/json", 400, "\nInput: \nb'nope'\n"),
     ("[1]", "application/json", 400, "Received a list"),
     ("3", "application/json", 400, "unexpected input type"),
     ('{"a": 1}', "application/json", 400, "Received dictionary with input fields: []"),
@@ -57,7 +58,8 @@ def test_bad_requests_get_mlflow_status_codes_and_messages(payload, content_type
     if status == 415:
         assert media == "text/plain" and body.decode() == err.message
     else:
-        assert json.loads(body) == {"error_code": "BAD_REQUEST", "message": err.message}
+        assert json.loads(body) == {"error_code": "BAD_REQUEST", "message": err.message,
+                                    "sqlstate": "KAM00", "error_class": "INVALID_PARAMETER_VALUE"}
 
 
 def test_predictions_body_handles_arrays_frames_and_nan():
@@ -125,3 +127,21 @@ def test_batched_frames_are_predicted_once_and_split_back(registry):
     assert "'a'" in results[4][0].message  # the bad one got its own error
     assert all(r[1].name == n for r, n in zip(results, ["clf"] * 3 + ["boom", "clf"],
                                                strict=True))
+
+
+def test_text_columns_are_cast_to_the_signature_as_mlflow_does(registry):
+    kernelflow.set_tracking_uri(registry)
+    signature = kernelflow.load_model("models:/clf/1").signature
+    parsed = parse({"dataframe_records": [{"a": "0.5", "b": 0.25}]})
+    protocol.cast_to_signature(parsed, signature)
+    assert parsed.data["a"].tolist() == [0.5]
+    bad = parse({"dataframe_records": [{"a": "high", "b": 0.25}]})
+    with pytest.raises(protocol.ScoringError) as info:
+        protocol.cast_to_signature(bad, signature)
+    assert info.value.message == (
+        "Invalid input. Data is not compatible with model signature. Failed to convert column a "
+        "to type 'float64'. Error: 'ValueError(\"could not convert string to float: 'high'\")'")
+    err = protocol.prediction_error(kernelflow.InvalidParameterError("missing 'b'"), "data")
+    assert (err.status, err.error_code, err.error_class) == (
+        400, "INVALID_PARAMETER_VALUE", "SCHEMA_ENFORCEMENT_FAILED")
+    assert json.loads(err.body()[0])["sqlstate"] == "KAM01"
