@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from ..errors import InvalidParameterError, KernelflowError
 from . import metrics as M
 from . import thresholds as T
 from .result import EvaluationArtifact, EvaluationResult
+from .runs import evaluation_run
 
 MODEL_TYPES = ("classifier", "regressor")
 
@@ -205,24 +205,6 @@ def _per_class_csv(rows: list[dict], folder: str) -> str:
     return path
 
 
-@contextmanager
-def _run(client):
-    """The active run, or a new one (named ``evaluation``) ended when done."""
-    from .. import fluent
-
-    active = fluent.active_run()
-    if active is not None:
-        yield active.info.run_id
-        return
-    run = fluent.start_run(run_name="evaluation", capture=False)
-    status = "FAILED"
-    try:
-        yield run.info.run_id
-        status = "FINISHED"
-    finally:
-        fluent.end_run(status, run_id=run.info.run_id)
-
-
 def evaluate(
     model: Any,
     data: Any,
@@ -321,7 +303,8 @@ def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str,
     from ..client import default_client
 
     client = default_client()
-    with _run(client) as run_id, tempfile.TemporaryDirectory(prefix="kf-eval-") as folder:
+    with evaluation_run("evaluation") as run_id, \
+            tempfile.TemporaryDirectory(prefix="kf-eval-") as folder:
         fluent.log_metrics(metrics, run_id=run_id)
         if baseline:
             fluent.log_metrics({f"baseline_{k}": v for k, v in baseline.items()}, run_id=run_id)

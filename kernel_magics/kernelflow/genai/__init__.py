@@ -23,21 +23,32 @@ against a kernelflow server too. litellm is imported only when a judge calls.
 
 from __future__ import annotations
 
-from . import datasets, judges
-from .evaluation import GenAIEvaluationResult, RowResult, evaluate
-from .judges import (
-    Correctness,
-    Guidelines,
-    Judge,
-    JudgeError,
-    RelevanceToQuery,
-    RetrievalGroundedness,
-    Safety,
-)
-from .scorers import Feedback, Scorer, scorer
+import importlib
+from typing import Any
 
-__all__ = [
-    "Correctness", "Feedback", "GenAIEvaluationResult", "Guidelines", "Judge", "JudgeError",
-    "RelevanceToQuery", "RetrievalGroundedness", "RowResult", "Safety", "Scorer", "datasets",
-    "evaluate", "judges", "scorer",
-]
+# Loaded on first use: the Client imports ``kernelflow.genai.client``, which must not
+# pull numpy or the evaluation machinery into every ``import kernelflow``.
+_EXPORTS = {
+    "evaluate": "evaluation", "GenAIEvaluationResult": "evaluation", "RowResult": "evaluation",
+    "Correctness": "judges", "Guidelines": "judges", "Judge": "judges", "JudgeError": "judges",
+    "RelevanceToQuery": "judges", "RetrievalGroundedness": "judges", "Safety": "judges",
+    "Feedback": "scorers", "Scorer": "scorers", "scorer": "scorers",
+}
+_SUBMODULES = {"datasets", "judges"}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'kernelflow.genai' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -14,7 +14,6 @@ import html
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,23 +154,6 @@ def _scorers(scorers: Any) -> list[Scorer]:
 
 
 # -- running ---------------------------------------------------------------------------
-@contextmanager
-def _run(run_name: str | None):
-    from .. import fluent
-
-    active = fluent.active_run()
-    if active is not None:
-        yield active.info.run_id
-        return
-    run = fluent.start_run(run_name=run_name or "genai-evaluation", capture=False)
-    status = "FAILED"
-    try:
-        yield run.info.run_id
-        status = "FINISHED"
-    finally:
-        fluent.end_run(status, run_id=run.info.run_id)
-
-
 def _trace_row(index: int, row: dict, predict_fn: Callable | None, run_id: str) -> RowResult:
     from ..tracing import start_span, update_current_trace
 
@@ -231,6 +213,7 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
         A :class:`GenAIEvaluationResult`: ``metrics``, ``rows``, ``result_df``, ``run_id``.
     """
     from ..client import default_client
+    from ..evaluation.runs import evaluation_run
 
     source = _dataset_source(data)
     rows = _rows(data)
@@ -241,7 +224,8 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
     if max_workers < 1:
         raise InvalidParameterError(f"max_workers must be 1 or more, got {max_workers}.")
     client = default_client()
-    with _run(run_name) as run_id, ThreadPoolExecutor(max_workers, "kf-genai-eval") as pool:
+    with evaluation_run(run_name or "genai-evaluation") as run_id, \
+            ThreadPoolExecutor(max_workers, "kf-genai-eval") as pool:
         results = list(pool.map(lambda ir: _trace_row(ir[0], ir[1], predict_fn, run_id),
                                 enumerate(rows)))
         client.flush()
