@@ -55,8 +55,11 @@ def test_list_and_classic_evaluation(eval_ui_server, evaluations, page):
 
 def test_genai_rows_and_comparison(eval_ui_server, evaluations, page):
     _, first, second = evaluations
-    open_page(page, f"{eval_ui_server.url}/evaluation?run={first}&compare={second}",
-              ".kf-eval-table")
+    open_page(page, f"{eval_ui_server.url}/evaluation?run={first}", ".kf-compare-with")
+    assert page.locator(".kf-compare-with").all_inner_texts() == ["v2"]  # same kind only
+    page.locator(".kf-compare-with").click()
+    page.wait_for_url(f"**compare={second}**")
+    page.locator(".kf-eval-changes").first.wait_for(state="visible")
     assert page.locator(".kf-eval-table tbody tr").count() == 4
     verdicts = page.locator(".kf-eval-table .kf-verdict")
     assert verdicts.all_inner_texts() == ["True", "True", "False", "True"]

@@ -216,6 +216,20 @@ def _list_page(client: Any) -> pn.viewable.Viewable:
     return shell.page("evaluation", shell.header("Evaluation"), _html(table))
 
 
+def compare_links(client: Any, run: Any, limit: int = 10) -> str:
+    """Links that put this evaluation beside another of the same kind and experiment."""
+    kind = run.data.tags.get(EVAL_TAG, "")
+    others = client.search_runs([run.info.experiment_id], max_results=limit + 1,
+                                filter_string=f"tags.`{EVAL_TAG}` = '{kind}'")
+    links = [f'<a class="kf-compare-with" href="'
+             f'{esc(shell.url("evaluation", run=run.info.run_id, compare=o.info.run_id))}">'
+             f"{esc(o.info.run_name)}</a>"
+             for o in others if o.info.run_id != run.info.run_id][:limit]
+    if not links:
+        return ""
+    return f'<div class="kf-muted kf-compare-links">Compare with: {" · ".join(links)}</div>'
+
+
 def _run_view(client: Any, run_id: str, other_id: str | None) -> pn.viewable.Viewable:
     run = client.get_run(run_id)
     other = client.get_run(other_id) if other_id else None
@@ -223,6 +237,10 @@ def _run_view(client: Any, run_id: str, other_id: str | None) -> pn.viewable.Vie
               (shell.url("run", id=run_id), run.info.run_name)]
     title = run.info.run_name + (f" vs {other.info.run_name}" if other else "")
     parts: list = [shell.header(title, crumbs)]
+    if other is None:
+        links = compare_links(client, run)
+        if links:
+            parts.append(_html(links))
     parts.append(_html("<h3>Metrics</h3>" + metrics_html(
         run.data.metrics, other.data.metrics if other else None)))
     plots = plots_html(client, run_id)
