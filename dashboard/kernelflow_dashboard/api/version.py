@@ -8,8 +8,8 @@ REST shapes this API follows, and kernelflow's own version is in the
 ``X-Kernelflow-Version`` header of every response and in
 ``GET /api/2.0/kernelflow/version``.
 
-kernelflow does not ingest OTLP spans: ``POST /v1/traces`` answers 501 with the message
-MLflow's span exporter recognises, so it stops sending spans instead of retrying.
+OTLP spans (``POST /v1/traces``, which MLflow's client uses once it sees >= 3.4) are
+ingested by :mod:`kernelflow_dashboard.api.traces`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from .service import Api
 # the acceptance tests run the official client of this line (3.17.x).
 MLFLOW_API_VERSION = "3.17.0"
 VERSION_HEADER = "X-Kernelflow-Version"
-OTLP_UNSUPPORTED = ("REST OTLP span logging is not supported by this kernelflow server "
-                    "(kernelflow {version}); log traces with kernelflow's own tracing API.")
 
 
 def get_version(api: Api, p: Params) -> dict:
@@ -44,16 +42,3 @@ class VersionHandler(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain")
         self.finish(MLFLOW_API_VERSION)
-
-
-class OtlpTracesHandler(tornado.web.RequestHandler):
-    """POST /v1/traces: not served; 501 with MLflow's "not supported" wording."""
-
-    def set_default_headers(self) -> None:
-        self.set_header(VERSION_HEADER, kernelflow.__version__)
-
-    def post(self) -> None:
-        self.set_status(501)
-        self.set_header("Content-Type", "application/json")
-        self.finish({"error_code": "NOT_IMPLEMENTED",
-                     "message": OTLP_UNSUPPORTED.format(version=kernelflow.__version__)})
