@@ -157,3 +157,22 @@ def test_migration_8_replaces_the_unused_v3_tables(tmp_path):
     assert "request_time" in cols and "inputs" not in cols
     assert {"spans", "trace_tags", "trace_metadata", "assessments"} <= set(
         sqlite_utils.Database(store.db_path).table_names())
+
+
+def test_any_filter_text_is_a_result_or_a_filter_error(client):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["trace.status", "trace.name", "tags.env", "metadata.`a b`", "=",
+                             "!=", ">", "LIKE", "IN", "AND", "OR", "'x'", "3", "(", ")", ",",
+                             "trace.execution_time_ms", "IS", "NULL", "`", "'", "run_id"])
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(words, max_size=7).map(" ".join) | st.text(max_size=30))
+    def check(text):
+        try:
+            client.search_traces(filter_string=text)
+        except kf.FilterSyntaxError:
+            pass
+
+    check()
