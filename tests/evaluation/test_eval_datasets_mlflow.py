@@ -99,3 +99,19 @@ def test_kernelflow_client_over_http(tracking_uri, eval_api_server, monkeypatch)
     datasets.delete_dataset(dataset_id=ds.dataset_id)
     with pytest.raises(kf.ResourceNotFoundError):
         datasets.get_dataset(dataset_id=ds.dataset_id)
+
+
+def test_records_and_experiments_from_mlflow(mlflow, eval_api_server):
+    from mlflow.genai import datasets
+
+    other = mlflow.create_experiment("genai-datasets-other")
+    ds = datasets.create_dataset(name="editable", experiment_id="0")
+    ds.merge_records([{"inputs": {"n": i}} for i in range(3)])
+    ids = list(ds.to_df()["dataset_record_id"])
+    assert ds.delete_records(ids[:2]) == 2
+    assert len(ds.to_df()) == 1
+    assert other in datasets.add_dataset_to_experiments(ds.dataset_id, [other]).experiment_ids
+    left = datasets.remove_dataset_from_experiments(ds.dataset_id, ["0"])
+    assert left.experiment_ids == [other]
+    datasets.delete_dataset(dataset_id=ds.dataset_id)
+    assert datasets.search_datasets(filter_string="name = 'editable'") == []
