@@ -173,3 +173,14 @@ def test_bad_trace_records_are_refused_with_a_reason(server):
         headers={"x-mlflow-experiment-id": "4242"}, timeout=30)
     assert otlp.status_code == 404 and "4242" in otlp.json()["message"]
     assert requests.post(url, json={"records": [good]}, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    b"[1, 2]", b'{"resourceSpans": 5}', b'{"resourceSpans": [{"scopeSpans": [{"spans": [7]}]}]}',
+    b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz", "spanId": "01"}]}]}]}',
+    b"not json"])
+def test_malformed_otlp_json_is_a_400(server, body):
+    resp = requests.post(server.url + "/v1/traces", data=body,
+                         headers={"Content-Type": "application/json"}, timeout=30)
+    assert resp.status_code == 400, resp.text
+    assert "OTLP" in resp.json()["message"]

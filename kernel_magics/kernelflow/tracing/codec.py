@@ -341,10 +341,17 @@ def records_from_otlp(body: bytes | dict, content_type: str = "application/x-pro
         ValueError: for a body that is not an OTLP trace export.
     """
     if isinstance(body, dict) or "json" in content_type:
-        data = body if isinstance(body, dict) else json.loads(body)
-        resource_spans = _get(data, "resource_spans") or []
-        raw = [s for rs in resource_spans for ss in (_get(rs, "scope_spans") or [])
-               for s in (_get(ss, "spans") or [])]
+        try:
+            data = body if isinstance(body, dict) else json.loads(body)
+            if not isinstance(data, dict):
+                raise TypeError("the body is not a JSON object")
+            resource_spans = _get(data, "resource_spans") or []
+            raw = [s for rs in resource_spans for ss in (_get(rs, "scope_spans") or [])
+                   for s in (_get(ss, "spans") or [])]
+            if not all(isinstance(r, dict) for r in raw):
+                raise TypeError("a span is not a JSON object")
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            raise ValueError(f"not an OTLP/JSON ExportTraceServiceRequest: {exc!r}") from None
     else:
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
             ExportTraceServiceRequest,
@@ -356,7 +363,10 @@ def records_from_otlp(body: bytes | dict, content_type: str = "application/x-pro
         except Exception as exc:  # protobuf's DecodeError
             raise ValueError(f"not an OTLP ExportTraceServiceRequest: {exc}") from None
         raw = [s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
-    spans = [s for s in (_otlp_span(r) for r in raw) if s is not None]
+    try:
+        spans = [s for s in (_otlp_span(r) for r in raw) if s is not None]
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        raise ValueError(f"a span could not be read: {exc!r}") from None
     return records_from_spans(spans, experiment_id)
 
 
