@@ -4,7 +4,7 @@ They use the gateway at ``KERNELFLOW_GATEWAY_URL`` (which ``%kf gateway`` sets);
 with none, they run the router in this process with the routes of
 ``KERNELFLOW_GATEWAY_CONFIG``. Either way the call continues the caller's active
 trace (its ``traceparent`` goes along), so a call made inside a run's span is part
-of that trace.
+of that trace; with no span but an active run, the gateway links its trace to the run.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["chat", "embed", "gateway_url"]
 ENV_URL = "KERNELFLOW_GATEWAY_URL"
 ENV_CONFIG = "KERNELFLOW_GATEWAY_CONFIG"
 ENV_KEY = "KERNELFLOW_GATEWAY_KEY"
+RUN_HEADER = "X-Kernelflow-Run-Id"
 
 _local: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -84,6 +85,11 @@ def _headers() -> dict[str, str]:
         headers.update(context_headers())
     except ImportError:
         pass
+    import kernelflow
+
+    run = kernelflow.active_run()
+    if run is not None and "traceparent" not in headers:  # the gateway links its trace to the run
+        headers[RUN_HEADER] = run.info.run_id
     key = os.environ.get(ENV_KEY)
     if key:
         headers["Authorization"] = f"Bearer {key}"
@@ -188,7 +194,17 @@ def _run(coro: Any) -> Any:
 
 
 def _in_process(kind: str, body: dict) -> dict:
-    return _run(_gateway().call(kind, body, _headers()))
+    # in this process, kernelflow's tracing finds the active run by itself
+    return _run(_gateway().call(kind, body, _trace_headers()))
+
+
+def _trace_headers() -> dict[str, str]:
+    try:
+        from kernelflow.tracing import context_headers
+
+        return context_headers()
+    except ImportError:
+        return {}
 
 
 _END = object()
@@ -202,6 +218,6 @@ async def _next(chunks: Any) -> Any:
 
 
 def _in_process_stream(body: dict) -> Iterator[dict]:
-    chunks = _run(_gateway().stream(body, _headers()))
+    chunks = _run(_gateway().stream(body, _trace_headers()))
     while (chunk := _run(_next(chunks))) is not _END:
         yield chunk

@@ -54,6 +54,12 @@ class CallRecorder:
             return
         try:
             self.client.record_gateway_calls(batch)
+            runs: dict[str, list[str]] = {}
+            for record in batch:
+                if record.get("_run_id") and record.get("trace_id"):
+                    runs.setdefault(record["_run_id"], []).append(record["trace_id"])
+            for run_id, trace_ids in runs.items():  # calls made from a notebook's run
+                self.client.link_traces_to_run(trace_ids, run_id)
         except Exception as exc:  # a full disk must not take the gateway down
             log.warning("kernelflow gateway: could not record %d calls: %s", len(batch), exc)
 

@@ -135,6 +135,18 @@ class Tracer:
                     live.set_outputs(outputs)
                     live.set_status("OK")
                 record["trace_id"] = live.trace_id
+        run_id = _header(span.headers, "x-kernelflow-run-id")
+        if run_id and _header(span.headers, "traceparent") is None:
+            record["_run_id"] = run_id  # the recorder links the trace once it is written
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 class _destination:
