@@ -107,7 +107,8 @@ def test_error_status_and_codes_match(servers, method, path, body):
     kw = {"params": body} if method == "GET" else {"json": body}
     theirs, ours = both(servers, method, API + path, **kw)
     assert ours.status_code == theirs.status_code, (theirs.text, ours.text)
-    assert ours.json()["error_code"] == theirs.json()["error_code"]
+    for field in ("error_code", "error_class", "sqlstate"):
+        assert ours.json().get(field) == theirs.json().get(field), field
 
 
 def test_references_and_locations_are_kept_as_in_mlflow(servers):

@@ -16,6 +16,7 @@ import kernelflow
 from kernelflow.errors import KernelflowError
 
 from ..auth import HostPolicy, TokenCheck, foreign_host_message, origin_allowed
+from .error_shape import mlflow_error
 from .request import Params, check_fields, out_of_range_message
 
 log = logging.getLogger("kernelflow_dashboard.api")
@@ -115,7 +116,7 @@ class BaseHandler(tornado.web.RequestHandler):
             # or a client reusing the connection meets a reset on its next request.
             self.set_header("Connection", "close")
         self.set_status(status)
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(mlflow_error(body)))
 
     def _body_unread(self) -> bool:
         body = getattr(self.request, "_body_future", None)  # streamed bodies only
