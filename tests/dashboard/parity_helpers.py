@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-STARTUP_TIMEOUT_S = 120
+STARTUP_TIMEOUT_S = 300
 
 
 @dataclass

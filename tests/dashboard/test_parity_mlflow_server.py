@@ -13,7 +13,8 @@ import pytest
 import requests
 from parity_helpers import start_kernelflow, start_mlflow
 
-pytestmark = [pytest.mark.mlflow, pytest.mark.slow]
+# mlflow server needs a minute or more to start on a loaded machine (migrations, imports).
+pytestmark = [pytest.mark.mlflow, pytest.mark.slow, pytest.mark.timeout(600)]
 pytest.importorskip("mlflow")
 
 API = "/api/2.0/mlflow"
