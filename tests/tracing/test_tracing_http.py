@@ -184,3 +184,16 @@ def test_malformed_otlp_json_is_a_400(server, body):
                          headers={"Content-Type": "application/json"}, timeout=30)
     assert resp.status_code == 400, resp.text
     assert "OTLP" in resp.json()["message"]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("api/3.0/mlflow/traces", {"trace": {"trace_info": {"trace_id": "tr-" + "a" * 32,
+                                                        "request_time": 5, "tags": [1]}}}),
+    ("api/3.0/mlflow/traces", {"trace": "x"}),
+    ("api/3.0/mlflow/traces/search", {"locations": ["0", 5], "max_results": 5}),
+    ("api/3.0/mlflow/traces/tr-" + "a" * 32 + "/assessments", {"assessment": {"source": 5}}),
+])
+def test_mlflow_trace_endpoints_answer_bad_fields_in_words(server, path, body):
+    resp = requests.post(f"{server.url}/{path}", json=body, timeout=30)
+    assert resp.status_code in (200, 400, 404), resp.text
+    assert resp.status_code != 500

@@ -67,8 +67,8 @@ def start_trace(api: Api, p: Params) -> dict:
         raise InvalidParameterError("StartTraceV3 needs trace.trace_info with a trace_id.")
     try:
         record = codec.record_from_mlflow_info(info)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidParameterError(f"Invalid trace_info: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidParameterError(f"Invalid trace_info: {exc!r}") from None
     client = _client(api)
     client.log_trace_records([record])
     return {"trace": {"trace_info": codec.info_to_json(client.get_trace_info(record["trace_id"]))}}
@@ -76,14 +76,26 @@ def start_trace(api: Api, p: Params) -> dict:
 
 def _experiment_ids(p: Params) -> list[str] | None:
     ids = []
-    for loc in p.get("locations") or []:
-        exp = ((loc or {}).get("mlflow_experiment") or {}).get("experiment_id")
+    for loc in p.objects("locations"):
+        exp = (loc.obj("mlflow_experiment") or {}).get("experiment_id")
         if exp is not None:
             ids.append(str(exp))
-    raw = p.get("experiment_ids")
-    if raw:
-        ids += [raw] if isinstance(raw, str) else [str(x) for x in raw]
+    ids += _listed_ids(p) or []
     return ids or None
+
+
+def _listed_ids(p: Params) -> list[str] | None:
+    """``experiment_ids`` as strings; each must be a whole number (a 400, not a ValueError)."""
+    raw = p.get("experiment_ids")
+    if raw is None:
+        return None
+    ids = [str(x) for x in (raw if isinstance(raw, list) else [raw])]
+    for e in ids:
+        if not re.fullmatch(r"\d{1,18}", e):
+            raise InvalidParameterError(
+                f"Invalid experiment id {e[:40]!r} in 'experiment_ids': use experiment ids "
+                "like '1' (experiments/search lists them).")
+    return ids
 
 
 def search_traces(api: Api, p: Params) -> dict:
@@ -112,8 +124,8 @@ def get_trace(api: Api, p: Params) -> dict:
 def _ids(p: Params, *names: str) -> list[str]:
     for name in names:
         raw = p.get(name)
-        if raw:
-            return [raw] if isinstance(raw, str) else [str(x) for x in raw]
+        if raw:  # one id or a list of them (a number or an object is an id too, not a 500)
+            return [str(x) for x in (raw if isinstance(raw, list) else [raw])]
     return []
 
 
@@ -172,9 +184,16 @@ def create_assessment(api: Api, p: Params) -> dict:
     data = p.get("assessment")
     if not isinstance(data, dict):
         raise InvalidParameterError("CreateAssessment needs an 'assessment' object.")
-    a = codec.assessment_from_json(data, p["trace_id"])
+    a = _assessment(data, p["trace_id"])
     stored = _log(api, a)
     return {"assessment": codec.assessment_to_json(stored)}
+
+
+def _assessment(data: dict, trace_id: str) -> Any:
+    try:
+        return codec.assessment_from_json(data, trace_id)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidParameterError(f"Invalid assessment: {exc!r}") from None
 
 
 def _log(api: Api, a: Any) -> Any:
@@ -199,8 +218,10 @@ def get_assessment(api: Api, p: Params) -> dict:
 def update_assessment(api: Api, p: Params) -> dict:
     """PATCH traces/{trace_id}/assessments/{assessment_id}: fields present replace the old."""
     old = _find_assessment(api, p)
-    new = codec.assessment_from_json({**codec.assessment_to_json(old), **(p.get("assessment") or {})},
-                                     p["trace_id"])
+    changes = p.get("assessment") or {}
+    if not isinstance(changes, dict):
+        raise InvalidParameterError("UpdateAssessment needs an 'assessment' object.")
+    new = _assessment({**codec.assessment_to_json(old), **changes}, p["trace_id"])
     new.assessment_id = old.assessment_id
     return {"assessment": codec.assessment_to_json(_log(api, new))}
 
@@ -224,14 +245,14 @@ def log_records(api: Api, p: Params) -> dict:
 def kf_search(api: Api, p: Params) -> dict:
     """POST kernelflow traces/search: TraceInfo dicts and the next page token."""
     page = _client(api).search_traces(
-        p.get("experiment_ids"), p.text("filter_string"), p.integer("max_results", 100) or 100,
+        _listed_ids(p), p.text("filter_string"), p.integer("max_results", 100) or 100,
         p.get("order_by"), p.text("page_token"), run_id=p.text("run_id"))
     return {"traces": [i.to_dict() for i in page], "next_page_token": page.token}
 
 
 def kf_count(api: Api, p: Params) -> dict:
     """POST kernelflow traces/count."""
-    return {"count": _client(api).count_traces(p.get("experiment_ids"), p.text("filter_string"))}
+    return {"count": _client(api).count_traces(_listed_ids(p), p.text("filter_string"))}
 
 
 def kf_get(api: Api, p: Params) -> dict:
@@ -249,6 +270,8 @@ def kf_log_assessment(api: Api, p: Params) -> dict:
     """POST kernelflow traces/log-assessment: an Assessment dict."""
     from kernelflow.tracing import Assessment
 
+    for required in ("trace_id", "name", "kind"):  # a 400 naming the field, not a TypeError
+        p.need(required)
     fields = {k: v for k, v in p.items() if k in Assessment.__dataclass_fields__}
     return _log(api, Assessment(**fields)).to_dict()
 
