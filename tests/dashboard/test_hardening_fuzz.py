@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kernelflow_dashboard.api import genai_datasets, traces
 from kernelflow_dashboard.api.endpoints import ENDPOINTS, EXTENSIONS, PATH_ENDPOINTS
 
 # A longer hunt: KERNELFLOW_FUZZ_EXAMPLES=5000 pytest tests/dashboard/test_hardening_fuzz.py
@@ -31,6 +33,8 @@ FIELDS = [
     "model_id", "path", "allow_deleted", "archive_existing_versions", "model_type",
     "source_run_id", "kind", "label", "metric_key", "run_ids", "start_step", "end_step",
     "artifact_location", "user_id", "tag", "inputs", "outputs", "experiment", "run", "token",
+    "trace_id", "trace_ids", "request_id", "assessment_id", "assessment", "records",
+    "dataset_id", "trace", "spans", "resourceSpans", "feedback", "expectation",
 ]
 HOSTILE = ["", "0", "1", "-1", "\x00", "a\x00b", "\ud800", "x" * 600, "../../etc/passwd",
            "/etc/passwd", "99999999999999999999", "-99999999999999999999", "1e999", "NaN",
@@ -111,18 +115,31 @@ def bodies(draw, ids: list[str]) -> dict:
     return body
 
 
+def _paths(prefix: str, table, samples: dict[str, str]) -> list[tuple[str, str]]:
+    """Concrete paths for a table of (regex, method, function): named groups get samples."""
+    out = []
+    for pattern, method, *_ in table:
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: samples.get(m.group(1), "x"),
+                      pattern.pattern)
+        out.append((method, (prefix + path).rstrip("/")))
+    return out
+
+
 def _routes(ids: list[str]) -> list[tuple[str, str]]:
+    """Every REST route of the server (each endpoint table, artifacts, traces, datasets)."""
+    samples = {"model_id": ids[-1], "tag_key": "k", "trace_id": "tr-0123456789abcdef",
+               "assessment_id": "a-1", "dataset_id": "d-1", "key": "k"}
     out = [(method, API + path) for path, method in ENDPOINTS]
     out += [(method, EXT + path) for path, method in EXTENSIONS]
-    samples = {"model_id": ids[-1], "tag_key": "k"}
-    for pattern, method, _ in PATH_ENDPOINTS:
-        path = pattern.pattern
-        for name, value in samples.items():
-            path = path.replace(f"(?P<{name}>[^/]+)", value).replace(f"(?P<{name}>.+)", value)
-        out.append((method, API + path))
+    out += _paths(API, PATH_ENDPOINTS, samples)
+    out += _paths("/api/3.0/mlflow/traces/", traces.MLFLOW, samples)
+    out += _paths(EXT + "traces/", traces.KERNELFLOW, samples)
+    out += _paths("/api/3.0/mlflow/datasets/", genai_datasets.ENDPOINTS, samples)
     out += [("GET", ART), ("GET", ART + "/a/b.txt"), ("PUT", ART + "/fuzz/x.bin"),
-            ("DELETE", ART + "/fuzz/x.bin"), ("GET", "/get-artifact")]
-    return out
+            ("DELETE", ART + "/fuzz/x.bin"), ("GET", "/get-artifact"),
+            ("POST", API + "upload-artifact"),
+            ("GET", API + f"logged-models/{ids[-1]}/artifacts/files"), ("POST", "/v1/traces")]
+    return sorted(set(out))
 
 
 def _query(body: dict) -> dict:
