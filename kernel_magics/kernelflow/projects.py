@@ -229,7 +229,7 @@ def run_project(path: str, parameters: dict[str, Any] | None = None,
 
     Returns:
         The ended run: FINISHED when the command exits with 0, FAILED otherwise (the exit
-        code is the ``kernelflow.exitCode`` tag).
+        code is the ``kernelflow.exitCode`` tag); KILLED if interrupted (then re-raised).
 
     Raises:
         InvalidParameterError: a missing or mistyped parameter, an unknown entry point, an
@@ -263,7 +263,14 @@ def run_project(path: str, parameters: dict[str, Any] | None = None,
     run = c.create_run(exp_id, tags=tags, run_name=run_name)
     run_id = run.info.run_id
     c.log_batch(run_id, params=_params({**values, **extra}), synchronous=True)
-    code = _execute(command, project.path, run_id, exp_id, c.tracking_uri)
+    if project.env in ("python_env", "conda_env"):
+        print(f"kernelflow: running in the current environment; the project's {project.env} "
+              "is not built (install its requirements yourself).", file=sys.stderr)
+    try:
+        code = _execute(command, project.path, run_id, exp_id, c.tracking_uri)
+    except KeyboardInterrupt:
+        c.set_terminated(run_id, "KILLED")
+        raise
     c.set_tag(run_id, "kernelflow.exitCode", str(code), synchronous=True)
     c.set_terminated(run_id, "FINISHED" if code == 0 else "FAILED")
     return c.get_run(run_id)
@@ -284,7 +291,4 @@ def _execute(command: str, cwd: str, run_id: str, experiment_id: str, tracking_u
     if tracking_uri.startswith(("http://", "https://")):
         env["MLFLOW_TRACKING_URI"] = tracking_uri  # mlflow's client logs to the same server
     print(f"=== Running command '{command}' in run {run_id} ===", flush=True)
-    try:
-        return subprocess.run(command, shell=True, cwd=cwd, env=env).returncode
-    except KeyboardInterrupt:
-        return 130
+    return subprocess.run(command, shell=True, cwd=cwd, env=env).returncode
