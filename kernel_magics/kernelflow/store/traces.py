@@ -136,7 +136,11 @@ class TraceStore(StoreBase):
 
         Returns messages for traces that could not be stored (none today).
         """
-        roots, parts, tags, metas, spans = [], [], [], [], []
+        roots: list[tuple] = []
+        parts: list[tuple] = []
+        tags: list[tuple] = []
+        metas: list[tuple] = []
+        spans: list[tuple] = []
         for item in items:
             if hasattr(item, "span_rows"):  # a live trace: its span rows without dicts
                 rec = item.to_record(with_spans=False)
@@ -195,7 +199,8 @@ class TraceStore(StoreBase):
         if trace_ids is None and max_timestamp_millis is None:
             raise InvalidParameterError(
                 "delete_traces needs trace_ids or max_timestamp_millis (to delete older traces).")
-        where, params = ["experiment_id = ?"], [int(experiment_id)]
+        where: list[str] = ["experiment_id = ?"]
+        params: list[Any] = [int(experiment_id)]
         if trace_ids is not None:
             where.append(f"trace_id IN ({', '.join('?' * len(trace_ids))})")
             params += list(trace_ids)

@@ -51,7 +51,8 @@ def timestamp_to_ms(value: Any) -> int | None:
     frac = "0"
     if "." in text:
         text, rest = text.split(".", 1)
-        frac = re.match(r"\d*", rest).group() or "0"
+        digits = re.match(r"\d*", rest)
+        frac = (digits.group() if digits else "") or "0"
         text += rest[len(frac):]
     t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if t.tzinfo is None:
@@ -435,7 +436,7 @@ def assessment_from_json(data: dict, trace_id: str | None = None) -> Assessment:
         kind, body = "feedback", data.get("feedback") or {}
         value = body.get("value")
     return Assessment(
-        trace_id=trace_id or data.get("trace_id"), name=data.get("assessment_name") or "",
+        trace_id=str(trace_id or data.get("trace_id") or ""), name=data.get("assessment_name") or "",
         kind=kind, value=value, rationale=data.get("rationale"),
         source_type=source.get("source_type") or "CODE", source_id=source.get("source_id"),
         error=body.get("error") if kind == "feedback" else None, span_id=data.get("span_id"),

@@ -69,7 +69,7 @@ def trace(func: Callable | None = None, name: str | None = None,
     if func is None:
         return functools.partial(trace, name=name, span_type=span_type, attributes=attributes,
                                  output_reducer=output_reducer)
-    span_name = name or getattr(func, "__name__", "span")
+    span_name: str = name or getattr(func, "__name__", None) or "span"
     capture = _input_capturer(func)
 
     if inspect.isasyncgenfunction(func):

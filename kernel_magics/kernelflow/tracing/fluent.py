@@ -73,10 +73,10 @@ def traces_frame(traces: list[Trace]):
 
     rows = []
     for t in traces:
-        i = t.info
+        i, root = t.info, t.data._root()
         rows.append((i.trace_id, t, i.client_request_id, i.state, i.request_time,
-                     i.execution_duration, t.data._root().inputs if t.data.spans else None,
-                     t.data._root().outputs if t.data.spans else None, i.trace_metadata,
+                     i.execution_duration, root.inputs if root else None,
+                     root.outputs if root else None, i.trace_metadata,
                      i.tags, [s.to_dict() for s in t.data.spans], i.assessments))
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
 

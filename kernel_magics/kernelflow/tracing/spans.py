@@ -118,7 +118,7 @@ class LiveSpan:
         self.attributes: dict[str, Any] = dict(attributes) if attributes else {}
         self.events: list[dict] = []
         self.end_time_ns: int | None = None
-        self._token = None
+        self._token: Any = None
         self.start_time_ns = _time_ns()
 
     # -- identity ---------------------------------------------------------------
@@ -236,7 +236,7 @@ class LiveSpan:
         self._token = _CURRENT.set(self)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> None:
         if exc is not None:
             self.record_exception(exc)
         if self._token is not None:
@@ -245,8 +245,7 @@ class LiveSpan:
             except ValueError:  # exited in another context (a generator closed elsewhere)
                 _CURRENT.set(None)
             self._token = None
-        self.end()
-        return False
+        self.end()  # returns None: the exception, if any, goes on unchanged
 
     def to_row(self, trace_id: str) -> tuple:
         """The span as a row of the store's ``spans`` table (``SPAN_COLUMNS`` order)."""
