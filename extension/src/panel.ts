@@ -2,6 +2,7 @@
  * The left side panel: the current experiment's recent runs, an experiment picker, live
  * refresh while runs are running (polling with backoff, paused while hidden).
  */
+import { ServerConnection } from '@jupyterlab/services';
 import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
@@ -18,6 +19,7 @@ import {
   renderExperiments,
   renderRuns
 } from './runsview';
+import { dashboardUrl } from './urls';
 
 const MAX_RUNS = 30;
 
@@ -85,10 +87,27 @@ export class RunsPanel extends Widget {
 
   private followVisibility(): void {
     if (this.isVisible && !document.hidden) {
+      this.warmDashboard();
       void this.poller.resume();
     } else {
       this.poller.pause();
     }
+  }
+
+  /**
+   * Start the dashboard process (jupyter-server-proxy starts it on first use) while the
+   * user looks at the runs, so the run page a click opens does not wait for it.
+   */
+  private warmDashboard(): void {
+    if (this.warmed) {
+      return;
+    }
+    this.warmed = true;
+    const settings = ServerConnection.makeSettings();
+    const url = dashboardUrl(settings.baseUrl, 'health');
+    ServerConnection.makeRequest(url, {}, settings).catch(() => {
+      this.warmed = false; // try again next time the panel shows
+    });
   }
 
   private async poll(): Promise<IPollOutcome> {
@@ -135,5 +154,6 @@ export class RunsPanel extends Widget {
   private status: HTMLElement;
   private chosen: string | null = null;
   private shown = '';
+  private warmed = false;
   private onVisibility: () => void;
 }

@@ -168,6 +168,9 @@ def test_dashboard_tab_is_same_origin_under_kernelflow_and_renders_runs(page, la
 
 
 def test_side_panel_lists_seeded_runs_and_follows_a_new_one(page, store):
+    warm: list[str] = []
+    page.on("request", lambda r: warm.append(r.url) if "/kernelflow/health" in r.url
+            else None)
     panel = open_side_panel(page)
     names = panel.locator(".kf-lab-run-name")
     names.first.wait_for(state="visible")
@@ -177,6 +180,7 @@ def test_side_panel_lists_seeded_runs_and_follows_a_new_one(page, store):
     alpha = panel.locator(f'.kf-lab-run[data-run-id="{store["runs"]["seed-alpha"]}"]')
     assert "loss 0.2" in alpha.inner_text() and "acc 0.8" in alpha.inner_text()
     shot(page, "side-panel")
+    assert warm, "showing the panel starts the dashboard for the run pages it opens"
 
     client = store["client"]
     run = client.create_run(store["digits"], run_name="fresh-run")
