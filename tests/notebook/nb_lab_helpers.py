@@ -98,7 +98,8 @@ def lab_server(root: Path, env: dict | None = None, timeout: float = 90):
     cmd = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.collaborative=False"]
+           f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--LabApp.collaborative=False",
+           "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp runs commands
     log = open(root / "lab.log", "w+")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                             stdin=subprocess.DEVNULL, start_new_session=True)

@@ -137,7 +137,8 @@ class RunsTable:
         self.table = _grid_class()(layout=w.Layout(width="100%"))
         self.compare_button = w.Button(description="Compare selected", icon="line-chart",
                                        tooltip="overlay the metric curves of the ticked runs",
-                                       layout=w.Layout(width="auto", min_width="170px"))
+                                       layout=w.Layout(width="auto", min_width="170px",
+                                                       align_self="flex-start"))
         self.compare_view = w.Output()
         self._set_sort_controls()
         self._observe()

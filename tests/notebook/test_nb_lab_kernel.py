@@ -1,0 +1,87 @@
+"""Issues 16.1, 16.2 and 16.7 in a real JupyterLab with a running kernel: cells run in Lab, the
+live chart ends as the interactive final chart, the runs table ticks rows and compares them,
+and after saving and reloading the page the charts are still there. Screenshots in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+from browser_helpers import shot
+from nb_lab_helpers import lab_server
+from nbformat.v4 import new_code_cell, new_notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
+CELLS = [
+    "import kernelflow as kf\n%load_ext kernelflow",
+    "%%kf run --name lab-a\nimport time\nfor i in range(30):\n"
+    "    kf.log_metric('loss', 1 / (i + 1), step=i)\n    time.sleep(0.02)",
+    "%%kf run --name lab-b\nfor i in range(30):\n    kf.log_metric('loss', 2 / (i + 1), step=i)",
+    "%kf runs",
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("labkernel")
+    nb = new_notebook(cells=[new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, root / "live.ipynb")
+    env = dict(os.environ, KERNELFLOW_TRACKING_URI=f"sqlite:///{root}/kf.db")
+    with lab_server(root, env) as server:
+        yield server
+
+
+def cell(page, n: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(n)
+
+
+def run_all(page, lab) -> None:
+    """Open the notebook, wait until its kernel is idle, run every cell."""
+    page.goto(lab.page_url("live.ipynb"), wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
+                           timeout=60_000)
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
+                           "?.textContent || '')", timeout=90_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(lab, page):
+    run_all(page, lab)
+    picks = cell(page, 3).locator("input.kf-pick")
+    try:
+        picks.first.wait_for(state="visible", timeout=90_000)
+    finally:
+        shot(page, "nb-lab-kernel-ran")
+    # the live charts were replaced by the final, interactive ones when each run ended
+    for n in (1, 2):
+        final = cell(page, n).locator(".kf-final .kf-interactive svg.kf-chart")
+        final.first.wait_for(state="visible", timeout=30_000)
+        assert "FINISHED" in cell(page, n).locator(".kf-live-head").inner_text()
+    assert cell(page, 1).locator(".kernelflow-live").count() == 0  # the live widget is gone
+    assert picks.count() == 2
+    picks.nth(0).check()
+    picks.nth(1).check()
+    button = cell(page, 3).get_by_role("button", name="Compare selected")
+    assert button.bounding_box()["width"] >= 140  # the label fits
+    button.click()
+    compare = cell(page, 3).locator(".kf-compare .kf-interactive polyline.kf-series")
+    compare.first.wait_for(state="visible", timeout=30_000)
+    assert compare.count() == 2
+    assert "lab-a" in cell(page, 3).locator(".kf-compare .kf-legend").inner_text()
+    shot(page, "nb-lab-kernel-runs-table")
+    # save, reload: the charts are part of the notebook now
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    page.reload(wait_until="domcontentloaded")
+    # Lab signed the notebook it saved, so the reloaded charts are interactive again
+    cell(page, 1).locator(".kf-final .kf-interactive svg.kf-chart").first.wait_for(
+        state="visible", timeout=60_000)
+    saved = nbformat.read(lab.root / "live.ipynb", as_version=4)
+    [out] = [o for o in saved.cells[1].outputs if o.output_type == "display_data"]
+    assert "application/vnd.jupyter.widget-view+json" not in out.data
+    assert "kf-final" in out.data["text/html"] and "loss 0.03333" in out.data["text/html"]
+    shot(page, "nb-lab-kernel-after-reload")
