@@ -91,3 +91,11 @@ def test_compare_button_label_fits(runs):
     table.widget  # noqa: B018
     assert table.compare_button.description == "Compare selected"
     assert table.compare_button.layout.width == "auto"
+
+
+def test_runs_link_to_a_dashboard_of_this_store_on_the_default_port(runs, monkeypatch):
+    monkeypatch.setattr(dashboard, "who_serves", lambda host, port: dashboard.SAME_STORE
+                        if port == dashboard.DEFAULT_PORT else dashboard.NOTHING)
+    assert dashboard.running_url() == f"http://127.0.0.1:{dashboard.DEFAULT_PORT}"
+    monkeypatch.setattr(dashboard, "who_serves", lambda host, port: dashboard.OTHER_STORE)
+    assert dashboard.running_url() is None  # another store's server: its run pages don't match

@@ -199,7 +199,8 @@ def running_url() -> str | None:
     """Where the browser reaches a dashboard of this kernel's store now, or None.
 
     The tracking server when the tracking URI is ``http://``, else a dashboard this
-    kernel started that still runs. Nothing is probed over the network.
+    kernel started that still runs, else one of this store on the default port
+    (``kernelflow ui`` started in a terminal).
     """
     from ..capture import redact_url
     from ..config import get_tracking_uri
@@ -210,6 +211,8 @@ def running_url() -> str | None:
     for port, proc in sorted(_processes.items()):
         if proc.poll() is None:
             return browser_url(f"http://127.0.0.1:{port}", port).rstrip("/")
+    if who_serves("127.0.0.1", DEFAULT_PORT) == SAME_STORE:
+        return browser_url(f"http://127.0.0.1:{DEFAULT_PORT}", DEFAULT_PORT).rstrip("/")
     return None
 
 
