@@ -206,6 +206,7 @@ def test_the_side_panel_does_not_poll_while_hidden(page):
     page.on("request", lambda r: polls.append(r.url) if "kernelflow-lab/runs" in r.url else None)
     side_panel_tab(page).click()  # hide it
     page.locator("#kernelflow-runs").wait_for(state="hidden")
+    page.wait_for_timeout(1_500)  # a poll already under way may still finish
     polls.clear()
     page.wait_for_timeout(5_000)  # more than two fast polls
     assert polls == []
