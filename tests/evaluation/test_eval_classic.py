@@ -132,6 +132,7 @@ def test_model_uri_array_data_and_callables(tracking_uri, binary):
     with kf.start_run():
         info = kf.log_model(model, "model")
     by_uri = kf.evaluate(info.model_uri, df, targets="label", model_type="classifier")
+    assert kf.get_run(by_uri.run_id).data.tags["kernelflow.evaluation.model"] == info.model_uri
     by_array = kf.evaluate(kf.load_model(info.model_uri), X, targets=y, model_type="classifier")
     by_fn = kf.evaluate(lambda frame: model.predict(frame.to_numpy()), df, targets="label",
                         model_type="classifier")

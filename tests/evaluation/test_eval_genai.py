@@ -55,6 +55,7 @@ def test_custom_scorers_and_traces_with_assessments(tracking_uri):
     run = kf.get_run(r.run_id)
     assert run.data.metrics["exact/mean"] == pytest.approx(5 / 6)
     assert run.data.tags["kernelflow.evaluation"] == "genai"
+    assert run.data.tags["kernelflow.evaluation.model"] == "_app"
     row = r.rows[2]
     trace = kf.Client().get_trace(row.trace_id)
     assert trace.info.run_id == r.run_id

@@ -205,13 +205,14 @@ def _list_page(client: Any) -> pn.viewable.Viewable:
     rows = []
     for r in runs:
         kind = r.data.tags.get(EVAL_TAG, "")
+        model = r.data.tags.get(f"{EVAL_TAG}.model", "")
         href = shell.url("evaluation", run=r.info.run_id)
         main = ", ".join(f"{esc(k)}={esc(format_value(v))}"
                          for k, v in sorted(r.data.metrics.items())[:4])
         rows.append(f"<tr><td><a class='kf-eval-run' href='{esc(href)}'>"
-                    f"{esc(r.info.run_name)}</a></td><td>{esc(kind)}</td>"
+                    f"{esc(r.info.run_name)}</a></td><td>{esc(kind)}</td><td>{esc(model)}</td>"
                     f"<td>{relative_time(r.info.start_time)}</td><td>{main}</td></tr>")
-    table = ("<table class='kf-kv kf-eval-runs'><thead><tr><th>run</th><th>kind</th>"
+    table = ("<table class='kf-kv kf-eval-runs'><thead><tr><th>run</th><th>kind</th><th>model</th>"
              f"<th>started</th><th>metrics</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
     return shell.page("evaluation", shell.header("Evaluation"), _html(table))
 

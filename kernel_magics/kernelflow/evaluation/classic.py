@@ -263,7 +263,8 @@ def evaluate(
     baseline = None
     if baseline_model is not None:
         baseline, _ = compute(_Predictor(baseline_model), X, y, model_type)
-    result = _log(metrics, parts, baseline, model_type, _dataset_input(frame, y, targets))
+    result = _log(metrics, parts, baseline, model_type, _dataset_input(frame, y, targets),
+                  _describe(model))
     failures = T.check(metrics, limits, baseline)
     if failures:
         raise T.ModelValidationFailedError(failures, result)
@@ -297,8 +298,16 @@ def _dataset_input(frame, y, targets):
                         {"mlflow.data.context": "evaluation"})
 
 
+def _describe(model: Any) -> str:
+    """What was evaluated, for the run's ``kernelflow.evaluation.model`` tag."""
+    if isinstance(model, (str, os.PathLike)):
+        return os.fspath(model)
+    inner = model.unwrap() if hasattr(model, "unwrap") else model
+    return getattr(inner, "__name__", None) or type(inner).__name__
+
+
 def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str,
-         dataset=None) -> EvaluationResult:
+         dataset=None, model: str = "") -> EvaluationResult:
     from .. import fluent
     from ..client import default_client
 
@@ -317,6 +326,7 @@ def _log(metrics: dict, parts: dict, baseline: dict | None, model_type: str,
             base = os.path.basename(path)
             artifacts[name] = EvaluationArtifact(base, client.download_artifacts(run_id, base))
         client.set_tag(run_id, "kernelflow.evaluation", model_type)
+        client.set_tag(run_id, "kernelflow.evaluation.model", model[:500])
         if dataset is not None:
             client.log_inputs(run_id, [dataset])
         fluent.flush()

@@ -252,6 +252,8 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
             client.log_batch(run_id, metrics=_metric_list(metrics), synchronous=True)
         client.log_dict(run_id, _table(results), RESULTS_TABLE)
         client.set_tag(run_id, EVAL_TAG, "genai")
+        app = getattr(predict_fn, "__name__", "predict_fn") if predict_fn else "given outputs"
+        client.set_tag(run_id, f"{EVAL_TAG}.model", app)
         if source is not None:
             client.log_inputs(run_id, [source])
     return GenAIEvaluationResult(run_id, metrics, results)
