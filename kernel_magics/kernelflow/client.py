@@ -341,8 +341,10 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
             old = known.get(key, staged.get(key))
             if old is not None and old != value:
                 raise InvalidParameterError(
-                    f"Param {key!r} of run {run_id} is already {old!r}; params cannot change, "
-                    f"so {value!r} was not logged. Log it under another key, or start a new run."
+                    f"Changing param values is not allowed. Param with key='{key}' was already "
+                    f"logged with value='{old}' for run ID='{run_id}'. Attempted logging new "
+                    f"value '{value}'. Params cannot change: log it under another key, or start "
+                    "a new run."
                 )
             staged[key] = value
         known.update(staged)

@@ -215,3 +215,43 @@ def test_logged_model_default_order_matches(servers):
         return models == expected, [m["info"]["name"] for m in by_name["models"]]
     theirs, ours = each(servers, make)
     assert theirs == ours and ours[0]
+
+
+def _phrase(message: str) -> str:
+    """MLflow's key phrase: its message up to the first sentence end."""
+    return message.split(". ")[0].split(" Error: ")[0].rstrip(".")
+
+
+def test_error_messages_hold_mlflow_key_phrases(servers):
+    def make(server):
+        exp = _post(server, "/experiments/create", {"name": "cmp-errors"})["experiment_id"]
+        run_id = _post(server, "/runs/create", {"experiment_id": exp})["run"]["info"]["run_id"]
+        _post(server, "/runs/log-parameter", {"run_id": run_id, "key": "p", "value": "1"})
+        _post(server, "/registered-models/create", {"name": "cmp-err-model"})
+        model_id = _post(server, "/logged-models", {"experiment_id": exp})["model"]["info"][
+            "model_id"]
+        calls = [
+            ("POST", "/experiments/create", {"name": "cmp-errors"}),
+            ("POST", "/registered-models/create", {"name": "cmp-err-model"}),
+            ("GET", "/registered-models/alias", {"name": "cmp-err-model", "alias": "nope"}),
+            ("GET", "/model-versions/get", {"name": "cmp-err-model", "version": "9"}),
+            ("DELETE", "/registered-models/delete", {"name": "no-such-model"}),
+            ("POST", "/runs/log-parameter", {"run_id": run_id, "key": "p", "value": "2"}),
+            ("GET", "/runs/get", {"run_id": "f" * 32}),
+            ("GET", "/logged-models/m-nope", {}),
+            ("DELETE", f"/logged-models/{model_id}/tags/nope", {}),
+            ("POST", "/logged-models/search", {"experiment_ids": [exp],
+                                               "order_by": [{"field_name": "params.x"}]}),
+        ]
+        out = []
+        for method, path, body in calls:
+            kw = {"params": body} if method == "GET" else {"json": body}
+            resp = requests.request(method, server.url + API + path, timeout=60, **kw)
+            message = resp.json()["message"].replace(run_id, "RUN").replace(model_id, "MODEL")
+            out.append((path, resp.status_code, resp.json()["error_code"], message))
+        return out
+    theirs, ours = each(servers, make)
+    for (path, status, code, message), (_, our_status, our_code, our_message) in zip(
+            theirs, ours, strict=True):
+        assert (our_status, our_code) == (status, code), (path, message, our_message)
+        assert _phrase(message) in our_message, (path, message, our_message)

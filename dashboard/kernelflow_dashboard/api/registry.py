@@ -9,7 +9,7 @@ import os
 import re
 from urllib.parse import unquote, unquote_plus, urlparse
 
-from kernelflow.errors import InvalidParameterError
+from kernelflow.errors import InvalidParameterError, ResourceNotFoundError
 
 from . import logged_models, shapes
 from .request import Params
@@ -143,8 +143,14 @@ def delete_alias(api: Api, p: Params) -> dict:
 
 
 def get_by_alias(api: Api, p: Params) -> dict:
-    """GET registered-models/alias."""
-    return _mv(api, _client(api).get_model_version_by_alias(p.need("name"), p.need("alias")))
+    """GET registered-models/alias: a missing alias of an existing model is a 400, as MLflow
+    answers (``Registered model alias ... not found``); a missing model stays a 404."""
+    name, alias = p.need("name"), p.need("alias")
+    try:
+        return _mv(api, _client(api).get_model_version_by_alias(name, alias))
+    except ResourceNotFoundError as exc:
+        api.client.get_registered_model(name)
+        raise InvalidParameterError(f"Registered model alias {alias} not found. ({exc})") from None
 
 
 # -- model versions ----------------------------------------------------------------

@@ -125,7 +125,8 @@ def compile_model_order(order_by: list[dict] | None) -> tuple[str, list]:
             column = "m." + ATTRIBUTES[field.removeprefix("attributes.")]
         else:
             raise InvalidParameterError(
-                f"Cannot order logged models by {field!r}: use a model attribute "
+                f"Invalid order by field name: {field}. Only metrics are supported besides "
+                f"the model's attributes: use a model attribute "
                 f"({', '.join(sorted(ATTRIBUTES))}) or metrics.<key>."
             )
         terms.append(f"({column} IS NULL), {column} {direction}")

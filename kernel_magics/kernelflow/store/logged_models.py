@@ -126,7 +126,8 @@ class LoggedModelStore(TrackingStore):
             f"SELECT {_COLUMNS} FROM logged_models WHERE model_id = ?", [model_id])
         if not rows or (rows[0][10] != "active" and not allow_deleted):
             raise ResourceNotFoundError(
-                f"No logged model with id {model_id!r}. List them with search_logged_models()."
+                f"Logged model with ID '{model_id}' not found. List them with "
+                "search_logged_models()."
             )
         return self._logged_models_from_rows(rows)[0]
 
@@ -242,7 +243,9 @@ class LoggedModelStore(TrackingStore):
             ResourceNotFoundError: if the model has no such tag.
         """
         if key not in self.get_logged_model(model_id).tags:
-            raise ResourceNotFoundError(f"Logged model {model_id!r} has no tag {key!r}.")
+            raise ResourceNotFoundError(
+                f"No tag with key '{key}' found for model with ID '{model_id}': the logged model "
+                "has no tag of that name.")
         self._update(model_id, lambda conn: conn.execute(
             "DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?", [model_id, key]))
 

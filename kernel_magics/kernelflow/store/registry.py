@@ -116,7 +116,8 @@ class RegistryStore(TrackingStore):
         def txn(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM registered_models WHERE name = ?", (name,)).fetchone():
                 raise ResourceExistsError(
-                    f"Registered model {name!r} already exists. Use get_registered_model() or "
+                    f"Registered Model (name={name}) already exists: registered model {name!r} "
+                    "already exists. Use get_registered_model() or "
                     "choose another name."
                 )
             conn.execute(

@@ -76,7 +76,9 @@ class TrackingStore(StoreBase):
                     if row[1] == DELETED
                     else " Use set_experiment() to make it active, or pick another name."
                 )
-                raise ResourceExistsError(f"Experiment {name!r} already exists (id {row[0]}).{hint}")
+                raise ResourceExistsError(
+                    f"Experiment(name={name}) already exists: experiment {name!r} has id "
+                    f"{row[0]}.{hint}")
             t = now_ms()
             cur = conn.execute(
                 "INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time,"
@@ -265,8 +267,8 @@ class TrackingStore(StoreBase):
         rows = self._run_rows([run_id]) if isinstance(run_id, str) else []
         if not rows:
             raise ResourceNotFoundError(
-                f"Run '{run_id}' not found. No run with id {run_id!r}: run ids are 32 hex "
-                "characters; find one with search_runs()."
+                f"Run '{run_id}' not found (Run with id={run_id} not found). No run with id "
+                f"{run_id!r}: run ids are 32 hex characters; find one with search_runs()."
             )
         return _info(rows[0])
 
