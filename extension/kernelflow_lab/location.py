@@ -33,11 +33,16 @@ def dashboard_path(base_url: str) -> str:
 def announce_to_kernels(base_url: str, tracking_uri: str) -> None:
     """Make the kernels this server starts log to ``tracking_uri`` and know the dashboard.
 
-    Kernels inherit the server's environment. ``KERNELFLOW_TRACKING_URI`` (when the user
-    has not set it) makes notebooks in every folder log to the one store the panel and the
-    dashboard show; ``KERNELFLOW_LAB_DASHBOARD`` lets ``%kf dashboard`` link to the
-    same-origin dashboard instead of starting a server on another port.
+    Kernels inherit the server's environment. ``KERNELFLOW_TRACKING_URI``, made absolute
+    (a relative path would name another file in each notebook's folder), makes notebooks in
+    every folder log to the one store the panel and the dashboard show;
+    ``KERNELFLOW_LAB_DASHBOARD`` lets ``%kf dashboard`` link to the same-origin dashboard
+    instead of starting a server on another port.
+
+    Args:
+        base_url: the Jupyter server's base URL.
+        tracking_uri: the store, from :func:`lab_tracking_uri` (absolute).
     """
-    os.environ.setdefault("KERNELFLOW_TRACKING_URI", tracking_uri)
+    os.environ["KERNELFLOW_TRACKING_URI"] = tracking_uri
     os.environ[ENV_DASHBOARD] = dashboard_path(base_url)
     os.environ[ENV_STORE] = tracking_uri

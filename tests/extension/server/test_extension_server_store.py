@@ -22,3 +22,4 @@ async def test_the_default_store_is_in_the_servers_root_and_kernels_log_there(
     # kernels inherit these: notebooks in any folder log to the store the panel shows
     assert os.environ["KERNELFLOW_TRACKING_URI"] == expected
     assert os.environ["KERNELFLOW_LAB_STORE"] == expected
+
