@@ -39,6 +39,9 @@ Across processes (W3C ``traceparent``)::
     with kf.tracing.continue_trace(request.headers):              # the server
         with kf.start_span("handle"): ...
 
+With ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` set (read when the first trace ends),
+traces are also exported there as OTLP/JSON, in the background.
+
 Reading: ``kf.search_traces(filter_string="trace.status = 'ERROR'")`` (a DataFrame
 like ``mlflow.search_traces``; ``return_type="list"`` for Trace objects),
 ``kf.get_trace(trace_id)``; on ``kf.Client()``: ``search_traces`` (TraceInfos,

@@ -3,7 +3,8 @@
 Traces are queued and posted as OTLP/JSON by one daemon thread, so the traced
 code never waits on the network. Headers come from
 ``OTEL_EXPORTER_OTLP_TRACES_HEADERS`` (or ``OTEL_EXPORTER_OTLP_HEADERS``),
-``key=value`` pairs separated by commas. A failed export is logged once.
+``key=value`` pairs separated by commas. A failed export is logged once. The
+endpoint is read from the environment when the process's first trace ends.
 """
 
 from __future__ import annotations
