@@ -105,10 +105,12 @@ RUNS = Grammar(
         "metric": NUMERIC_OPS | NULL_OPS,
         "param": STRING_OPS | LIST_OPS | NULL_OPS,
         "tag": STRING_OPS | LIST_OPS | NULL_OPS,
+        # MLflow's dataset.name / dataset.digest / dataset.context (the run's dataset inputs)
+        "dataset": STRING_OPS | LIST_OPS,
     },
     hint="Write clauses like: metrics.acc > 0.9 AND params.optimizer = 'adam' AND "
          "tags.team LIKE 'ml%' AND attributes.status = 'FINISHED'.",
-    prefixes={**KEY_TYPES, "run": "attribute"},
+    prefixes={**KEY_TYPES, "run": "attribute", "dataset": "dataset", "datasets": "dataset"},
 )
 
 _TOKEN = re.compile(

@@ -255,3 +255,27 @@ def test_error_messages_hold_mlflow_key_phrases(servers):
             theirs, ours, strict=True):
         assert (our_status, our_code) == (status, code), (path, message, our_message)
         assert _phrase(message) in our_message, (path, message, our_message)
+
+
+def test_search_runs_by_dataset_matches(servers):
+    def make(server):
+        exp = _post(server, "/experiments/create", {"name": "cmp-run-datasets"})["experiment_id"]
+        names = {}
+        for name, dataset, context in (("a", "train", "training"), ("b", "test", "eval"),
+                                       ("c", None, None)):
+            run_id = _post(server, "/runs/create", {"experiment_id": exp, "run_name": name}
+                           )["run"]["info"]["run_id"]
+            names[run_id] = name
+            if dataset:
+                _post(server, "/runs/log-inputs", {"run_id": run_id, "datasets": [{
+                    "dataset": {"name": dataset, "digest": f"d-{dataset}",
+                                "source_type": "local", "source": "{}"},
+                    "tags": [{"key": "mlflow.data.context", "value": context}]}]})
+        out = []
+        for f in ("dataset.name = 'train'", "dataset.digest IN ('d-train', 'd-test')",
+                  "dataset.context = 'eval'", "dataset.name LIKE 't%'"):
+            found = _post(server, "/runs/search", {"experiment_ids": [exp], "filter": f})
+            out.append(sorted(names[r["info"]["run_id"]] for r in found.get("runs", [])))
+        return out
+    theirs, ours = each(servers, make)
+    assert theirs == ours

@@ -501,3 +501,24 @@ def test_model_version_from_a_path_with_dots_inside_its_run(unserved):
     made = client.create_model_version("dots-inside", f"{run.info.artifact_uri}/model/..",
                                        run_id=run.info.run_id)
     assert made.version == "1"
+
+
+def test_search_runs_by_dataset_name_digest_and_context(kf):
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    exp_id = kf.create_experiment("runs-by-dataset")
+    runs = {}
+    for name, context in (("train", "training"), ("test", "eval")):
+        run_id = kf.create_run(exp_id, run_name=name).info.run_id
+        kf.log_inputs(run_id, [DatasetInput(Dataset(name, f"d-{name}", "local", "{}"),
+                                            [InputTag("mlflow.data.context", context)])])
+        runs[run_id] = name
+    kf.create_run(exp_id, run_name="none")
+
+    def names(f):
+        return sorted(r.info.run_name for r in kf.search_runs([exp_id], filter_string=f))
+    assert names("dataset.name = 'train'") == ["train"]
+    assert names("datasets.digest IN ('d-train', 'd-test')") == ["test", "train"]
+    assert names("dataset.context = 'eval'") == ["test"]
+    with pytest.raises(mlflow.exceptions.MlflowException, match="dataset.size"):
+        names("dataset.size = '1'")

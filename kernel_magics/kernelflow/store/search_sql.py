@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import FilterSyntaxError
 from ..search import ATTRIBUTES, RUNS, Clause, Grammar, OrderBy
 
 _SUBQUERY_TABLE = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
@@ -39,8 +40,24 @@ class SqlTable:
     values: dict[str, Callable] = field(default_factory=dict)
 
 
+def _dataset_clause(clause: Clause, params: list) -> str:
+    """``dataset.name`` / ``dataset.digest`` / ``dataset.context``: runs with such an input."""
+    if clause.key in ("name", "digest"):
+        cond = compare_sql(f"d.{clause.key}", clause.op, clause.value, params)
+        return ("r.run_uuid IN (SELECT i.run_uuid FROM dataset_inputs i JOIN datasets d "
+                f"ON d.dataset_uuid = i.dataset_uuid WHERE {cond})")
+    if clause.key == "context":
+        cond = compare_sql("t.value", clause.op, clause.value, params)
+        return ("r.run_uuid IN (SELECT i.run_uuid FROM dataset_inputs i JOIN input_tags t "
+                f"ON t.input_uuid = i.input_uuid WHERE t.key = 'mlflow.data.context' AND {cond})")
+    raise FilterSyntaxError(
+        f"Invalid search filter: dataset.{clause.key} is not a dataset field; use dataset.name, "
+        "dataset.digest or dataset.context, like dataset.context = 'train'.")
+
+
 RUNS_TABLE = SqlTable("r", ("run_uuid",), {
-    "metric": ("latest_metrics", " AND is_nan = 0"), "param": ("params", ""), "tag": ("tags", "")})
+    "metric": ("latest_metrics", " AND is_nan = 0"), "param": ("params", ""), "tag": ("tags", "")},
+    custom={"dataset": _dataset_clause})
 
 
 def _integral(value):
@@ -151,6 +168,10 @@ def compile_order(order: list[OrderBy]) -> tuple[str, str, list]:
             column = "r." + ATTRIBUTES[term.key]
             terms.append(f"({column} IS NULL), {column} {direction}")
             continue
+        if term.kind not in _SUBQUERY_TABLE:
+            raise FilterSyntaxError(
+                f"Invalid order_by term: runs cannot be ordered by {term.kind}.{term.key}; "
+                "order by attributes, metrics, params or tags.")
         alias = f"o{i}"
         table = _SUBQUERY_TABLE[term.kind]
         joins.append(
