@@ -176,3 +176,19 @@ def test_any_filter_text_is_a_result_or_a_filter_error(client):
             pass
 
     check()
+
+
+def test_span_filters_find_traces_by_their_spans(client, tracking_uri):
+    with kf.start_span("agent") as root:
+        with kf.start_span("search-web", span_type="TOOL") as tool:
+            tool.set_status("ERROR")
+    with kf.start_span("other"):
+        pass
+    kf.flush()
+    ids = {t.trace_id for t in client.search_traces(filter_string="span.name = 'search-web'")}
+    assert ids == {root.trace_id}
+    assert {t.trace_id for t in client.search_traces(
+        filter_string="span.type = 'TOOL' AND span.status = 'ERROR'")} == {root.trace_id}
+    assert len(client.search_traces(filter_string="span.name LIKE '%'")) == 2
+    with pytest.raises(kf.FilterSyntaxError, match="unknown span key"):
+        client.search_traces(filter_string="span.colour = 'x'")

@@ -3,7 +3,8 @@
 The core grammar (:mod:`kernelflow.search`) with the trace's own keys:
 ``trace.status`` (or ``state``), ``trace.name``, ``trace.timestamp_ms``,
 ``trace.execution_time_ms``, ``trace.run_id``, ``trace.total_tokens``,
-``trace.cost``, ``tags.k`` and ``metadata.k`` (``request_metadata.k``, as MLflow).
+``trace.cost``, ``tags.k``, ``metadata.k`` (``request_metadata.k``, as MLflow) and
+``span.name`` / ``span.type`` / ``span.status`` (traces with such a span).
 The ``trace.`` prefix (or ``attributes.``) is optional. User values only
 ever become ``?`` parameters.
 """
@@ -32,7 +33,11 @@ _KINDS = {
     "trace": "attribute", "attributes": "attribute", "attribute": "attribute", "attr": "attribute",
     "tags": "tag", "tag": "tag",
     "metadata": "metadata", "request_metadata": "metadata",
+    "span": "span", "spans": "span",
 }
+# span.<key> -> column of the spans table: traces with at least one such span match.
+SPAN_KEYS = {"name": "name", "type": "span_type", "span_type": "span_type",
+             "status": "status_code"}
 _TABLES = {"tag": "trace_tags", "metadata": "trace_metadata"}
 _NUMERIC_OPS = {"=", "!=", ">", ">=", "<", "<="}
 _STRING_OPS = {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"}
@@ -72,6 +77,9 @@ class _TraceParser(_Parser):
             rest = _unquote(quoted)
         if kind == "attribute":
             return self._attribute(rest, tok)
+        if kind == "span" and rest not in SPAN_KEYS:
+            raise self.error(tok, f"unknown span key {rest!r}; known: "
+                                  + ", ".join(sorted(SPAN_KEYS)))
         return kind, rest, tok
 
     def _attribute(self, name, tok):  # type: ignore[override]
@@ -86,7 +94,8 @@ class _TraceParser(_Parser):
         value_tok = self.peek() or op_tok
         value = self.value(op)
         numeric = kind == "attribute" and ATTRIBUTES[key][1]
-        allowed = (_NUMERIC_OPS if numeric else _STRING_OPS) | (_NULL_OPS if kind != "attribute" else set())
+        allowed = (_NUMERIC_OPS if numeric else _STRING_OPS) | (
+            _NULL_OPS if kind in ("tag", "metadata") else set())
         if op not in allowed:
             raise self.error(op_tok, f"operator {op} cannot be used with {key!r}; use one of "
                                      + ", ".join(sorted(allowed)))
@@ -150,6 +159,9 @@ def compile_trace_clause(clause: Clause, params: list) -> str:
         elif numeric and column != "t.cost":
             value = tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
         return compare_sql(column, clause.op, value, params)
+    if clause.kind == "span":
+        cond = compare_sql(SPAN_KEYS[clause.key], clause.op, clause.value, params)
+        return f"t.trace_id IN (SELECT trace_id FROM spans WHERE {cond})"
     table = _TABLES[clause.kind]
     params.append(clause.key)
     if clause.op in _NULL_OPS:

@@ -50,7 +50,8 @@ paged), ``get_trace``, ``delete_traces``, ``set_trace_tag``, ``delete_trace_tag`
 ``log_expectation``), ``get_assessments``, ``delete_assessment``. Filter keys:
 ``trace.status``, ``trace.name``, ``trace.timestamp_ms``,
 ``trace.execution_time_ms``, ``trace.run_id``, ``trace.total_tokens``,
-``trace.cost``, ``tags.<k>``, ``metadata.<k>``.
+``trace.cost``, ``tags.<k>``, ``metadata.<k>``, ``span.name``, ``span.type``,
+``span.status``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ class TraceClient:
             filter_string: e.g. ``"trace.status = 'ERROR' AND tags.env = 'prod'"``; keys:
                 ``trace.status``, ``trace.name``, ``trace.timestamp_ms``,
                 ``trace.execution_time_ms``, ``trace.run_id``, ``trace.total_tokens``,
-                ``trace.cost``, ``tags.<k>``, ``metadata.<k>``.
+                ``trace.cost``, ``tags.<k>``, ``metadata.<k>``, and ``span.name``,
+                ``span.type``, ``span.status`` (traces with such a span).
             max_results: page size.
             order_by: e.g. ``["timestamp_ms DESC"]`` (the default) or ``["execution_time_ms"]``.
             page_token: the ``.token`` of the previous page.
