@@ -50,6 +50,18 @@ for _name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "kernelflow.gateway"
 
 _REQUIRED = {"chat": "messages", "completions": "prompt", "embeddings": "input"}
 _OWN_FIELDS = {"model", "stream", "stream_options", "user", "metadata"}
+# OpenAI's request parameters, per call kind. Anything else is refused: litellm would also
+# take api_key, api_base, headers ... from a client and send the gateway's secret elsewhere.
+_COMMON = {"temperature", "top_p", "n", "stop", "max_tokens", "presence_penalty",
+           "frequency_penalty", "logit_bias", "seed", "logprobs", "top_logprobs",
+           "service_tier", "store"}
+_ALLOWED = {
+    "chat": _COMMON | {"messages", "max_completion_tokens", "response_format", "tools",
+                       "tool_choice", "parallel_tool_calls", "functions", "function_call",
+                       "reasoning_effort", "modalities", "prediction", "audio"},
+    "completions": _COMMON | {"prompt", "suffix", "echo", "best_of"},
+    "embeddings": {"input", "dimensions", "encoding_format"},
+}
 
 
 def build_router(config: GatewayConfig, client: Any = None) -> litellm.Router:
@@ -269,7 +281,15 @@ class Gateway:
             raise GatewayError(f"'{field}' is required" + (
                 " (a non-empty list of {role, content} messages)" if kind == "chat" else "")
                 + ".", 400, code=f"missing_{field}")
+        if body.get("stream") and kind != "chat":
+            raise GatewayError(f"Streaming is available for chat completions only, not {kind}.",
+                               400, code="stream_not_supported")
         params = {k: v for k, v in body.items() if k not in _OWN_FIELDS}
+        unknown = sorted(set(params) - _ALLOWED[kind])
+        if unknown:
+            raise GatewayError(f"Unrecognized request argument supplied: {', '.join(unknown)}. "
+                               f"The gateway takes OpenAI's {kind} parameters.", 400,
+                               code="unknown_parameter")
         return route, params
 
     async def _invoke(self, kind: str, route: Route, params: dict, stream: bool) -> Any:

@@ -133,6 +133,14 @@ def test_unknown_route_and_bad_requests(sdk, running):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = httpx.post(running.url + "/v1/chat/completions", json={"messages": []})
     assert r.status_code == 400 and "'model' is required" in r.json()["error"]["message"]
+    # a client may not point the gateway (and its provider key) somewhere else
+    r = httpx.post(running.url + "/v1/chat/completions", json={
+        "model": "chat", "messages": [{"role": "user", "content": "x"}],
+        "api_base": "http://127.0.0.1:9/v1", "api_key": "mine"})
+    assert r.status_code == 400 and "api_base, api_key" in r.json()["error"]["message"]
+    r = httpx.post(running.url + "/v1/completions", json={"model": "complete", "prompt": "x",
+                                                          "stream": True})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "stream_not_supported"
 
 
 def _error(running, model, stream=False):
