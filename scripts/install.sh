@@ -21,10 +21,11 @@ case "$what" in
     pip_install -e ".[notebook,dashboard]" scikit-learn
     ;;
   test)
-    if ! command -v chromium >/dev/null 2>&1; then
+    # Debian packages: chromium (browser tests), strace (the durability test watches fsyncs).
+    if ! command -v chromium >/dev/null 2>&1 || ! command -v strace >/dev/null 2>&1; then
       SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-      $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
-        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+      $SUDO apt-get install -y -q chromium strace >/dev/null 2>&1 \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium strace >/dev/null; }
     fi
     # torch first and pinned: this exact CPU build lies on the local disk; a bare
     # `torch` would pull several GB of CUDA wheels.

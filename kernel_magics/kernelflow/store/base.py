@@ -136,18 +136,32 @@ class StoreBase:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
 
-    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` in one write transaction, retrying while the file is locked."""
+    def write(self, fn: Callable[[sqlite3.Connection], T], durable: bool = True) -> T:
+        """Run ``fn(conn)`` in one write transaction, retrying while the file is locked.
+
+        Args:
+            fn: the transaction's work.
+            durable: with ``synchronous = FULL`` (the default), False commits this one
+                without its own fsync; it becomes durable with the next durable commit (the
+                WAL is synced up to there), as a new run does with its first logged batch.
+        """
         conn = self.conn
+        lazy = not durable and SYNCHRONOUS == "FULL"
 
         def attempt() -> T:
-            conn.execute("BEGIN IMMEDIATE")
+            if lazy:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if lazy:
+                    conn.execute("PRAGMA synchronous = FULL")
             return result
 
         return self._retry(attempt)

@@ -252,7 +252,9 @@ class TrackingStore(StoreBase):
             )
             _refresh_summaries(conn, [run_id])
 
-        self.write(txn)
+        # No fsync of its own: the run becomes durable with its first logged batch or
+        # end_run (a FULL commit syncs the WAL up to there), which saves one sync per run.
+        self.write(txn, durable=False)
         info = RunInfo(run_id, exp.experiment_id, run_name, user_id, "RUNNING", start, None,
                        artifact_uri, ACTIVE)
         return Run(info, RunData({}, {}, all_tags))
