@@ -29,9 +29,11 @@ def _gateway_arguments(p: argparse.ArgumentParser) -> None:
                    "(default: gateway)")
     p.add_argument("--ray", action="store_true", help="run as a Ray Serve deployment "
                    "(not available yet)")
-    sub = p.add_subparsers(dest="gateway_action", metavar="{keys}")
+    sub = p.add_subparsers(dest="gateway_action", metavar="{keys}",
+                           help="keys: manage API keys instead of serving")
     keys = sub.add_parser("keys", help="create, list and revoke gateway API keys")
-    keys_sub = keys.add_subparsers(dest="keys_action", metavar="{create,list,revoke}")
+    keys_sub = keys.add_subparsers(dest="keys_action", metavar="{create,list,revoke}",
+                                   help="what to do with keys")
     create = keys_sub.add_parser("create", help="create a key (its secret is shown once)")
     create.add_argument("name_arg", nargs="?", metavar="NAME", help="the key's name")
     create.add_argument("--name", help="the key's name")
