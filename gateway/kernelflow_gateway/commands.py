@@ -138,7 +138,8 @@ def _gateway_magic(shell, args: argparse.Namespace, cell: str | None):
 
 gateway_magic = MagicCommand(
     name="gateway",
-    help="start (or reuse) an LLM gateway in the background; chat()/%%kf llm then use it",
+    help="start (or reuse) an LLM gateway in the background; chat() and the llm cell magic "
+         "then use it",
     handler=_gateway_magic,
     add_arguments=_magic_gateway_arguments,
 )
