@@ -3,6 +3,7 @@ non-root base URL (so everything the extension builds must honour ``{base_url}``
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -49,6 +50,11 @@ def start_lab(folder: Path, tracking_uri: str, token: str = "e2e-token") -> LabS
     """Start ``jupyter lab`` in ``folder`` (config, workspaces and settings kept inside it)."""
     for sub in ("root", "config", "data", "runtime", "workspaces", "settings"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
+    # no "Would you like to get notified about Jupyter news?" toast over the screenshots
+    labconfig = folder / "config" / "labconfig"
+    labconfig.mkdir(exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     port = free_port()
     env = {**os.environ, "KERNELFLOW_TRACKING_URI": tracking_uri, "PYTHONUNBUFFERED": "1",
            "JUPYTER_CONFIG_DIR": str(folder / "config"),
