@@ -59,6 +59,7 @@ class Grammar:
             (``{op}``, ``{kind}``, ``{key}``, ``{allowed}``).
         numeric_strings: accept a quoted number for a numeric attribute (``'2'``).
         order_hint: the last line of order_by errors.
+        kind_keys: for key types whose keys are fixed (a trace's ``span.name``), the keys.
     """
 
     name: str
@@ -73,6 +74,7 @@ class Grammar:
     numeric_strings: bool = False
     order_hint: str = ("Write terms like: 'metrics.acc DESC', 'params.lr', "
                        "'attributes.start_time ASC'.")
+    kind_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def ops_for(self, kind: str, key: str) -> frozenset[str]:
         """The operators a key of this kind takes."""
@@ -244,6 +246,9 @@ class _Parser:
             rest = _unquote(quoted)
         if kind == "attribute":
             return self._attribute(rest, tok)
+        fixed = self.grammar.kind_keys.get(kind)
+        if fixed is not None and rest not in fixed:
+            raise self.error(tok, f"unknown {kind} key {rest!r}; known: {', '.join(sorted(fixed))}")
         return kind, rest, tok
 
     def _prefix_names(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import InvalidParameterError, ResourceNotFoundError
+from ..paging import decode_page_token, split_page
 from ..tracing.entities import Assessment, Span, Trace, TraceData, TraceInfo
 from .base import StoreBase, now_ms
 from .trace_filter import (
@@ -27,7 +28,6 @@ from .trace_filter import (
     parse_trace_filter,
     parse_trace_order,
 )
-from .tracking import decode_page_token, encode_page_token
 
 SPAN_COLUMNS = ("trace_id", "span_id", "parent_span_id", "name", "span_type", "start_time_ns",
                 "end_time_ns", "status_code", "status_message", "inputs", "outputs",
@@ -282,8 +282,8 @@ class TraceStore(StoreBase):
             f"SELECT {', '.join('t.' + c.strip() for c in _INFO_COLUMNS.split(','))} "
             f"FROM traces t WHERE {' AND '.join(where) or '1'} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, int(max_results) + 1, offset])
-        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return self._infos(rows[:max_results]), token
+        rows, token = split_page(rows, offset, int(max_results))
+        return self._infos(rows), token
 
     def count_traces(self, experiment_ids: list | None = None,
                      filter_string: str | None = None) -> int:
