@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -34,11 +36,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def prefixed_server(tmp_path):
-    """`kernelflow ui --prefix /user/ann/kernelflow` (REST API only: it starts fast)."""
+def start_prefixed(tmp_path, api_only: bool):
     port = free_port()
-    env = {**os.environ, "KERNELFLOW_DASHBOARD_API_ONLY": "1", "KERNELFLOW_TOKEN": "tok"}
+    env = {**os.environ, "KERNELFLOW_TOKEN": "tok"}
+    if api_only:
+        env["KERNELFLOW_DASHBOARD_API_ONLY"] = "1"
     cmd = [sys.executable, "-m", "kernelflow", "ui", "--port", str(port), "--store",
            f"sqlite:///{tmp_path / 'kernelflow.db'}", "--prefix", "/user/ann/kernelflow/",
            "--allowed-hosts", "*"]
@@ -53,6 +55,23 @@ def prefixed_server(tmp_path):
                 break
         except requests.ConnectionError:
             time.sleep(0.1)
+    return url, proc, log
+
+
+@pytest.fixture
+def prefixed_server(tmp_path):
+    """`kernelflow ui --prefix /user/ann/kernelflow` (REST API only: it starts fast)."""
+    url, proc, log = start_prefixed(tmp_path, api_only=True)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture
+def prefixed_pages(tmp_path):
+    """The same with the Panel pages."""
+    url, proc, log = start_prefixed(tmp_path, api_only=False)
     yield url
     proc.terminate()
     proc.wait(10)
@@ -71,3 +90,24 @@ def test_every_route_is_under_the_prefix(prefixed_server):
     # the token is still required under the prefix (the proxy adds it; nobody else has it)
     assert requests.get(prefixed_server + api, headers={"Host": "lab.example.org:8888"},
                         timeout=10).status_code == 401
+
+
+@pytest.mark.slow
+def test_pages_and_the_sign_in_redirect_stay_under_the_prefix(prefixed_pages):
+    host = {"Host": "lab.example.org:8888"}
+    page = requests.get(prefixed_pages + "/user/ann/kernelflow/runs", headers=host,
+                        allow_redirects=False, timeout=30)
+    assert page.status_code == 302
+    login = urljoin("/user/ann/kernelflow/runs", page.headers["Location"])
+    assert login.startswith("/user/ann/kernelflow/login?next=")
+    session = requests.Session()
+    signed_in = session.post(prefixed_pages + login, data={"token": "tok"},
+                             headers=host, allow_redirects=False, timeout=30)
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"] == "/user/ann/kernelflow/runs"
+    shown = session.get(prefixed_pages + "/user/ann/kernelflow/runs", headers=host, timeout=60)
+    assert shown.status_code == 200 and "<title>kernelflow</title>" in shown.text
+    # scripts and styles are addressed relative to the page, so under the prefix too
+    links = re.findall(r'(?:src|href)="([^"]+)"', shown.text)
+    assert any(link.startswith("static/js/bokeh") for link in links), links
+    assert [link for link in links if link.startswith("/")] == []
