@@ -75,17 +75,22 @@ def build_patterns(api: Api, security: Security) -> list[tuple[str, type, dict[s
 
 
 def load_pages() -> dict[str, Any] | None:
-    """The UI's page factories, or None when the UI package is not importable yet.
+    """The UI's page factories; None only when ``KERNELFLOW_DASHBOARD_API_ONLY=1`` asks for
+    the REST API alone (a lighter server for API work).
 
-    ``KERNELFLOW_DASHBOARD_API_ONLY=1`` skips the UI (a lighter server for API work).
+    Raises:
+        KernelflowError: the UI failed to import (a broken install or a bug): the server
+            refuses to start rather than quietly serving the API alone.
     """
     if os.environ.get("KERNELFLOW_DASHBOARD_API_ONLY") == "1":
         return None
     try:
         from .ui import PAGES
     except ImportError as exc:
-        log.warning("Serving the REST API only: the UI pages did not import (%s).", exc)
-        return None
+        raise KernelflowError(
+            f"The dashboard's pages failed to import ({type(exc).__name__}: {exc}). Reinstall "
+            "with pip install 'kernelflow[dashboard]', or set KERNELFLOW_DASHBOARD_API_ONLY=1 "
+            "to serve the REST API alone.") from exc
     return {("/" if k in ("", "/") else "/" + k.strip("/")): v for k, v in PAGES.items()}
 
 
@@ -160,11 +165,6 @@ def url_prefix(prefix: str | None) -> str:
     return "/" + "/".join(parts) if parts else ""
 
 
-def _check_port(port: int) -> None:
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-        raise InvalidParameterError(
-            f"Invalid port {port!r}: use a number from 1 to 65535 (0 picks a free one).")
-
 def allow_long_queries() -> None:
     """Let query strings of any length that fits the headers reach the handlers.
 
@@ -178,6 +178,11 @@ def allow_long_queries() -> None:
         httputil.set_parse_body_config(httputil.ParseBodyConfig(
             urlencoded=config(max_arguments=MAX_HEADER_BYTES // 2)))
 
+
+def _check_port(port: int) -> None:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise InvalidParameterError(
+            f"Invalid port {port!r}: use a number from 1 to 65535 (0 picks a free one).")
 
 
 @contextmanager
