@@ -204,10 +204,16 @@ def measure(name: str, command: list[str], port: int, ray_tmp: str | None, args)
     if ray_tmp:
         env["RAY_TMPDIR"] = ray_tmp
     start = time.monotonic()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        first = wait_first_200(port, proc, start)
+        try:
+            first = wait_first_200(port, proc, start)
+        except RuntimeError as exc:
+            log.seek(0)
+            tail = "".join(log.readlines()[-5:])
+            print(f"  {name:<11} did not start ({exc}):\n{tail}", flush=True)
+            return None
         latency(port, 30)  # warm up
         p50, p99 = latency(port, args.requests)
         rps8 = throughput(port, 8, args.seconds)
@@ -245,7 +251,9 @@ def main() -> None:
                            "--store", uri],
             "ray": [PY, plain, pickle_path, str(port)],
         }[name]
-        rows[name] = measure(name, command, port, ray_tmp, args)
+        row = measure(name, command, port, ray_tmp, args)
+        if row:
+            rows[name] = row
     shutil.rmtree(root, ignore_errors=True)
     if "mlflow" in rows and "kernelflow" in rows:
         m, k = rows["mlflow"], rows["kernelflow"]

@@ -159,6 +159,7 @@ def serve(
     replica_cpus: float = 0.25,
     trace: bool = False,
     owner: str = "python",
+    ingress: str | None = None,
 ) -> ServingHandle:
     """Serve registry models on Ray Serve with MLflow's scoring protocol.
 
@@ -181,6 +182,9 @@ def serve(
         replica_cpus: CPUs reserved per replica (fractions allowed).
         trace: record each ``/invocations`` request as a trace in the store (continuing an
             incoming W3C ``traceparent``).
+        ingress: ``"direct"`` (each replica answers HTTP on the port itself: the fastest, one
+            machine) or ``"proxy"`` (Ray Serve's HTTP proxy: every node of a cluster);
+            default direct on a local Ray, proxy with ``address``.
         owner: who drives the deployment (``"cli"`` lets ``kernelflow serve --stop`` signal
             the process; a notebook or script is never signalled).
 
@@ -215,10 +219,19 @@ def serve(
                 f"A deployment named {name!r} is already running at {_running[name].url}; "
                 "stop it first or pass another name.")
         address = address or os.environ.get("RAY_ADDRESS") or None
-        _start_ray(address, host, port)
-        prefix = "/" if not any(h.url.rstrip("/") == _base_url(host, port) for h in
-                                _running.values()) else f"/{name}"
-        url = _base_url(*_state["http"]) + ("" if prefix == "/" else prefix)
+        ingress = ingress or ("proxy" if address else "direct")
+        if ingress not in ("direct", "proxy"):
+            raise kernelflow.InvalidParameterError(
+                f"ingress must be 'direct' or 'proxy', not {ingress!r}.")
+        if ingress == "direct":
+            _check_direct_port(host, port)
+            _start_ray(address, host, port, proxy=False)
+            prefix, url = None, _base_url(host, port)
+        else:
+            _start_ray(address, host, port)
+            prefix = "/" if not any(h.url.rstrip("/") == _base_url(host, port) for h in
+                                    _running.values()) else f"/{name}"
+            url = _base_url(*_state["http"]) + ("" if prefix == "/" else prefix)
         config = {"max_batch_size": max_batch_size, "batch_wait_ms": batch_wait_ms,
                   "timeout_s": timeout, "poll_interval_s": poll_interval,
                   "max_body_mb": max_body_mb, "trace": bool(trace)}
@@ -227,7 +240,8 @@ def serve(
                 host=socket.gethostname(), pid=os.getpid(), ray_address=address,
                 config=json.dumps({**config, "owner": owner}), last_error=None, first=True)
         handle = ServingHandle(name, url, resolved, tracking_uri, address)
-        _deploy(handle, config, replicas, autoscale, replica_cpus, prefix)
+        _deploy(handle, config, replicas, autoscale, replica_cpus, prefix,
+                (host, port) if ingress == "direct" else None)
         _running[name] = handle
         _record(tracking_uri, name, resolved, status="RUNNING")
         return handle
@@ -262,13 +276,37 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _start_ray(address: str | None, host: str, port: int) -> None:
+def _check_direct_port(host: str, port: int) -> None:
+    for other in _running.values():
+        if other.url.rstrip("/") == _base_url(host, port):
+            raise kernelflow.KernelflowError(
+                f"Port {port} already serves deployment {other.name!r}; give this one another "
+                "--port.")
+    if not _port_free(host, port):
+        raise kernelflow.KernelflowError(
+            f"Port {port} on {host} is already in use. Choose another with --port, or stop "
+            "what listens there.")
+
+
+def _start_ray(address: str | None, host: str, port: int, proxy: bool = True) -> None:
     import ray
     from ray import serve
 
     if not ray.is_initialized():
         _state["http"] = None  # Ray went away (shut down by someone else): start afresh
-    if _state["http"] is not None:
+    if not proxy:
+        if not ray.is_initialized():
+            _init(address)
+        if _state["http"] is None:
+            serve.start(proxy_location="Disabled")
+            _state["http"] = ("direct", 0)
+        _register_exit()
+        return
+    if _state["http"] == ("direct", 0) and _running:
+        raise kernelflow.KernelflowError(
+            "Ray Serve runs without its HTTP proxy here (direct ingress) and cannot start one "
+            "now; serve with ingress='direct', or stop the running deployments first.")
+    if _state["http"] is not None and _state["http"] != ("direct", 0):
         if _state["http"] != (host, port):
             raise kernelflow.KernelflowError(
                 f"Ray Serve already listens on {_base_url(*_state['http'])} in this process; "
@@ -280,18 +318,7 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
             raise kernelflow.KernelflowError(
                 f"Port {port} on {host} is already in use. Choose another with --port, or stop "
                 "what listens there.")
-        try:
-            init_ray(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        except ConnectionError as exc:
-            raise kernelflow.KernelflowError(
-                f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
-                "'ray start --head' or check the address.") from None
-        except Exception as exc:
-            raise kernelflow.KernelflowError(
-                f"Ray could not start: {exc} On a busy machine, try again; with --address, "
-                "check the cluster.") from None
-        _state["owns_ray"] = address is None
+        _init(address)
     try:
         serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly")
     except Exception as exc:
@@ -299,9 +326,28 @@ def _start_ray(address: str | None, host: str, port: int) -> None:
         raise kernelflow.KernelflowError(
             f"Ray Serve could not start its HTTP proxy on {host}:{port}: {exc}") from None
     _state["http"] = (host, port)
+    _register_exit()
+
+
+def _register_exit() -> None:
     if not _state["atexit"]:
         atexit.register(stop_all)
         _state["atexit"] = True
+
+
+def _init(address: str | None) -> None:
+    try:
+        init_ray(address=address, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+    except ConnectionError as exc:
+        raise kernelflow.KernelflowError(
+            f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
+            "'ray start --head' or check the address.") from None
+    except Exception as exc:
+        raise kernelflow.KernelflowError(
+            f"Ray could not start: {exc} On a busy machine, try again; with --address, "
+            "check the cluster.") from None
+    _state["owns_ray"] = address is None
 
 
 def init_ray(attempts: int = 3, **options: Any) -> None:
@@ -320,7 +366,8 @@ def init_ray(attempts: int = 3, **options: Any) -> None:
 
 
 def _deploy(handle: ServingHandle, config: dict, replicas: int,
-            autoscale: tuple[int, int] | None, replica_cpus: float, prefix: str) -> None:
+            autoscale: tuple[int, int] | None, replica_cpus: float, prefix: str | None,
+            direct: tuple[str, int] | None) -> None:
     from ray import serve
 
     from .app import build, deployment_options
@@ -328,7 +375,7 @@ def _deploy(handle: ServingHandle, config: dict, replicas: int,
     app = build(handle.name, {r: v.uri for r, v in handle.models.items()}, handle.tracking_uri,
                 options=deployment_options(replicas, autoscale, replica_cpus,
                                            config["max_batch_size"]),
-                user_config=config)
+                user_config=config, direct=direct)
     try:
         serve.run(app, name=handle.name, route_prefix=prefix, blocking=False)
     except Exception as exc:

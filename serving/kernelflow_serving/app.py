@@ -66,7 +66,7 @@ class ModelServer:
     """
 
     def __init__(self, deployment: str, models: dict[str, str], tracking_uri: str,
-                 record: bool = True) -> None:
+                 record: bool = True, direct: tuple[str, int] | None = None) -> None:
         kernelflow.set_tracking_uri(tracking_uri)
         self.client = kernelflow.Client(tracking_uri)
         self.deployment = deployment
@@ -74,9 +74,12 @@ class ModelServer:
         self.slots = {route: _load(uri, self.client) for route, uri in models.items()}
         self.default = next(iter(self.slots)) if len(self.slots) == 1 else None
         self.options = dict(DEFAULT_OPTIONS)
+        self._in_flight = 0  # /invocations requests being answered (event-loop only)
         self._stop = threading.Event()
         threading.Thread(target=self._follow, name="kernelflow-alias-follower",
                          daemon=True).start()
+        if direct:
+            self._listen(*direct)
 
     # -- configuration ---------------------------------------------------------
     def reconfigure(self, config: dict) -> None:
@@ -109,6 +112,37 @@ class ModelServer:
 
     def __del__(self) -> None:
         self._stop.set()
+
+    # -- direct ingress ------------------------------------------------------------
+    def _listen(self, host: str, port: int) -> None:
+        """Answer HTTP on ``host:port`` from this replica, without Ray Serve's proxy.
+
+        Ray Serve's HTTP proxy adds a process hop (and most of the latency) to every
+        request; here each replica runs its own uvicorn on the port with SO_REUSEPORT,
+        so the kernel spreads connections over the replicas of this machine. Ray Serve
+        still starts, restarts, scales and reconfigures the replicas.
+        """
+        import socket
+
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        config = uvicorn.Config(self._asgi, interface="asgi3", log_level="warning",
+                                access_log=False, lifespan="off", proxy_headers=False,
+                                timeout_keep_alive=30)
+        self._server = uvicorn.Server(config)
+        threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                         name="kernelflow-http", daemon=True).start()
+
+    async def _asgi(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        response = await self(Request(scope, receive))
+        await response(scope, receive, send)
 
     # -- HTTP ------------------------------------------------------------------
     async def __call__(self, request: Request) -> Response:
@@ -190,13 +224,20 @@ class ModelServer:
             protocol.cast_to_signature(parsed, self.slots[route].model.signature)
         except protocol.ScoringError as err:
             return self._error(route, err)
+        # Alone in the replica: predict now rather than wait batch_wait_ms for company.
+        alone = self._in_flight == 0
+        self._in_flight += 1
+        work = (asyncio.to_thread(predict_many, self.slots, [(route, parsed)]) if alone
+                else self._predict_batch((route, parsed)))
         try:
-            outcome, resolved = await asyncio.wait_for(
-                self._predict_batch((route, parsed)), float(self.options["timeout_s"]))
+            result = await asyncio.wait_for(work, float(self.options["timeout_s"]))
+            outcome, resolved = result[0] if alone else result
         except asyncio.TimeoutError:
             return self._error(route, protocol.ScoringError(
                 "Request processing time exceeded limit", status=504,
                 error_code="DEADLINE_EXCEEDED"))
+        finally:
+            self._in_flight -= 1
         if isinstance(outcome, protocol.ScoringError):
             return self._error(route, outcome, resolved)
         return Response(outcome, media_type="application/json",
@@ -242,10 +283,10 @@ def deployment_options(replicas: int | None = 1, autoscale: tuple[int, int] | No
 
 
 def build(deployment: str, models: dict[str, str], tracking_uri: str, *, options: dict,
-          user_config: dict, record: bool = True):
-    """The Ray Serve application for one deployment."""
+          user_config: dict, record: bool = True, direct: tuple[str, int] | None = None):
+    """The Ray Serve application for one deployment (``direct``: replicas listen on it)."""
     cls = serve.deployment(ModelServer, name="ModelServer", user_config=user_config, **options)
-    return cls.bind(deployment, models, tracking_uri, record)
+    return cls.bind(deployment, models, tracking_uri, record, direct)
 
 
 def build_app(args: dict) -> Any:

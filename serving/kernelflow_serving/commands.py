@@ -71,6 +71,9 @@ def _serve_arguments(p: argparse.ArgumentParser) -> None:
                    help="serve every aliased version of MODEL, one route per alias")
     p.add_argument("--address", help="a Ray cluster to deploy onto (ray://host:10001 or auto; "
                    "default $RAY_ADDRESS or a new local Ray)")
+    p.add_argument("--ingress", choices=("direct", "proxy"),
+                   help="direct: each replica answers HTTP itself (fastest; default on a local "
+                   "Ray); proxy: Ray Serve's HTTP proxy (default with --address)")
     p.add_argument("--list", action="store_true", help="list the recorded deployments and exit")
     p.add_argument("--stop", metavar="NAME", help="stop a running deployment and exit")
     p.add_argument("--env-manager", help="accepted for mlflow compatibility; the current "
@@ -108,7 +111,7 @@ def _run_serve(args: argparse.Namespace) -> int:
                    autoscale=args.autoscale, max_batch_size=args.max_batch_size,
                    batch_wait_ms=args.batch_wait_ms, timeout=args.timeout,
                    poll_interval=args.poll_interval, address=args.address, trace=args.trace,
-                   owner="cli")
+                   owner="cli", ingress=args.ingress)
     for route, r in handle.models.items():
         where = "/invocations" if len(handle.models) == 1 else f"/models/{route}/invocations"
         version = f" version {r.version}" if r.version else ""

@@ -43,7 +43,7 @@ def multi(clf, registry):
     from kernelflow_serving import serve
 
     handle = serve(["boom/1", "models:/scaler/latest"], name="multi", host="127.0.0.1",
-                   port=int(clf.url.rsplit(":", 1)[1]), tracking_uri=registry, timeout=1.5,
+                   port=free_port(), tracking_uri=registry, timeout=1.5,
                    max_body_mb=0.01, replica_cpus=0.1, trace=True)
     yield handle
     handle.stop()
@@ -277,7 +277,7 @@ def servers(registry, ray_instance, clf):
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", source, "-p", str(port),
          "-h", "127.0.0.1", "--env-manager", "local"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    handle = serve("models:/clf/1", name="side-by-side", port=int(clf.url.rsplit(":", 1)[1]),
+    handle = serve("models:/clf/1", name="side-by-side", port=free_port(),
                    tracking_uri=registry, replica_cpus=0.1)
     mlflow_url = f"http://127.0.0.1:{port}"
     try:
@@ -342,7 +342,7 @@ def test_a_model_that_fails_to_load_is_recorded_failed(registry, clf):
     from kernelflow_serving import serve
 
     with pytest.raises(kernelflow.KernelflowError, match="weights are corrupt"):
-        serve("models:/broken/1", name="broken", port=int(clf.url.rsplit(":", 1)[1]),
+        serve("models:/broken/1", name="broken", port=free_port(),
               tracking_uri=registry, replica_cpus=0.1)
     dep = kernelflow.Client(registry).get_deployment("broken")
     assert dep.status == "FAILED" and "weights are corrupt" in dep.last_error
@@ -372,7 +372,7 @@ def test_stop_records_stopped_and_removes_the_application(registry, clf):
 
     from kernelflow_serving import serve
 
-    handle = serve("scaler/1", name="short-lived", port=int(clf.url.rsplit(":", 1)[1]),
+    handle = serve("scaler/1", name="short-lived", port=free_port(),
                    tracking_uri=registry,
                    replica_cpus=0.1)
     assert "short-lived" in ray_serve.status().applications
