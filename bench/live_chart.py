@@ -1,7 +1,7 @@
 """How much does a live chart slow a training loop? (Target: under 2 %.)
 
 Runs a 100k-step loop that logs one metric per step, with and without a live
-chart following the run (the real LiveChart, its ipywidgets widget and the
+chart following the run (the real LiveChart, its header and anywidget plot and the
 poller thread, reading the real SQLite file). Two loops: a bare one (only
 log_metric) and one with ~30 us of numpy work per step (about 3 s per run), so
 the chart redraws several times while the loop runs. Prints wall time (median, min) and process CPU time (all threads, so the
@@ -39,11 +39,8 @@ def timed(steps: int, work: bool, live: bool) -> tuple[float, float, int, float]
     # A fresh file per run: a growing database would favour whichever mode runs first.
     kf.set_tracking_uri(f"sqlite:///{tempfile.mkdtemp(dir=_root)}/bench.db")
     with kf.start_run() as run:
-        chart = LiveChart(run.info.run_id).start() if live else None
-        if chart is not None:
-            import ipywidgets
-
-            chart.widget = ipywidgets.HTML()  # updated like a displayed one (no frontend here)
+        # built like a displayed chart (header and anywidget plot updated), no frontend here
+        chart = LiveChart(run.info.run_id).build().start() if live else None
         start, cpu = time.perf_counter(), time.process_time()
         loop(steps, work)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu

@@ -23,6 +23,13 @@ CELLS = [
 ]
 
 
+SLOW = [
+    "import kernelflow as kf\n%load_ext kernelflow",
+    "%%kf run --name slow\nimport time\nfor i in range(400):\n"
+    "    kf.log_metric('loss', 1 / (i + 1), step=i)\n    time.sleep(0.05)",
+]
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("labkernel")
@@ -30,6 +37,9 @@ def lab(tmp_path_factory):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, root / "live.ipynb")
+    slow = new_notebook(cells=[new_code_cell(c) for c in SLOW])
+    slow.metadata["kernelspec"] = nb.metadata["kernelspec"]
+    nbformat.write(slow, root / "slow.ipynb")
     env = dict(os.environ, KERNELFLOW_TRACKING_URI=f"sqlite:///{root}/kf.db")
     with lab_server(root, env) as server:
         yield server
@@ -39,14 +49,14 @@ def cell(page, n: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(n)
 
 
-def run_all(page, lab) -> None:
+def run_all(page, lab, name: str = "live.ipynb") -> None:
     """Open the notebook, wait until its kernel is idle, run every cell."""
-    page.goto(lab.page_url("live.ipynb"), wait_until="domcontentloaded")
+    page.goto(lab.page_url(name), wait_until="domcontentloaded")
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
                            timeout=60_000)
     page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
                            "?.textContent || '')", timeout=90_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")  # no await
 
 
 def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(lab, page):
@@ -85,3 +95,27 @@ def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(l
     assert "application/vnd.jupyter.widget-view+json" not in out.data
     assert "kf-final" in out.data["text/html"] and "loss 0.03333" in out.data["text/html"]
     shot(page, "nb-lab-kernel-after-reload")
+
+
+def test_live_chart_is_interactive_while_the_run_goes_on(lab, page):
+    run_all(page, lab, "slow.ipynb")
+    out = cell(page, 1)
+    chart = out.locator(".kernelflow-live .kf-live-plot svg.kf-chart").first
+    chart.wait_for(state="visible", timeout=90_000)
+    assert "RUNNING" in out.locator(".kf-live-head").inner_text()
+    out.locator("input.kf-log").check()  # a setting made while points arrive ...
+    box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    tip = out.locator(".kf-tip").first
+    tip.wait_for(state="visible")
+    assert "step" in tip.inner_text() and "slow:" in tip.inner_text()
+    shot(page, "nb-lab-live-chart-running")
+    first = int(out.locator(".kf-points").get_attribute("data-points"))
+    page.wait_for_function(
+        "([sel, n]) => +document.querySelectorAll(sel)[1]?.querySelector('.kf-points')"
+        "?.dataset.points > n", arg=[".jp-Notebook .jp-Cell", first], timeout=30_000)
+    assert out.locator("input.kf-log").is_checked()  # ... survives the redraws
+    assert "(log)" in chart.locator(".kf-ylabel").text_content()
+    out.locator(".kf-final .kf-interactive svg.kf-chart").first.wait_for(
+        state="visible", timeout=120_000)
+    assert "FINISHED" in out.locator(".kf-live-head").inner_text()

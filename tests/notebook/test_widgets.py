@@ -68,10 +68,14 @@ def test_live_chart_shows_points_through_widget_value(tracking_uri):
         assert chart.refresh() is True
         assert chart.refresh() is False  # nothing new: no redraw
     chart.stop()
-    value = chart.widget.value
-    assert value.count('class="kf-series"') == 2
+    value = chart.widget.value  # the header
     assert 'data-points="300"' in value
     assert "FINISHED" in value and "live" in value
+    # the interactive charts got every key, downsampled points with steps and times
+    plots = {c["key"]: c["series"][0] for c in chart.plot.spec["charts"]}
+    assert set(plots) == {"loss", "acc"} and len(plots["loss"]["step"]) == 300
+    assert plots["loss"]["value"][-1] == pytest.approx(1 / 300, rel=1e-6)
+    assert chart.html.count('class="kf-series"') == 2  # the static rendering of the same state
 
 
 def test_live_chart_updates_in_background_while_run_goes_on(tracking_uri):
@@ -133,7 +137,8 @@ def test_live_magic_follows_active_run(tracking_uri, shell):
         assert chart.run_id == run.info.run_id and chart.widget is not None
         kf.log_metric("x", 1.0)
     chart.stop()
-    assert "x</text>" in chart.widget.value
+    assert [c["key"] for c in chart.plot.spec["charts"]] == ["x"]
+    assert "x</text>" in chart.html
 
 
 # -- runs table --------------------------------------------------------------------

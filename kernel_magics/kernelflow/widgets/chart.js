@@ -1,12 +1,14 @@
 // kernelflow's interactive metric charts: plain SVG, no library, a few KB.
 // kfCharts(root) reads the JSON in root's <script class="kf-data"> and replaces the static
-// SVG fallback (.kf-static) with charts that have hover, zoom, pan, reset, log scale,
-// smoothing and an x-axis choice. Colours come from Jupyter's CSS variables (light and dark).
-function kfCharts(root) {
+// pictures (.kf-static) with charts that have hover, zoom, pan, reset, log scale,
+// smoothing and an x-axis choice; kfCharts(root, spec) draws a given spec (the live widget)
+// and returns {update(spec)}, which redraws with new data keeping zoom and settings.
+// Colours come from Jupyter's CSS variables (light and dark themes).
+function kfCharts(root, given) {
   var dataNode = root.querySelector("script.kf-data");
-  if (!dataNode || root.getAttribute("data-kf-ready")) return;
+  if ((!dataNode && !given) || root.getAttribute("data-kf-ready")) return null;
   root.setAttribute("data-kf-ready", "1");
-  var spec = JSON.parse(dataNode.textContent);
+  var spec = given || JSON.parse(dataNode.textContent);
   var NS = "http://www.w3.org/2000/svg";
   var FG = "var(--jp-ui-font-color1, #222)", FG2 = "var(--jp-ui-font-color2, #555)";
   var GRID = "var(--jp-border-color2, #e0e0e0)", BG = "var(--jp-layout-color1, #fff)";
@@ -227,7 +229,7 @@ function kfCharts(root) {
   var host = el("div", { class: "kf-interactive" });
   host.appendChild(toolbar());
   var grid = el("div", { style: "display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:8px;width:100%" }, host);
-  spec.charts.forEach(function (chart) {
+  function add(chart) {
     var box = el("div", { class: "kf-chart-box", style: "position:relative;min-width:0" }, grid);
     var svg = el("svg", { class: "kf-chart", height: 240, "font-family": "var(--jp-ui-font-family, sans-serif)", style: "display:block;max-width:100%" }, box, 1);
     var tip = el("div", { class: "kf-tip", style: "position:absolute;display:none;pointer-events:none;z-index:10;font-size:11px;padding:4px 6px;" +
@@ -235,7 +237,9 @@ function kfCharts(root) {
     var c = { chart: chart, box: box, svg: svg, tip: tip, zoom: null };
     charts.push(c);
     attach(c);
-  });
+    return c;
+  }
+  spec.charts.forEach(add);
   if (staticNode) staticNode.style.display = "none";
   root.appendChild(host);
   charts.forEach(draw);
@@ -245,4 +249,12 @@ function kfCharts(root) {
       var w = grid.clientWidth; if (Math.abs(w - last) < 2) return; last = w; charts.forEach(draw);
     }).observe(grid);
   }
+  return {
+    update: function (next) {
+      next.charts.forEach(function (chart) {
+        var c = charts.find(function (x) { return x.chart.key === chart.key; });
+        if (c) { c.chart = chart; draw(c); } else draw(add(chart));
+      });
+    }
+  };
 }

@@ -7,8 +7,10 @@ a redraw that took ``c`` seconds the chart waits at least ``c / budget``
 seconds, so charts never take more than ``budget`` (2 %) of the CPU time the
 training loop could use, however many points the run has.
 
-The chart is shown as one output that carries both the live widget and a
-static ``text/html`` fallback. When the run ends (:meth:`LiveChart.stop`, on
+While the run goes on the output is a header (run, status, latest values) and
+the interactive charts of ``chart.js`` as a small anywidget, fed new points by
+the poller; zoom, log scale and smoothing stay as the user set them. The
+output also carries a static ``text/html`` fallback. When the run ends (:meth:`LiveChart.stop`, on
 the cell's thread) the output is replaced through ``update_display`` by the
 final charts alone: interactive HTML with a static SVG inside and an
 ``image/svg+xml`` picture, so the saved notebook shows them without a kernel.
@@ -16,6 +18,7 @@ final charts alone: interactive HTML with a static SVG inside and an
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 import time
@@ -54,8 +57,10 @@ class LiveChart:
         self.client = _data.client(client)
         self.min_interval = min_interval
         self.budget = budget
-        self.widget: Any = None
-        self.html = ""
+        self.widget: Any = None  # the header (ipywidgets.HTML): run, status, latest values
+        self.plot: Any = None  # the interactive charts (an anywidget fed with new points)
+        self.view: Any = None  # both, as shown under the cell
+        self._error_html = ""
         self.redraws = 0
         self.error: str | None = None
         self.next_due = 0.0
@@ -68,19 +73,35 @@ class LiveChart:
         self._lock = threading.Lock()
 
     # -- showing -----------------------------------------------------------------
+    @property
+    def html(self) -> str:
+        """The chart's current state as static HTML (header, one SVG chart per metric)."""
+        if self._error_html or self._info is None:
+            return self._error_html
+        return _render(self._info, self._histories, self._total_keys)
+
+    def build(self) -> LiveChart:
+        """Create the widgets (without showing them); :meth:`display` calls it."""
+        import ipywidgets
+
+        if self.view is None:
+            self.widget = ipywidgets.HTML(value=self._error_html)
+            self.plot = _plot_class()()
+            self.view = ipywidgets.VBox([self.widget, self.plot],
+                                        layout=ipywidgets.Layout(width="100%"))
+            self.view.add_class("kernelflow-live")
+        return self
+
     def display(self) -> LiveChart:
-        """Show the (initially empty) widget in the current cell's output.
+        """Show the (initially empty) widgets in the current cell's output.
 
         The output also carries a ``text/html`` fallback, replaced by the final
         charts when :meth:`stop` runs.
         """
-        import ipywidgets
         from IPython.display import display
 
-        if self.widget is None:
-            self.widget = ipywidgets.HTML(value=self.html)
-            self.widget.add_class("kernelflow-live")
-        bundle = dict(self.widget._repr_mimebundle_() or {})
+        self.build()
+        bundle = dict(self.view._repr_mimebundle_() or {})
         bundle["text/html"] = (f'<div class="kf-live kf-live-pending">kernelflow: live charts of run '
                                f"<code>{html.escape(self.run_id)}</code> (the final charts replace "
                                "this when the run ends)</div>")
@@ -124,8 +145,9 @@ class LiveChart:
         try:
             handle.update(self.final_bundle(), raw=True)
         finally:
-            if self.widget is not None:
-                self.widget.close()
+            for w in (self.view, self.widget, self.plot):
+                if w is not None:
+                    w.close()
 
     def _lines(self) -> dict[str, list[charts.Line]]:
         info = self._info
@@ -167,11 +189,15 @@ class LiveChart:
         self._info, self._histories, self._total_keys = info, histories, len(keys)
         if not any(counts.values()) and info.status == "RUNNING":
             return False  # stay invisible until the first point arrives
-        self._set_html(_render(info, histories, len(keys)))
+        self._error_html = ""
+        self.redraws += 1
+        if self.widget is not None:
+            self.widget.value = f'<div class="kf-live">{_head(info, histories, len(keys))}</div>'
+            self.plot.spec = charts.spec(self._lines())
         return True
 
     def _set_html(self, markup: str) -> None:
-        self.html = markup
+        self._error_html = markup
         self.redraws += 1
         if self.widget is not None:
             self.widget.value = markup
@@ -189,12 +215,14 @@ def _head(info, histories: dict, total_keys: int) -> str:
         for k, h in histories.items() if len(h)
     )
     more = f" (showing {len(histories)} of {total_keys} metrics)" if total_keys > len(histories) else ""
+    n = max((len(h) for h in histories.values()), default=0)
+    points = f' · <span class="kf-points" data-points="{n}">{n} points</span>' if n else ""
     return (
         f'<div class="kf-live-head" style="font:12px var(--jp-ui-font-family, sans-serif);'
         f'margin:2px 0 6px;color:{_fmt.FG1}">'
         f'<b style="color:{color}">{html.escape(info.run_name)}</b> '
         f"{_fmt.status_badge(info.status)}"
-        f"{' · ' + latest if latest else ''}{more}</div>"
+        f"{' · ' + latest if latest else ''}{points}{more}</div>"
     )
 
 
@@ -212,6 +240,38 @@ def _render(info, histories: dict, total_keys: int) -> str:
         for k, h in histories.items()
     ]
     return f'<div class="kf-live">{_head(info, histories, total_keys)}{svg.chart_grid(charts_)}</div>'
+
+
+@functools.cache
+def _plot_class() -> type:
+    """The live charts' anywidget class (anywidget is imported only when a chart is shown)."""
+    import anywidget
+    import traitlets
+
+    class LivePlot(anywidget.AnyWidget):
+        """Interactive metric charts (``chart.js``) redrawn from ``spec`` as points arrive."""
+
+        _esm = charts.script() + _LIVE_RENDER
+        spec = traitlets.Dict().tag(sync=True)
+
+    return LivePlot
+
+
+_LIVE_RENDER = """
+export default { render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "kf-charts kf-live-plot";
+  el.appendChild(root);
+  let api = null;
+  const draw = () => {
+    const spec = model.get("spec");
+    if (!spec || !spec.charts || !spec.charts.length) return;
+    if (api) api.update(spec); else api = kfCharts(root, spec);
+  };
+  model.on("change:spec", draw);
+  draw();
+} };
+"""
 
 
 class _Poller:
