@@ -359,7 +359,9 @@ def live(
     """Show live metric charts of the active run (or ``run_id``) under the current cell.
 
     The charts redraw in the background until the run ends; as a context manager
-    (``with kernelflow.live(): train()``) they stop and draw the final state on exit.
+    (``with kernelflow.live(): train()``) they stop on exit and the output becomes the
+    final charts, kept in the saved notebook (``%%kf run`` cells do this by themselves;
+    otherwise call ``.stop()`` in the cell where the run ended).
 
     Args:
         run_id: the run to follow (default: the active run).
