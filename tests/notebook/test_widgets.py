@@ -111,7 +111,7 @@ def test_live_chart_reports_a_deleted_run(tracking_uri):
     run = kf.start_run()
     kf.end_run()
     kf.delete_run(run.info.run_id)
-    kf.Client()._store.get_run_info(run.info.run_id)  # still readable
+    kf.Client().get_run_info(run.info.run_id)  # still readable
     chart = LiveChart("no-such-run")
     assert chart.refresh() is True
     assert chart.error and "kernelflow live chart" in chart.html
