@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
+from ..paging import decode_page_token, split_page
 from .base import now_ms
 
 _DATASET_COLUMNS = ("dataset_id, name, tags, schema, profile, digest, created_time, "
@@ -219,13 +220,13 @@ class EvaluationDatasetStore:
             where += (" AND dataset_id IN (SELECT dataset_id FROM eval_dataset_experiments "
                       f"WHERE experiment_id IN ({marks}))")
             params += [_int_id(e) for e in experiment_ids]
-        offset = int(page_token) if page_token and page_token.isdigit() else 0
+        offset = decode_page_token(page_token)
         rows = self.query(
             f"SELECT {_DATASET_COLUMNS} FROM eval_datasets WHERE {where} "
             f"ORDER BY {parse_dataset_order(order_by)} LIMIT ? OFFSET ?",
             [*params, max_results + 1, offset])
-        token = str(offset + max_results) if len(rows) > max_results else None
-        return [_dataset(r, self._experiment_ids(r[0])) for r in rows[:max_results]], token
+        rows, token = split_page(rows, offset, max_results)
+        return [_dataset(r, self._experiment_ids(r[0])) for r in rows], token
 
     def upsert_dataset_records(self, dataset_id: str, records: list[dict],
                                updated_by: str | None = None) -> dict[str, int]:
@@ -251,14 +252,14 @@ class EvaluationDatasetStore:
                              page_token: str | None = None) -> tuple[list[dict], str | None]:
         """A dataset's records, oldest first, one page at a time."""
         self.get_dataset(dataset_id)
-        offset = int(page_token) if page_token and page_token.isdigit() else 0
+        offset = decode_page_token(page_token)
         limit = -1 if max_results is None else max_results + 1
         rows = self.query(f"SELECT {_RECORD_COLUMNS} FROM eval_dataset_records WHERE "
                           "dataset_id = ? ORDER BY created_time, rowid LIMIT ? OFFSET ?",
                           (dataset_id, limit, offset))
         token = None
-        if max_results is not None and len(rows) > max_results:
-            rows, token = rows[:max_results], str(offset + max_results)
+        if max_results is not None:
+            rows, token = split_page(rows, offset, max_results)
         return [_record(r) for r in rows], token
 
     def delete_dataset_records(self, dataset_id: str, record_ids: list[str]) -> int:
