@@ -11,9 +11,14 @@ from kernelflow.magics import dashboard
 @pytest.fixture
 def shell(tracking_uri):
     ip = InteractiveShell.instance()
+    # The process-wide shell may be a terminal one (IPython's globalipapp, started by another
+    # test), which formats only text/plain; a Lab kernel formats HTML too.
+    active = ip.display_formatter.active_types
+    ip.display_formatter.active_types = list(ip.display_formatter.formatters)
     ip.run_line_magic("load_ext", "kernelflow")
     yield ip
     ip.run_line_magic("unload_ext", "kernelflow")
+    ip.display_formatter.active_types = active
 
 
 @pytest.fixture
