@@ -167,8 +167,9 @@ def serve(
         model_uri: one URI or several (``models:/digits@champion``, ``models:/digits/3``,
             ``digits@champion``, a path); several are served at ``/models/<name>/invocations``.
         name: the deployment's name (default: the model's name).
-        host: the address the HTTP proxy binds.
-        port: the HTTP port (one per Ray cluster: every deployment on it shares the port).
+        host: the address HTTP is served on.
+        port: the HTTP port: one per deployment with direct ingress; with the proxy, one per
+            Ray cluster, shared by its deployments (each under ``/<name>`` after the first).
         replicas: the number of replicas (ignored with ``autoscale``).
         autoscale: ``(min, max)`` replicas, scaled by Ray Serve on ongoing requests.
         max_batch_size: requests batched into one ``predict`` call at most.

@@ -46,3 +46,18 @@ def test_the_page_says_how_to_serve_when_nothing_is_served(tracking_uri):
     page = PAGES["deployments"]()
     assert not page.select(pn.widgets.Tabulator)
     assert any("kernelflow serve" in str(p.object) for p in page.select(pn.pane.HTML))
+
+
+def test_a_model_page_shows_where_its_versions_are_served(client):
+    from kernelflow_dashboard.ui.deployments import served_table
+
+    assert served_table(client, "digits") == []
+    client.record_deployment("digits-prod", "models:/digits@champion", model_name="digits",
+                             model_version=3, alias="champion", status="RUNNING",
+                             url="http://127.0.0.1:8000")
+    client.record_deployment("digits-old", "models:/digits/1", model_name="digits",
+                             model_version=1, status="STOPPED", url="http://127.0.0.1:8001")
+    head, table = served_table(client, "digits")
+    html = table.object
+    assert "digits-prod" in html and "v3" in html and "@champion" in html
+    assert 'href="http://127.0.0.1:8000/ping"' in html and "digits-old" not in html

@@ -60,3 +60,23 @@ def deployments_page() -> pn.viewable.Viewable:
         stylesheets=[shell.CSS, shell.TABLE_CSS],
     )
     return shell.page("deployments", shell.header("Deployments"), table)
+
+
+def served_table(client, model_name: str) -> list:
+    """A model page's "Served" section: where its versions are served now (empty when nowhere)."""
+    try:
+        deployments = [d for d in client.list_deployments()
+                       if d.model_name == model_name and d.status in ("STARTING", "RUNNING",
+                                                                       "UPDATING")]
+    except KernelflowError:  # a store without deployments (an older server)
+        return []
+    if not deployments:
+        return []
+    rows = "".join(
+        f"<tr><td>v{esc(d.model_version or '?')}</td><td>{esc(d.name)}</td>"
+        f"<td>{esc('@' + d.alias if d.alias else '')}</td>"
+        f'<td><a href="{esc(d.url)}/ping" target="_blank" rel="noopener">{esc(d.url)}</a></td>'
+        f"<td>{esc(d.status)}</td></tr>" for d in deployments)
+    table = ('<table class="kf-kv kf-served"><tr><th>Version</th><th>Deployment</th>'
+             f"<th>Follows</th><th>URL</th><th>Status</th></tr>{rows}</table>")
+    return [shell.html("<h3>Served</h3>"), shell.html(table)]

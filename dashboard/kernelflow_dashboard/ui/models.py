@@ -8,6 +8,7 @@ import panel as pn
 from kernelflow.errors import KernelflowError
 
 from . import shell
+from .deployments import served_table
 from .formatting import absolute_time, esc, relative_time, run_link
 
 STAGES = ["None", "Staging", "Production", "Archived"]
@@ -105,6 +106,7 @@ class ModelPage:
         )
         self.body[:] = [
             shell.html("<h3>Versions</h3>"), self._versions_table(),
+            *served_table(self.client, self.name),
             pn.Row(pn.Column(shell.html("<h3>Tags</h3>"), self._tags()),
                    pn.Column(shell.html("<h3>Alias and stage history</h3>"), self._history()),
                    sizing_mode="stretch_width"),
