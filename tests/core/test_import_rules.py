@@ -109,6 +109,16 @@ def test_adapters_use_only_public_names_of_the_core():
     assert not bad, "\n".join(bad)
 
 
+def test_tests_use_public_seams_for_the_store():
+    """Tests reach a store through ``kernelflow.client.get_store`` or ``Client(store=...)``."""
+    tests = Path(__file__).resolve().parents[1]
+    bad = [f"{path.relative_to(ROOT)}:{node.lineno} touches ._store"
+           for path in sorted(tests.rglob("*.py")) if path.name != Path(__file__).name
+           for node in ast.walk(_tree(path))
+           if isinstance(node, ast.Attribute) and node.attr == "_store"]
+    assert not bad, "\n".join(bad)
+
+
 def test_the_core_outside_the_client_never_touches_the_store_handle():
     bad = [line for path in _outside_store() if CORE in path.parents
            for line in _private_uses(path) if "._store" in line]

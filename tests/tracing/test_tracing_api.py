@@ -294,8 +294,10 @@ def test_context_headers_and_continue_trace_join_one_trace(tracking_uri):
 
 
 def test_a_failing_store_never_breaks_the_traced_function(tracking_uri, monkeypatch):
+    from kernelflow.client import get_store
+
     client = kf.Client()
-    store = client._store
+    store = get_store(client.tracking_uri)
 
     def broken(items):
         raise TypeError("cannot store this")

@@ -152,7 +152,9 @@ def test_migration_8_replaces_the_unused_v3_tables(tmp_path):
         schema.migrate(db, target=7)
     assert "inputs" in db.table("traces").columns_dict
     db.conn.close()
-    store = kf.Client(f"sqlite:///{path}")._store
+    from kernelflow.client import get_store
+
+    store = get_store(f"sqlite:///{path}")
     cols = sqlite_utils.Database(store.db_path).table("traces").columns_dict
     assert "request_time" in cols and "inputs" not in cols
     assert {"spans", "trace_tags", "trace_metadata", "assessments"} <= set(
