@@ -109,3 +109,10 @@ def test_every_file_gets_one_stable_store_id(tmp_path):
     b = SqliteStore(str(tmp_path / "b.db"), str(tmp_path / "art"))
     assert len(a.store_id) == 32
     assert a.store_id == again.store_id != b.store_id
+
+
+def test_migrations_are_numbered_without_gaps():
+    """Each migration brings the file from N-1 to N: a gap would leave files behind."""
+    from kernelflow.store import schema
+
+    assert sorted(schema.MIGRATIONS) == list(range(1, schema.SCHEMA_VERSION + 1))

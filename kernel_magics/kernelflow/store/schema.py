@@ -14,7 +14,6 @@ import sqlite_utils
 from ..errors import StoreError
 
 
-
 def _v1_tracking(db: sqlite_utils.Database) -> None:
     db.table("experiments").create(
         {
@@ -238,10 +237,10 @@ def _v7_refresh_run_summaries(db: sqlite_utils.Database) -> None:
     db.execute(RUN_SUMMARY_SQL)
 
 
-def _v8_traces(db: sqlite_utils.Database) -> None:
-    from .traces import create_tables  # MLflow 3's traces, spans and assessments
+def _v9_deployments(db: sqlite_utils.Database) -> None:
+    from .deployments import create_table  # served models (kernelflow serve)
 
-    create_tables(db)
+    create_table(db)
 
 
 def _v10_gateway(db: sqlite_utils.Database) -> None:
@@ -250,10 +249,10 @@ def _v10_gateway(db: sqlite_utils.Database) -> None:
     create_tables(db)
 
 
-def _v9_deployments(db: sqlite_utils.Database) -> None:
-    from .deployments import create_table  # served models (kernelflow serve)
+def _v8_traces(db: sqlite_utils.Database) -> None:
+    from .traces import create_tables  # MLflow 3's traces, spans and assessments
 
-    create_table(db)
+    create_tables(db)
 
 
 def _v11_evaluation(db: sqlite_utils.Database) -> None:
@@ -275,7 +274,6 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     10: _v10_gateway,
     11: _v11_evaluation,
 }
-# Reserved numbers for the parts being built: 8 tracing, 9 deployments, 10 gateway, 11 evaluation.
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -303,7 +301,7 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
         )
     if found == 0:
         db.table("kernelflow_meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    for version in sorted(v for v in MIGRATIONS if found < v <= target):
+    for version in range(found + 1, target + 1):
         MIGRATIONS[version](db)
         if version == 1:
             db.execute(
