@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..errors import InvalidParameterError, ResourceNotFoundError
-from .base import now_ms
+from .base import StoreBase, now_ms
 
 STATUSES = ("STARTING", "RUNNING", "UPDATING", "FAILED", "STOPPED")
 MAX_NAME = 256
@@ -91,7 +91,7 @@ def _row(row: tuple) -> Deployment:
     return Deployment(**values)
 
 
-class DeploymentStore:
+class DeploymentStore(StoreBase):
     """The ``deployments`` table (schema version 9)."""
 
     def record_deployment(self, name: str, model_uri: str | None = None,
@@ -128,7 +128,7 @@ class DeploymentStore:
             conn.execute(f"INSERT INTO deployments ({cols}) VALUES ({marks})",
                          list(values.values()))
 
-        self.write(write)  # type: ignore[attr-defined]
+        self.write(write)
         return self.get_deployment(name)
 
     def get_deployment(self, name: str) -> Deployment:
@@ -137,7 +137,7 @@ class DeploymentStore:
         Raises:
             ResourceNotFoundError: no deployment has this name (the message lists those that do).
         """
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {', '.join(_COLUMNS)} FROM deployments WHERE name = ?", [name]
         )
         if not rows:
@@ -148,7 +148,7 @@ class DeploymentStore:
 
     def list_deployments(self) -> list[Deployment]:
         """Every recorded deployment, the most recently updated first."""
-        rows = self.query(  # type: ignore[attr-defined]
+        rows = self.query(
             f"SELECT {', '.join(_COLUMNS)} FROM deployments ORDER BY updated_time DESC, name"
         )
         return [_row(r) for r in rows]
@@ -160,7 +160,7 @@ class DeploymentStore:
             ResourceNotFoundError: no deployment has this name.
         """
         self.get_deployment(name)
-        self.write(  # type: ignore[attr-defined]
+        self.write(
             lambda conn: conn.execute("DELETE FROM deployments WHERE name = ?", [name])
         )
 
