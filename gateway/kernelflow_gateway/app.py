@@ -163,7 +163,9 @@ def create_app(gateway: Gateway, watch: bool = False) -> Starlette:
         task = None
         if watch and gateway.config.path:
             task = asyncio.create_task(_watch(gateway))
-            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            # only a main thread may take signals (not a Ray replica, not a test's thread)
+            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError,
+                                     ValueError):
                 loop = asyncio.get_running_loop()
                 loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(
                     asyncio.to_thread(reload_config, gateway)))

@@ -27,8 +27,10 @@ def _gateway_arguments(p: argparse.ArgumentParser) -> None:
                    "and budgets are counted in the store (default 1)")
     p.add_argument("--experiment", default="gateway", help="experiment for the call traces "
                    "(default: gateway)")
-    p.add_argument("--ray", action="store_true", help="run as a Ray Serve deployment "
-                   "(not available yet)")
+    p.add_argument("--ray", action="store_true", help="run as a Ray Serve deployment, "
+                   "--workers replicas (needs the 'serving' extra)")
+    p.add_argument("--address", help="with --ray: a Ray cluster to deploy onto "
+                   "(default: start a local Ray)")
     sub = p.add_subparsers(dest="gateway_action", metavar="{keys}",
                            help="keys: manage API keys instead of serving")
     keys = sub.add_parser("keys", help="create, list and revoke gateway API keys")
@@ -90,6 +92,7 @@ def _run_gateway(args: argparse.Namespace) -> int | None:
     use_store(args)
     if args.gateway_action == "keys":
         return _keys(args)
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download at import
     require_extra("litellm", "gateway")
     require_extra("uvicorn", "gateway")
     config = args.config or os.environ.get("KERNELFLOW_GATEWAY_CONFIG")
@@ -98,9 +101,14 @@ def _run_gateway(args: argparse.Namespace) -> int | None:
               "(see the README's gateway section).", file=sys.stderr)
         return 2
     if args.ray:
-        print("kernelflow gateway: --ray is not available yet; use --workers N.",
-              file=sys.stderr)
-        return 2
+        require_extra("ray.serve", "serving")
+        from .server import serve_on_ray
+
+        serve_on_ray(config, host=args.host, port=args.port, tracking_uri=args.store,
+                     experiment=args.experiment,
+                     token=args.token or os.environ.get("KERNELFLOW_GATEWAY_TOKEN"),
+                     replicas=args.workers, address=args.address)
+        return 0
     from .server import serve
 
     print(f"kernelflow gateway on http://{args.host}:{args.port} (config {config})",

@@ -100,3 +100,78 @@ def serve(config_path: str, host: str = "127.0.0.1", port: int = 5001,
                     port=port, workers=workers, log_level=log_level, access_log=False)
         return
     uvicorn.run(app_from_env(), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _ray_builder(env: dict[str, str]) -> Any:
+    """The app builder a Ray Serve replica calls: the same app, configured from ``env``."""
+
+    def build() -> Any:
+        os.environ.update(env)
+        return app_from_env()
+
+    return build
+
+
+def build_ray_app(env: dict[str, str], replicas: int = 1, num_cpus: float = 0.5) -> Any:
+    """The gateway as a Ray Serve application (``serve.run(build_ray_app(...))``).
+
+    Args:
+        env: the ``KERNELFLOW_GATEWAY_*`` / ``KERNELFLOW_TRACKING_URI`` settings of the replicas.
+        replicas: how many replicas; limits and budgets are counted in the store.
+        num_cpus: CPUs reserved per replica.
+    """
+    from ray import serve
+
+    @serve.deployment(name="kernelflow-gateway", num_replicas=replicas,
+                      ray_actor_options={"num_cpus": num_cpus})
+    @serve.ingress(_ray_builder(env))
+    class KernelflowGateway:
+        """Each replica runs the gateway's ASGI app over its own litellm.Router."""
+
+    return KernelflowGateway.bind()
+
+
+def serve_on_ray(config_path: str, host: str = "127.0.0.1", port: int = 5001,
+                 tracking_uri: str | None = None, experiment: str = "gateway",
+                 token: str | None = None, replicas: int = 1,
+                 address: str | None = None) -> None:
+    """Serve the gateway as a Ray Serve deployment until interrupted (blocks).
+
+    Ray (started here, or the cluster at ``address``) and the deployment are shut down on
+    Ctrl+C or SIGTERM, leaving no Ray process behind.
+    """
+    import signal
+    import threading
+
+    import ray
+    from ray import serve
+
+    import kernelflow
+
+    from .config import load_config
+
+    load_config(config_path)
+    env = {ENV_CONFIG: os.path.abspath(config_path), ENV_EXPERIMENT: experiment,
+           ENV_SHARED: "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+           "KERNELFLOW_TRACKING_URI": tracking_uri or kernelflow.get_tracking_uri()}
+    if token:
+        env[ENV_TOKEN] = token
+
+    done = threading.Event()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False,
+                 log_to_driver=os.environ.get("KERNELFLOW_RAY_LOGS") == "1")
+    try:
+        serve.start(http_options={"host": host, "port": port})
+        serve.run(build_ray_app(env, replicas), name="kernelflow-gateway", route_prefix="/")
+        print(f"kernelflow gateway on Ray Serve at http://{host}:{port}", flush=True)
+        # after ray.init, which installs handlers of its own: stop between steps, cleanly
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        while not done.wait(0.5):
+            pass
+    finally:
+        serve.shutdown()
+        if started:
+            ray.shutdown()
