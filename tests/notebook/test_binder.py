@@ -15,7 +15,7 @@ pytestmark = pytest.mark.notebook
 def test_there_are_numbered_demos_and_binder_files(binder_dir):
     demos = sorted(p.name for p in binder_dir.glob("[0-9][0-9]-*.ipynb"))
     assert demos[:4] == ["01-track-a-model.ipynb", "02-compare-runs.ipynb",
-                     "03-register-and-load.ipynb", "04-notebook-as-a-run.ipynb"]
+                         "03-register-and-load.ipynb", "04-notebook-as-a-run.ipynb"]
     assert "06-serve-a-model.ipynb" in demos  # executed by tests/serving/test_serving_binder.py
     assert (binder_dir / "requirements.txt").exists()
     assert "pip install" in (binder_dir / "postBuild").read_text()

@@ -13,9 +13,8 @@ from .traces import TraceStore
 from .tracking import TrackingStore
 
 
-class SqliteStore(DatasetStore, DeploymentStore, GatewayStore, LoggedModelStore, RegistryStore, TraceStore,
-                  TrackingStore,
-                  EvaluationDatasetStore, StoreBase):
+class SqliteStore(DatasetStore, DeploymentStore, GatewayStore, LoggedModelStore, RegistryStore,
+                  TraceStore, TrackingStore, EvaluationDatasetStore, StoreBase):
     """One SQLite tracking file with its artifact root."""
 
 

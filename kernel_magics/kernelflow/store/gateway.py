@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
-from .base import now_ms
+from .base import StoreBase, now_ms
 
 __all__ = ["GatewayKey", "GatewayStore", "create_tables", "CALL_COLUMNS"]
 
@@ -102,7 +102,7 @@ def _key(row: tuple) -> GatewayKey:
     return GatewayKey(**d)
 
 
-class GatewayStore:
+class GatewayStore(StoreBase):
     """Gateway keys, usage windows and call records (mixed into ``SqliteStore``)."""
 
     # -- keys -------------------------------------------------------------------
@@ -126,12 +126,12 @@ class GatewayStore:
             conn.execute(f"INSERT INTO gateway_keys ({cols}) VALUES "
                          f"({', '.join('?' for _ in row)})", list(row.values()))
 
-        self.write(insert)  # type: ignore[attr-defined]
+        self.write(insert)
         return self.get_gateway_key(name)
 
     def get_gateway_key(self, name: str) -> GatewayKey:
         """The key named ``name``; ResourceNotFoundError if there is none."""
-        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys WHERE name = ?",  # type: ignore[attr-defined]
+        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys WHERE name = ?",
                           [name])
         if not rows:
             raise ResourceNotFoundError(f"No gateway key named {name!r}. "
@@ -140,20 +140,20 @@ class GatewayStore:
 
     def find_gateway_key(self, key_hash: str) -> GatewayKey | None:
         """The key whose secret hashes to ``key_hash`` (revoked ones too), or None."""
-        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys "  # type: ignore[attr-defined]
+        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys "
                           "WHERE key_hash = ?", [key_hash])
         return _key(rows[0]) if rows else None
 
     def list_gateway_keys(self, include_revoked: bool = False) -> list[GatewayKey]:
         """Every key, by name."""
         where = "" if include_revoked else " WHERE revoked_time IS NULL"
-        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys{where} "  # type: ignore[attr-defined]
+        rows = self.query(f"SELECT {', '.join(_KEY_COLUMNS)} FROM gateway_keys{where} "
                           "ORDER BY name")
         return [_key(r) for r in rows]
 
     def count_gateway_keys(self) -> int:
         """How many active keys there are."""
-        return self.query("SELECT count(*) FROM gateway_keys WHERE revoked_time IS NULL")[0][0]  # type: ignore[attr-defined]
+        return self.query("SELECT count(*) FROM gateway_keys WHERE revoked_time IS NULL")[0][0]
 
     def revoke_gateway_key(self, name: str) -> None:
         """Revoke a key: it stops working at once."""
@@ -161,7 +161,7 @@ class GatewayStore:
             return conn.execute("UPDATE gateway_keys SET revoked_time = ? WHERE name = ? AND "
                                 "revoked_time IS NULL", [now_ms(), name]).rowcount
 
-        if not self.write(revoke):  # type: ignore[attr-defined]
+        if not self.write(revoke):
             raise ResourceNotFoundError(f"No active gateway key named {name!r}. "
                                         "List them with: kernelflow gateway keys list")
 
@@ -180,7 +180,7 @@ class GatewayStore:
                 conn.execute("DELETE FROM gateway_usage WHERE minute < ?", [window - 1440])
             return int(row[0]), int(row[1])
 
-        return self.write(add)  # type: ignore[attr-defined]
+        return self.write(add)
 
     # -- calls ------------------------------------------------------------------
     def record_gateway_calls(self, calls: list[dict[str, Any]]) -> None:
@@ -205,7 +205,7 @@ class GatewayStore:
                 "UPDATE gateway_keys SET spend = coalesce(spend, 0) + ?, last_used_time = ? "
                 "WHERE name = ?", [(cost, last, name) for name, (cost, last) in spend.items()])
 
-        self.write(insert)  # type: ignore[attr-defined]
+        self.write(insert)
 
     def search_gateway_calls(self, since_ms: int | None = None, route: str | None = None,
                              key_name: str | None = None,
@@ -221,6 +221,6 @@ class GatewayStore:
                 clauses.append(f"{column} ?")
                 params.append(value)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.query(f"SELECT {', '.join(CALL_COLUMNS)} FROM gateway_calls{where} "  # type: ignore[attr-defined]
+        rows = self.query(f"SELECT {', '.join(CALL_COLUMNS)} FROM gateway_calls{where} "
                           f"ORDER BY time DESC LIMIT ?", [*params, max_results])
         return [dict(zip(CALL_COLUMNS, r, strict=True)) for r in rows]
