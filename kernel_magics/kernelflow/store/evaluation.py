@@ -17,13 +17,14 @@ import json
 import re
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
 
 from ..errors import InvalidParameterError, ResourceExistsError, ResourceNotFoundError
 from ..paging import decode_page_token, split_page
-from .base import now_ms
+from .base import StoreBase, now_ms
 
 _DATASET_COLUMNS = ("dataset_id, name, tags, schema, profile, digest, created_time, "
                     "last_update_time, created_by, last_updated_by")
@@ -143,7 +144,7 @@ def parse_dataset_order(order_by: list[str] | None) -> str:
     return ", ".join(terms)
 
 
-class EvaluationDatasetStore:
+class EvaluationDatasetStore(StoreBase):
     """Evaluation datasets in the SQLite file (a mixin of ``SqliteStore``)."""
 
     def _dataset_exists(self, conn: sqlite3.Connection, dataset_id: str) -> None:
@@ -300,8 +301,8 @@ class EvaluationDatasetStore:
         self.get_dataset(dataset_id)
         return self._experiment_ids(dataset_id)
 
-    def set_dataset_experiments(self, dataset_id: str, add: list[str] = (),
-                                remove: list[str] = ()) -> dict:
+    def set_dataset_experiments(self, dataset_id: str, add: Sequence[str] = (),
+                                remove: Sequence[str] = ()) -> dict:
         """Add the dataset to experiments and/or remove it from others; return the dataset."""
         def write(conn: sqlite3.Connection) -> None:
             self._dataset_exists(conn, dataset_id)

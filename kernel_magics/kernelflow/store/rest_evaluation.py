@@ -93,7 +93,7 @@ class RestEvaluationDatasetMixin:
         records: list[dict] = []
         token = page_token
         while True:
-            body = {"max_results": max_results or 1000}
+            body: dict[str, int | str] = {"max_results": max_results or 1000}
             if token:
                 body["page_token"] = token
             out = self._datasets_call("GET", f"{quote(dataset_id, safe='')}/records", body)
