@@ -122,13 +122,20 @@ def frame_path(pg, index: int = -1) -> str:
         [FRAME, index])
 
 
-def wait_for(predicate, what: str, timeout_s: float) -> float:
-    """Poll ``predicate`` until true; return the seconds it took, or fail saying ``what``."""
+def wait_for(predicate, what: str, timeout_s: float, pg=None) -> float:
+    """Poll ``predicate`` until true; return the seconds it took, or fail saying ``what``.
+
+    Give the page when ``predicate`` reads what a Playwright event handler collects: waiting
+    through the page lets Playwright deliver its events (``time.sleep`` would hold them back).
+    """
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
         if predicate():
             return time.monotonic() - start
-        time.sleep(0.2)
+        if pg is not None:
+            pg.wait_for_timeout(200)
+        else:
+            time.sleep(0.2)
     raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
 
 
@@ -193,9 +200,10 @@ def test_side_panel_lists_seeded_runs_and_follows_a_new_one(page, store):
     # while it runs the panel polls fast: a value it logs shows within a couple of seconds
     client.log_metric(run.info.run_id, "loss", 0.125)
     client.flush()
-    wait_for(lambda: "loss 0.125" in row.inner_text(), "the running run's new loss", 6)
+    # (a few fast polls' worth: a loaded machine can delay Lab's server and the browser)
+    wait_for(lambda: "loss 0.125" in row.inner_text(), "the running run's new loss", 15)
     client.set_terminated(run.info.run_id)
-    wait_for(lambda: row.get_attribute("data-status") == "FINISHED", "the run's end", 6)
+    wait_for(lambda: row.get_attribute("data-status") == "FINISHED", "the run's end", 15)
     shot(page, "side-panel-live")
     print(f"new run shown after {took:.1f} s")
 
@@ -211,7 +219,7 @@ def test_the_side_panel_does_not_poll_while_hidden(page):
     page.wait_for_timeout(5_000)  # more than two fast polls
     assert polls == []
     open_side_panel(page)
-    wait_for(lambda: len(polls) > 0, "polling again once shown", 5)
+    wait_for(lambda: len(polls) > 0, "polling again once shown", 5, page)
 
 
 def test_clicking_a_run_opens_its_page(page, store):
