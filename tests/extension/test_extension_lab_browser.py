@@ -33,12 +33,15 @@ def store(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("lab-store")
     client = kernelflow.Client(f"sqlite:///{folder / 'kernelflow.db'}")
+    start = int(time.time() * 1000) - 60_000
     older = client.create_experiment("older")
-    client.set_terminated(client.create_run(older, run_name="old-run").info.run_id)
+    client.set_terminated(client.create_run(older, run_name="old-run",
+                                            start_time=start - 60_000).info.run_id)
     digits = client.create_experiment("digits")
     runs = {}
     for i, name in enumerate(["seed-alpha", "seed-beta"]):
-        run = client.create_run(digits, run_name=name)
+        # distinct start times: "newest first" must not depend on two runs' milliseconds
+        run = client.create_run(digits, run_name=name, start_time=start + i * 1000)
         for step in range(5):
             client.log_metric(run.info.run_id, "loss", 1 / (step + 1 + i), step=step)
         client.log_metric(run.info.run_id, "acc", 0.8 + i / 10)
