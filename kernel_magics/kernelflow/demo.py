@@ -90,8 +90,28 @@ def _print_summary(kf, exp, best, seconds: float) -> None:
     print(f"Best: {best[2]} (val_acc={best[0]:.3f}).")
     print(f"Tracking store: {uri}")
     print(f"Artifacts:      {exp.artifact_location}")
+    kf_cmd, py_cmd = _commands()
     print("\nLook at them:")
-    print("  kernelflow runs --experiment kernelflow-demo --order 'metrics.val_acc DESC'")
-    print("  kernelflow ui            # dashboard + MLflow-compatible API on http://127.0.0.1:5000")
-    print("  python -c \"import kernelflow as kf; print(kf.search_runs(experiment_names=['kernelflow-demo']))\"")
+    print(f"  {kf_cmd} runs --experiment kernelflow-demo --order 'metrics.val_acc DESC'")
+    print(f"  {kf_cmd} ui            # dashboard + MLflow-compatible API on http://127.0.0.1:5000")
+    print(f"  {py_cmd} -c \"import kernelflow as kf; "
+          "print(kf.search_runs(experiment_names=['kernelflow-demo']))\"")
     print("  in a notebook: %load_ext kernelflow, then %kf runs")
+
+
+def _commands() -> tuple[str, str]:
+    """How to call ``kernelflow`` and this Python from the user's shell: the bare names when
+    they are the ones on the PATH, else the paths into this environment (``make demo``'s
+    ``.venv``, which the user's shell has not activated)."""
+    import os
+    import shutil
+    import sys
+
+    bindir = os.path.dirname(sys.executable)
+    out = []
+    for name in ("kernelflow", "python"):
+        mine = os.path.join(bindir, name)
+        found = shutil.which(name)
+        same = found is not None and os.path.realpath(found) == os.path.realpath(mine)
+        out.append(name if same or not os.path.exists(mine) else os.path.relpath(mine))
+    return out[0], out[1]
