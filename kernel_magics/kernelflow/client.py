@@ -22,6 +22,7 @@ from .tracing.client import TraceClient
 from .validation import (
     MAX_EXACT_INT,
     _valid_keys,
+    check_batch_limits,
     check_key,
     check_metric_value,
     check_param_value,
@@ -39,11 +40,6 @@ _stores: dict[str, Any] = {}
 _stores_lock = threading.Lock()
 _default_client: Client | None = None
 
-# MLflow's log_batch limits.
-MAX_BATCH_METRICS = 1000
-MAX_BATCH_PARAMS = 100
-MAX_BATCH_TAGS = 100
-MAX_BATCH_TOTAL = 1000
 
 
 class PagedList(list):
@@ -314,7 +310,7 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
     ) -> None:
         """Log many metrics, params and tags at once (MLflow's limits apply)."""
         metrics, params, tags = list(metrics), list(params), list(tags)
-        _check_batch_limits(metrics, params, tags)
+        check_batch_limits(len(metrics), len(params), len(tags))
         self._check_open(run_id)
         # Validate everything before anything is queued or cached: a batch is all or nothing.
         tag_ops: list[Op] = [SetTag(run_id, *_tag_pair(t)) for t in tags]
@@ -823,20 +819,6 @@ def _image_array(image: Any):
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     return arr
-
-
-def _check_batch_limits(metrics: list, params: list, tags: list) -> None:
-    limits = (("metrics", metrics, MAX_BATCH_METRICS), ("params", params, MAX_BATCH_PARAMS),
-              ("tags", tags, MAX_BATCH_TAGS))
-    for what, items, limit in limits:
-        if len(items) > limit:
-            raise InvalidParameterError(
-                f"A batch may hold at most {limit} {what}; got {len(items)}. Split it in several calls."
-            )
-    if len(metrics) + len(params) + len(tags) > MAX_BATCH_TOTAL:
-        raise InvalidParameterError(
-            f"A batch may hold at most {MAX_BATCH_TOTAL} items in all; split it in several calls."
-        )
 
 
 def _check_max_results(n: int) -> int:

@@ -115,3 +115,31 @@ def check_tag_value(key: str, value) -> str:
             f"{MAX_TAG_VALUE_LENGTH}. Log long text as an artifact with log_text()."
         )
     return text
+
+
+# MLflow's log_batch limits.
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+
+
+def check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
+    """MLflow's log-batch limits (the SDK and the REST server both check them).
+
+    Raises:
+        InvalidParameterError: with MLflow's wording, saying to split the batch.
+    """
+    for what, n, limit in (("metrics", n_metrics, MAX_BATCH_METRICS),
+                           ("params", n_params, MAX_BATCH_PARAMS),
+                           ("tags", n_tags, MAX_BATCH_TAGS)):
+        if n > limit:
+            raise InvalidParameterError(
+                f"A batch logging request can contain at most {limit} {what}. "
+                f"Got {n} {what}. Please split up {what} across multiple requests and try again."
+            )
+    if n_metrics + n_params + n_tags > MAX_BATCH_TOTAL:
+        raise InvalidParameterError(
+            f"A batch logging request can contain at most {MAX_BATCH_TOTAL} metrics, params and "
+            f"tags in total. Got {n_metrics + n_params + n_tags}. Please split it up."
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from kernelflow.client import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS, MAX_BATCH_TOTAL
 from kernelflow.entities import Metric, Param, RunTag
 from kernelflow.errors import InvalidParameterError, InvalidStateError, ResourceNotFoundError
+from kernelflow.validation import check_batch_limits
 
 from . import datasets, logged_models, shapes
 from .request import Params
@@ -292,7 +292,7 @@ def log_batch(api: Api, p: Params) -> dict:
     metrics = [_metric(m) for m in raw]
     params = [Param(x.need("key"), x.text("value", "")) for x in p.objects("params")]
     tags = [RunTag(x.need("key"), x.text("value", "")) for x in p.objects("tags")]
-    _check_batch_limits(len(metrics), len(params), len(tags))
+    check_batch_limits(len(metrics), len(params), len(tags))
     _check_active(api, run_id)
     if params:
         _forget_params(api, run_id)
@@ -330,23 +330,6 @@ def _forget_params(api: Api, run_id: str) -> None:
     stale cache a changed param would only fail at commit, as a 500 instead of a 400.
     """
     api.client._params.pop(run_id, None)  # type: ignore[attr-defined]
-
-
-def _check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
-    """MLflow's log-batch limits, checked before touching the store."""
-    for what, n, limit in (("metrics", n_metrics, MAX_BATCH_METRICS),
-                           ("params", n_params, MAX_BATCH_PARAMS),
-                           ("tags", n_tags, MAX_BATCH_TAGS)):
-        if n > limit:
-            raise InvalidParameterError(
-                f"A batch logging request can contain at most {limit} {what}. "
-                f"Got {n} {what}. Please split up {what} across multiple requests and try again."
-            )
-    if n_metrics + n_params + n_tags > MAX_BATCH_TOTAL:
-        raise InvalidParameterError(
-            f"A batch logging request can contain at most {MAX_BATCH_TOTAL} metrics, params and "
-            f"tags in total. Got {n_metrics + n_params + n_tags}. Please split it up."
-        )
 
 
 def metric_fields(m: Params, now: int) -> dict:
