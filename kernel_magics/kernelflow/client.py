@@ -192,10 +192,17 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
         parent_run_id: str | None = None,
         source_notebook: str | None = None,
     ) -> Run:
-        """Create a RUNNING run in an experiment."""
+        """Create a RUNNING run in an experiment.
+
+        Without ``start_time``, runs this process starts get strictly increasing start times
+        (a run started in the same millisecond as the previous one is given the next one), so
+        "newest first" always shows the run started last.
+        """
         tags = {check_key(k, "tag key"): check_tag_value(k, v) for k, v in _mapping(tags, "tags").items()}
         if start_time is not None:
             start_time = check_timestamp(start_time, "start_time")
+        else:
+            start_time = _next_start_time()
         name = _run_name(run_name) or tags.get("mlflow.runName") or _generate_run_name()
         if parent_run_id:
             self.get_run(parent_run_id)
@@ -748,6 +755,19 @@ class Client(TraceClient, EvaluationDatasetClient, RegistryClient):
                              key_name: str | None = None, max_results: int = 1000) -> list[dict]:
         """Gateway call records, newest first."""
         return self._gateway().search_gateway_calls(since_ms, route, key_name, max_results)
+
+
+_last_start_ms = 0
+_start_lock = threading.Lock()
+
+
+def _next_start_time() -> int:
+    """Now in ms, but after the previous run this process started (ties would be random)."""
+    global _last_start_ms
+    with _start_lock:
+        now = max(int(time.time() * 1000), _last_start_ms + 1)
+        _last_start_ms = now
+        return now
 
 
 def _mapping(value: Any, what: str) -> dict:

@@ -536,3 +536,16 @@ def test_last_active_run(tracking_uri):
     assert kf.last_active_run().info.run_id == run.info.run_id
     with pytest.raises(InvalidParameterError, match="dict"):
         kf.start_run(tags=["not", "a", "dict"])
+
+
+def test_runs_started_back_to_back_list_newest_first(tracking_uri):
+    """Runs started within one millisecond still get distinct, increasing start times."""
+    kf.set_experiment("burst")
+    names = [f"b{i}" for i in range(20)]
+    for name in names:
+        with kf.start_run(run_name=name):
+            pass
+    runs = kf.search_runs(experiment_names=["burst"], output_format="list")
+    assert [r.info.run_name for r in runs] == names[::-1]
+    starts = [r.info.start_time for r in runs]
+    assert starts == sorted(set(starts), reverse=True)
