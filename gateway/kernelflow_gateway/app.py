@@ -129,6 +129,15 @@ def create_app(gateway: Gateway, watch: bool = False) -> Starlette:
                 "model": {"name": route.model, "provider": route.provider},
                 "endpoint_url": f"/gateway/{route.name}/invocations", "limit": limit}
 
+    def mlflow_endpoint(name: str) -> Any:
+        """The route MLflow's endpoint API names, or a 404 listing the endpoints."""
+        route = gateway.config.routes.get(name)
+        if route is None:
+            raise GatewayError(f"No endpoint named {name!r}. Endpoints: "
+                               f"{', '.join(gateway.config.routes)}.", 404,
+                               code="endpoint_not_found")
+        return route
+
     async def endpoints(request: Request) -> Response:
         async def handler(r: Request, key: Any) -> Response:
             return _JSON({"endpoints": [endpoint_entry(x, r)
@@ -138,22 +147,14 @@ def create_app(gateway: Gateway, watch: bool = False) -> Starlette:
     async def endpoint(request: Request) -> Response:
         async def handler(r: Request, key: Any) -> Response:
             name = r.path_params["name"]
-            route = gateway.config.routes.get(name)
-            if route is None:
-                raise GatewayError(f"No endpoint named {name!r}. Endpoints: "
-                                   f"{', '.join(gateway.config.routes)}.", 404,
-                                   code="endpoint_not_found")
+            route = mlflow_endpoint(name)
             return _JSON(endpoint_entry(route, r))
         return await guarded(request, handler)
 
     async def invocations(request: Request) -> Response:
         async def handler(r: Request, key: Any) -> Response:
             name = r.path_params["name"]
-            route = gateway.config.routes.get(name)
-            if route is None:
-                raise GatewayError(f"No endpoint named {name!r}. Endpoints: "
-                                   f"{', '.join(gateway.config.routes)}.", 404,
-                                   code="endpoint_not_found")
+            route = mlflow_endpoint(name)
             body = {**await _body(r), "model": name}
             return await call(route.type, r, key, body)
         return await guarded(request, handler)
