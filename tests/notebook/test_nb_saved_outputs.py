@@ -2,7 +2,8 @@
 
 A real kernel (nbclient) runs the cells, the notebook is written to disk and read
 back: every kernelflow output must hold its final state as text/html (and the
-live chart an SVG picture), and no live chart may be left as a bare widget.
+live chart an SVG picture), and no live chart may be left as a bare widget. The runs
+table and the registry stay widgets, each after a static copy that follows their changes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ CELLS = [
     "%%kf run --name saved-b\nfor i in range(20):\n    kf.log_metric('loss', 2 / (i + 1), step=i)",
     "%kf compare saved-a saved-b",
     "%kf runs",
+    "from sklearn.linear_model import LinearRegression\n"
+    "m = LinearRegression().fit([[0], [1]], [0, 1])\n%kf register m iris --alias champion",
+    "%kf models",
+    "table = kf.widgets.RunsTable()\ntable",
+    "reg = kf.widgets.RegistryBrowser('iris')\nreg",
+    "table.filter_box.value = 'metrics.loss > 0.05'\nmoved = reg.set_alias('prod', '1')",
 ]
 
 
@@ -81,7 +88,47 @@ def test_compare_output_is_static_and_interactive(saved):
     assert "image/svg+xml" in out.data
 
 
-def test_runs_table_carries_an_html_table(saved):
-    [out] = displays(saved.cells[4])
-    table = out.data["text/html"]
-    assert "saved-a" in table and "saved-b" in table and "<table" in table
+def copy_and_widget(saved, n: int):
+    """A widget cell's two outputs: the static copy, then the widget (nothing else to show)."""
+    copy, view = displays(saved.cells[n])
+    assert WIDGET not in copy.data and copy.data["text/html"].startswith("<div class='kf-fallback")
+    assert set(view.data) == {WIDGET, "text/plain"} and view.data["text/plain"] == ""
+    return copy, view
+
+
+def dom_classes(saved, view) -> list[str]:
+    state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return state[view.data[WIDGET]["model_id"]]["state"]["_dom_classes"]
+
+
+def test_runs_table_is_a_static_copy_then_the_widget(saved):
+    copy, view = copy_and_widget(saved, 4)
+    page = copy.data["text/html"]
+    assert "saved-a" in page and "saved-b" in page and "<table" in page and "2 runs" in page
+    assert ">0.02<" in page and ">0.1<" in page  # the final losses
+    assert "kf-pick" not in page  # no dead checkboxes
+    assert "saved-a" in copy.data["text/plain"]
+    # the copy's CSS hides it while the view (marked with the copy's id) shows, else the view
+    uid = page.split("kf-fb-", 1)[1][:12]
+    assert f"kf-live-{uid}" in dom_classes(saved, view)
+    assert f":has(+ .jp-OutputArea-child .kf-live-{uid}){{display:none}}" in page
+    assert f":not(:has(.kf-live-{uid})){{display:none}}" in page
+
+
+def test_registry_is_a_static_copy_then_the_widget(saved):
+    copy, view = copy_and_widget(saved, 6)
+    page = copy.data["text/html"]
+    assert "<b>iris</b>" in page and "@champion → v1" in page and "versions of <b>iris</b>" in page
+    assert "<code>@champion</code>" in page and "None" not in page
+    uid = page.split("kf-fb-", 1)[1][:12]
+    assert f"kf-live-{uid}" in dom_classes(saved, view)
+
+
+def test_static_copies_follow_later_changes(saved):
+    table, _ = copy_and_widget(saved, 7)
+    page = table.data["text/html"]
+    assert "saved-b" in page and "saved-a" not in page  # filtered in a later cell
+    assert "1 runs · filter <code>metrics.loss &gt; 0.05</code>" in page
+    registry, _ = copy_and_widget(saved, 8)
+    assert "<code>@prod</code>" in registry.data["text/html"]  # the alias moved later
+    assert saved.cells[9].outputs == []  # the updates went to their cells

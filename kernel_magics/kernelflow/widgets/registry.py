@@ -1,4 +1,9 @@
-"""The registry widget (``%kf models``): models, versions, aliases and stages; move an alias with a button."""
+"""The registry widget (``%kf models``): models, versions, aliases and stages; move an alias with a button.
+
+Shown in a kernel, the widget comes with a static copy (see ``_fallback``) kept up to date
+as aliases move, so after a kernel restart, or in the saved notebook, the registry as last
+shown reads there instead of a widget error.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import KernelflowError
-from . import _data, _fmt
+from . import _data, _fallback, _fmt
 
 _ERROR = _fmt.STATUS_COLORS["FAILED"]
 
@@ -69,6 +74,7 @@ class RegistryBrowser:
             self.client.get_registered_model(name)  # raises a clear not-found error
         self.name = name or (self.model_names[0] if self.model_names else None)
         self._widget: Any = None
+        self._fallback = _fallback.StaticFallback()
         self.widget  # noqa: B018 - build now so the controls exist as attributes
 
     @property
@@ -109,6 +115,7 @@ class RegistryBrowser:
         self.overview.value = models_html(self.client)
         if self.name is None:
             self.versions.value = ""
+            self._update_copy()
             return
         model = self.client.get_registered_model(self.name)
         self.versions.value = versions_html(self.client, self.name)
@@ -120,6 +127,25 @@ class RegistryBrowser:
         self.version_box.value = chosen if chosen in self.version_box.options else (
             self.version_box.options[0] if versions else None)
         self.alias_box.options = sorted(model.aliases)
+        self._update_copy()
+
+    def static_html(self) -> str:
+        """What the saved notebook shows: every model, then the shown model's versions."""
+        versions = ""
+        if self.name is not None and self.versions.value:
+            versions = (f"<div class='kf-caption' style='font:12px var(--jp-ui-font-family,"
+                        f"sans-serif);margin:8px 0 2px;color:{_fmt.FG1}'>versions of "
+                        f"<b>{html.escape(self.name)}</b></div>{self.versions.value}")
+        return f"<div class='kf-registry-static'>{self.overview.value}{versions}</div>"
+
+    def to_text(self) -> str:
+        """Registered model names, the shown one marked."""
+        return "\n".join(
+            f"{n}" + (" (shown)" if n == self.name else "") for n in self.model_names
+        ) or "No registered models."
+
+    def _update_copy(self) -> None:
+        self._fallback.update(self.static_html(), self.to_text())
 
     def set_alias(self, alias: str, version: str | int | None) -> bool:
         """Point ``alias`` at ``version`` of the shown model (moving it if it exists)."""
@@ -155,7 +181,14 @@ class RegistryBrowser:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
         bundle["text/html"] = self.overview.value + self.versions.value
-        bundle["text/plain"] = "\n".join(
-            f"{n}" + (" (shown)" if n == self.name else "") for n in self.model_names
-        ) or "No registered models."
+        bundle["text/plain"] = self.to_text()
         return bundle
+
+    def _ipython_display_(self) -> None:
+        """In a kernel: the static copy, then the widget; elsewhere the static tables alone."""
+        from IPython.display import display
+
+        if _fallback.in_kernel():
+            self._fallback.show(self.widget, self.static_html(), self.to_text())
+        else:
+            display({"text/html": self.static_html(), "text/plain": self.to_text()}, raw=True)

@@ -2,7 +2,9 @@
 
 The table itself is a small anywidget: the kernel renders its HTML (grouped metric and
 param columns, run names linking to a running dashboard) and the front end syncs the
-ticked rows back as ``selected``.
+ticked rows back as ``selected``. Shown in a kernel, the table comes with a static copy
+(see ``_fallback``) that follows every refresh and comparison, so after a kernel restart,
+or in the saved notebook, the last table shows instead of a widget error.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from ..client import Client
 from ..entities import Run
 from ..errors import KernelflowError
-from . import _data, _fmt
+from . import _data, _fallback, _fmt
 
 MAX_COLUMNS = 12
 FILTER_HINT = "metrics.acc > 0.9 AND params.model = 'rf'"
@@ -57,6 +59,8 @@ class RunsTable:
         self.runs: list[Run] = []
         self.error: str | None = None
         self._widget: Any = None
+        self._fallback = _fallback.StaticFallback()
+        self._compare_html = ""
         self.refresh()
 
     # -- data ------------------------------------------------------------------
@@ -192,6 +196,19 @@ class RunsTable:
         shown = {r.info.run_id for r in self.runs}
         self.table.selected = [v for v in self.table.selected if v in shown]
         self._set_sort_controls()
+        self._update_copy()
+
+    def static_html(self) -> str:
+        """What the saved notebook shows: the table, its filter, and the last comparison."""
+        what = f"{len(self.runs)} runs"
+        if self.filter_string:
+            what += f" · filter <code>{html.escape(self.filter_string)}</code>"
+        caption = (f"<div class='kf-caption' style='font-size:12px;margin:2px 0 4px;"
+                   f"color:{_fmt.FG2}'>{what}</div>")
+        return f"<div class='kf-runs-static'>{caption}{self.table_html()}{self._compare_html}</div>"
+
+    def _update_copy(self) -> None:
+        self._fallback.update(self.static_html(), self.to_text())
 
     # -- compare -----------------------------------------------------------------
     @property
@@ -211,7 +228,10 @@ class RunsTable:
                                                   "first.</small>", "text/plain": ""}),)
             return None
         chart = CompareChart(runs, metrics, self.client)
-        self.compare_view.outputs = (_output(chart._repr_mimebundle_()),)
+        bundle = chart._repr_mimebundle_()
+        self.compare_view.outputs = (_output(bundle),)
+        self._compare_html = bundle.get("text/html", "")
+        self._update_copy()
         return chart
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
@@ -219,6 +239,15 @@ class RunsTable:
         bundle["text/plain"] = self.to_text()
         bundle["text/html"] = self.table_html()
         return bundle
+
+    def _ipython_display_(self) -> None:
+        """In a kernel: the static copy, then the widget; elsewhere the static table alone."""
+        from IPython.display import display
+
+        if _fallback.in_kernel():
+            self._fallback.show(self.widget, self.static_html(), self.to_text())
+        else:
+            display({"text/html": self.static_html(), "text/plain": self.to_text()}, raw=True)
 
 
 def _output(bundle: dict) -> dict:

@@ -1,0 +1,137 @@
+"""Interactive widgets that leave a static copy in the notebook (the runs table, the registry).
+
+A widget's output (``application/vnd.jupyter.widget-view+json``) names a model that lives
+in the kernel. Once the kernel is gone (restarted, or the saved notebook is opened
+later), JupyterLab's widget renderer finds no model and writes "Error displaying widget:
+model not found" in its place; the ``text/html`` of the same output is never shown,
+because an output shows one MIME type and the widget's ranks first where the notebook
+is trusted. So a table that must stay interactive while the kernel lives *and* read
+well without it is shown as two outputs, one after the other:
+
+1. the static copy: ``text/html`` (the table as it is now) with a display id, updated
+   in place (``update_display``) whenever the widget's content changes, so the saved
+   notebook holds the final values;
+2. the widget itself, whose view carries the CSS class ``kf-live-<uid>``.
+
+The static copy's ``<style>`` decides which of the two shows: while the widget's view
+is rendered (its class is in the next output) the copy is hidden; when the next output
+holds no live view (model not found, "Loading widget...", no widget extension) that
+output is hidden and the copy shows. Where no style applies (GitHub, nbviewer,
+untrusted notebooks) the widget output has nothing to show but an empty
+``text/plain`` and the copy is what is seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+MIME_WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+class StaticFallback:
+    """The static copy of one shown widget, and the CSS that swaps it with the live view."""
+
+    def __init__(self) -> None:
+        self.uid = uuid.uuid4().hex[:12]
+        self._handle: Any = None
+        self._parent: dict | None = None
+        self._last: dict | None = None
+
+    @property
+    def live_class(self) -> str:
+        """The CSS class the live view carries (``kf-live-<uid>``)."""
+        return f"kf-live-{self.uid}"
+
+    @property
+    def shown(self) -> bool:
+        """True once :meth:`show` displayed the copy (it can be updated)."""
+        return self._handle is not None
+
+    def style(self) -> str:
+        """The rules that show either the live view or this copy, never both, never an error."""
+        me = f".jp-OutputArea-child:has(.kf-fb-{self.uid})"  # (:has() does not nest)
+        return (f"<style>{me}:has(+ .jp-OutputArea-child .{self.live_class}){{display:none}}"
+                f"{me} + .jp-OutputArea-child:not(:has(.{self.live_class})){{display:none}}</style>")
+
+    def bundle(self, markup: str, text: str) -> dict:
+        """The copy's MIME bundle: ``markup`` inside a marked ``div``, and ``text``."""
+        return {"text/html": f"<div class='kf-fallback kf-fb-{self.uid}'>{self.style()}{markup}</div>",
+                "text/plain": text}
+
+    def show(self, widget: Any, markup: str, text: str) -> None:
+        """Display the copy, then the widget (marked with :attr:`live_class`), under the cell.
+
+        Args:
+            widget: an ipywidgets ``DOMWidget`` (its view gets the live class).
+            markup: the copy's HTML.
+            text: the copy's plain text.
+        """
+        from IPython.display import display
+
+        widget.add_class("kf-widget-live")
+        widget.add_class(self.live_class)
+        self._last = self.bundle(markup, text)
+        self._handle = display(self._last, raw=True, display_id=True)
+        self._parent = _parent_header()
+        view = dict(widget._repr_mimebundle_() or {})
+        view["text/plain"] = ""  # the copy above says it; nothing to repeat where widgets don't render
+        display(view, raw=True)
+
+    def update(self, markup: str, text: str) -> None:
+        """Replace the copy's content (a no-op before :meth:`show` or when nothing changed).
+
+        The update goes out under the parent message of the cell that showed the copy, so
+        JupyterLab applies it to that cell's output even when a widget event (a comm
+        message) triggered it. When another cell's code made the change, it goes out under
+        that cell too: nbclient applies display updates only while running their cell.
+        """
+        if self._handle is None:
+            return
+        bundle = self.bundle(markup, text)
+        if bundle == self._last:
+            return
+        self._last = bundle
+        with _as_parent(self._parent):
+            self._handle.update(bundle, raw=True)
+        now = _parent_header()
+        if (now and self._parent and now.get("msg_id") != self._parent.get("msg_id")
+                and now.get("msg_type") == "execute_request"):
+            self._handle.update(bundle, raw=True)
+
+
+def _publisher() -> Any:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return getattr(shell, "display_pub", None) if shell is not None else None
+
+
+def _parent_header() -> dict | None:
+    """The header of the message whose outputs are being produced now (in a kernel)."""
+    header = getattr(_publisher(), "parent_header", None)
+    return dict(header) if header else None
+
+
+@contextlib.contextmanager
+def _as_parent(parent: dict | None) -> Iterator[None]:
+    """Publish displays under ``parent`` for the duration (ipykernel's display publisher)."""
+    pub = _publisher()
+    if not parent or not hasattr(pub, "set_thread_parent"):
+        yield
+        return
+    token = pub.set_thread_parent(parent)
+    try:
+        yield
+    finally:
+        pub.reset_thread_parent(token)
+
+
+def in_kernel() -> bool:
+    """True in a Jupyter kernel (where widgets can show), False in a terminal or plain shell."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
