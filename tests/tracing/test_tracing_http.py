@@ -197,3 +197,22 @@ def test_mlflow_trace_endpoints_answer_bad_fields_in_words(server, path, body):
     resp = requests.post(f"{server.url}/{path}", json=body, timeout=30)
     assert resp.status_code in (200, 400, 404), resp.text
     assert resp.status_code != 500
+
+
+def test_get_traces_over_http_in_one_request_per_hundred(server, remote):
+    ids = []
+    for i in range(3):
+        with kf.start_span(f"batch-{i}"):
+            with kf.start_span("inner"):
+                pass
+        ids.append(kf.get_last_active_trace_id())
+    remote.log_feedback(ids[1], "ok", True)
+    got = remote.get_traces([ids[2], "tr-" + "0" * 32, ids[0], ids[1]])
+    assert [t.info.trace_id for t in got] == [ids[2], ids[0], ids[1]]
+    assert [sorted(s.name for s in t.data.spans) for t in got] == [["batch-2", "inner"],
+                                                                   ["batch-0", "inner"],
+                                                                   ["batch-1", "inner"]]
+    assert [a.name for a in got[2].info.assessments] == ["ok"]
+    frame = kf.search_traces(filter_string="trace.name = 'batch-1'")
+    assert [len(spans) for spans in frame["spans"]] == [2]
+    remote.delete_traces("0", trace_ids=ids)

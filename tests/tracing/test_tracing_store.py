@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -194,3 +195,55 @@ def test_span_filters_find_traces_by_their_spans(client, tracking_uri):
     assert len(client.search_traces(filter_string="span.name LIKE '%'")) == 2
     with pytest.raises(kf.FilterSyntaxError, match="unknown span key"):
         client.search_traces(filter_string="span.colour = 'x'")
+
+
+def test_a_large_batch_is_written_in_many_row_statements_with_nothing_lost(
+        client, store, monkeypatch):
+    """The writer inserts a batch as multi-row statements (chunked under SQLite's limit of
+    bound parameters); every span, tag and token count lands, a repeated span replaces
+    the earlier one and two parts of one trace in one batch add their tokens."""
+    from kernelflow.store import traces as trace_store
+
+    monkeypatch.setattr(trace_store, "_CHUNK_PARAMS", 13 * 7)  # 7 spans per statement
+    made = []
+    for i in range(40):
+        with kf.start_span(f"root-{i}") as root:
+            kf.update_current_trace(tags={"i": str(i)})
+            for j in range(i % 4):
+                with kf.start_span(f"child-{j}") as child:
+                    child.add_event("tick", {"j": j})
+        made.append((root.trace_id, 1 + i % 4))
+    kf.flush()
+    for i, (trace_id, n_spans) in enumerate(made):
+        trace = client.get_trace(trace_id)
+        assert len(trace.data.spans) == n_spans
+        assert trace.info.tags["i"] == str(i)
+    assert client.get_trace(made[3][0]).data.spans[1].events[0]["name"] == "tick"
+
+    trace_id = "tr-" + "ab" * 16
+    spans = [{"span_id": f"{k:016x}", "parent_span_id": None if k == 0 else f"{0:016x}",
+              "name": f"s{k}", "start_time_ns": 1_000 + k, "end_time_ns": 2_000 + k}
+             for k in range(20)]
+    part = {"trace_id": trace_id, "experiment_id": "0", "request_time": 1, "execution_time": 1,
+            "state": "OK", "name": "r", "is_root": False, "tags": {}, "spans": spans,
+            "metadata": {"mlflow.trace.tokenUsage": {"input_tokens": 1, "output_tokens": 2,
+                                                     "total_tokens": 3}}}
+    renamed = dict(part, spans=[dict(spans[5], name="renamed")])
+    store.write_traces([dict(part, is_root=True)] + [part] * 9 + [renamed])
+    trace = client.get_trace(trace_id)
+    assert len(trace.data.spans) == 20
+    assert {s.name for s in trace.data.spans if s.span_id == f"{5:016x}"} == {"renamed"}
+    usage = trace.info.trace_metadata["mlflow.trace.tokenUsage"]
+    assert json.loads(usage)["total_tokens"] == 3 * 11
+
+
+def test_get_traces_reads_many_traces_in_the_order_asked(client, traces):
+    client.log_feedback(traces["b"], "useful", False)
+    got = client.get_traces([traces["c"], "tr-" + "0" * 32, traces["b"], traces["c"]])
+    assert [t.info.trace_id for t in got] == [traces["c"], traces["b"]]
+    assert [t.data.spans[0].name for t in got] == ["alpha", "beta"]
+    assert [a.name for a in got[1].info.assessments] == ["useful"]
+    assert got[0].info.tags["env"] == "dev"
+    frame = kf.search_traces(experiment_ids=["0"], order_by=["timestamp_ms ASC"])
+    assert [spans[0]["name"] for spans in frame["spans"]] == ["alpha", "beta", "alpha"]
+    assert client.get_traces([]) == []

@@ -131,14 +131,8 @@ def _ids(p: Params, *names: str) -> list[str]:
 
 def batch_get_traces(api: Api, p: Params) -> dict:
     """GET/POST traces/batchGet: whole traces (missing ids left out)."""
-    client = _client(api)
-    out = []
-    for trace_id in _ids(p, "trace_ids"):
-        try:
-            out.append(codec.trace_to_json(client.get_trace(trace_id)))
-        except ResourceNotFoundError:
-            pass
-    return {"traces": out}
+    traces = _client(api).get_traces(_ids(p, "trace_ids"))
+    return {"traces": [codec.trace_to_json(t) for t in traces]}
 
 
 def batch_get_trace_infos(api: Api, p: Params) -> dict:
@@ -260,6 +254,11 @@ def kf_get(api: Api, p: Params) -> dict:
     return _client(api).get_trace(p.need("trace_id")).to_dict()
 
 
+def kf_batch_get(api: Api, p: Params) -> dict:
+    """POST kernelflow traces/batch-get {trace_ids}: Trace dicts (missing ids left out)."""
+    return {"traces": [t.to_dict() for t in _client(api).get_traces(_ids(p, "trace_ids"))]}
+
+
 def kf_assessments(api: Api, p: Params) -> dict:
     """GET kernelflow traces/assessments?trace_id=&name=&kind=."""
     found = _client(api).get_assessments(p.need("trace_id"), p.text("name"), p.text("kind"))
@@ -307,6 +306,7 @@ KERNELFLOW: list[tuple[re.Pattern, str, Callable]] = [
     (re.compile(r"search"), "POST", kf_search),
     (re.compile(r"count"), "POST", kf_count),
     (re.compile(r"get"), "GET", kf_get),
+    (re.compile(r"batch-get"), "POST", kf_batch_get),
     (re.compile(r"assessments"), "GET", kf_assessments),
     (re.compile(r"log-assessment"), "POST", kf_log_assessment),
     (re.compile(r"delete-assessment"), "POST", kf_delete_assessment),

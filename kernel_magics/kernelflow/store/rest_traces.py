@@ -66,6 +66,15 @@ class RestTraceMixin:
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         return self.get_trace(trace_id).info
 
+    def get_traces(self, trace_ids: list[str]) -> list[Trace]:
+        found: list[Trace] = []
+        ids = [str(t) for t in trace_ids]
+        for i in range(0, len(ids), 100):  # one request per 100 traces
+            out = self.call("POST", "traces/batch-get", {"trace_ids": ids[i:i + 100]},
+                            prefix="kernelflow")
+            found += [_trace(t) for t in out.get("traces") or ()]
+        return found
+
     def delete_traces(self, experiment_id: str, max_timestamp_millis: int | None = None,
                       max_traces: int | None = None, trace_ids: list[str] | None = None) -> int:
         body = {"experiment_id": str(experiment_id), "max_timestamp_millis": max_timestamp_millis,

@@ -61,6 +61,12 @@ class TraceClient:
         self.flush()
         return self._store.get_trace(str(trace_id))
 
+    def get_traces(self, trace_ids: list[str]) -> list[Trace]:
+        """Several whole traces (spans and assessments) in the order asked; ids that match
+        no trace are left out. One round of queries, not one per trace."""
+        self.flush()
+        return self._store.get_traces([str(t) for t in trace_ids])
+
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         """A trace's info (no spans)."""
         self.flush()

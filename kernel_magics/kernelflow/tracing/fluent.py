@@ -57,7 +57,7 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
         if not token:
             break
     if include_spans:
-        traces = [client.get_trace(info.trace_id) for info in infos]
+        traces = client.get_traces([info.trace_id for info in infos])
     else:
         from .entities import TraceData
 

@@ -116,7 +116,9 @@ class LiveSpan:
         self.inputs: str | None = None
         self.outputs: str | None = None
         self.attributes: dict[str, Any] = dict(attributes) if attributes else {}
-        self.events: list[dict] = []
+        # An empty tuple until the first event: a list per span would be one more object for
+        # the garbage collector to walk, over every span queued for the writer.
+        self.events: list[dict] | tuple = ()
         self.end_time_ns: int | None = None
         self._token: Any = None
         self.start_time_ns = _time_ns()
@@ -177,6 +179,8 @@ class LiveSpan:
             attributes = getattr(event, "attributes", None) or attributes
             timestamp = getattr(event, "timestamp", None) or timestamp
             event = getattr(event, "name", str(event))
+        if not self.events:
+            self.events = []
         self.events.append({"name": event, "timestamp": timestamp or _time_ns(),
                             "attributes": dict(attributes or {})})
 
@@ -197,6 +201,8 @@ class LiveSpan:
         """Mark the span ERROR and add an ``exception`` event with type, message and stack."""
         self.status = SpanStatusCode.ERROR
         self.status_message = f"{type(exc).__name__}: {exc}"
+        if not self.events:
+            self.events = []
         self.events.append({
             "name": "exception", "timestamp": _time_ns(),
             "attributes": {
