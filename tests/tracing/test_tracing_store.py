@@ -244,6 +244,8 @@ def test_get_traces_reads_many_traces_in_the_order_asked(client, traces):
     assert [t.data.spans[0].name for t in got] == ["alpha", "beta"]
     assert [a.name for a in got[1].info.assessments] == ["useful"]
     assert got[0].info.tags["env"] == "dev"
-    frame = kf.search_traces(experiment_ids=["0"], order_by=["timestamp_ms ASC"])
-    assert [spans[0]["name"] for spans in frame["spans"]] == ["alpha", "beta", "alpha"]
+    frame = kf.search_traces(experiment_ids=["0"])
+    names = {"a": "alpha", "b": "beta", "c": "alpha"}
+    assert {row.trace_id: [s["name"] for s in row.spans] for row in frame.itertuples()} == {
+        traces[k]: [name] for k, name in names.items()}
     assert client.get_traces([]) == []

@@ -144,7 +144,7 @@ def get_dataset(name: str | None = None, dataset_id: str | None = None) -> Evalu
     c = _client()
     if dataset_id is not None:
         return EvaluationDataset(c.get_dataset(dataset_id))
-    quoted = name.replace("'", "''")
+    quoted = str(name).replace("'", "''")
     found, _ = c.search_datasets(filter_string=f"name = '{quoted}'", max_results=2)
     if not found:
         raise ResourceNotFoundError(f"No evaluation dataset named {name!r}; "

@@ -231,10 +231,12 @@ def evaluate(data: Any, predict_fn: Callable | None = None, scorers: list | None
         client.flush()
         for r in results:
             for key, value in (r.expectations or {}).items():
-                client.log_expectation(r.trace_id, key, value, source_type="HUMAN", run_id=run_id)
+                if r.trace_id is not None:
+                    client.log_expectation(r.trace_id, key, value, source_type="HUMAN",
+                                           run_id=run_id)
         wants_trace = any(getattr(s, "needs_trace", False) for s in scorer_list)
-        traces = {r.trace_id: client.get_trace(r.trace_id) for r in results} if wants_trace \
-            else {}
+        traced = [r.trace_id for r in results if r.trace_id is not None] if wants_trace else []
+        traces = {t.info.trace_id: t for t in client.get_traces(traced)}
         jobs = [(r, s) for r in results for s in scorer_list]
 
         def work(job):

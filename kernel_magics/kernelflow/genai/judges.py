@@ -53,11 +53,12 @@ class Judge(Scorer):
     def __init__(self, model: str | None = None, *, api_base: str | None = None,
                  api_key: str | None = None, name: str | None = None, max_retries: int = 6,
                  timeout: float = 60.0, judge: str | None = None) -> None:
-        self.model = model or judge or os.environ.get(ENV_MODEL)
-        if not self.model:
+        chosen = model or judge or os.environ.get(ENV_MODEL)
+        if not chosen:
             raise InvalidParameterError(
                 f"{type(self).__name__} needs a model: pass model='openai/gpt-4o-mini' (with "
                 f"api_base= for a local server) or 'route:NAME', or set {ENV_MODEL}.")
+        self.model: str = chosen
         self.api_base, self.api_key = api_base, api_key
         self.name = name or self.default_name
         self.max_retries, self.timeout = max_retries, timeout
@@ -71,7 +72,7 @@ class Judge(Scorer):
         """The question put to the LLM for one row."""
         raise NotImplementedError
 
-    def __call__(self, *, inputs: Any = None, outputs: Any = None,
+    def __call__(self, *, inputs: Any = None, outputs: Any = None,  # type: ignore[override]
                  expectations: dict | None = None, trace: Any = None) -> Feedback:
         text = self.complete(self.prompt(inputs, outputs, expectations or {}, trace))
         verdict = parse_verdict(text)

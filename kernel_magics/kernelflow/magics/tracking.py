@@ -232,7 +232,9 @@ def execute_cell(shell: Any, cell: str) -> Any:
         raise
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+        tail = tree.body.pop()
+        assert isinstance(tail, ast.Expr)
+        last = ast.Expression(tail.value)
     exec(compile(tree, filename, "exec"), shell.user_global_ns, shell.user_ns)
     if last is not None:
         return eval(compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)

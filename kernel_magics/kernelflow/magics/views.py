@@ -73,10 +73,9 @@ def _register_arguments(p: argparse.ArgumentParser) -> None:
          _register_arguments)
 def register(shell: Any, args: argparse.Namespace, cell: str | None) -> Any:
     model = _model_variable(shell, args)
-    run_id = _training_run(shell, args)
-    own = run_id is None
-    if own:
-        run_id = fluent.start_run().info.run_id
+    found = _training_run(shell, args)
+    own = found is None
+    run_id: str = fluent.start_run().info.run_id if found is None else found
     try:
         version = _log_and_register(model, args, run_id)
     except Exception as exc:

@@ -179,10 +179,13 @@ class LiveSpan:
             attributes = getattr(event, "attributes", None) or attributes
             timestamp = getattr(event, "timestamp", None) or timestamp
             event = getattr(event, "name", str(event))
-        if not self.events:
+        self._event_list().append({"name": event, "timestamp": timestamp or _time_ns(),
+                                   "attributes": dict(attributes or {})})
+
+    def _event_list(self) -> list[dict]:
+        if not isinstance(self.events, list):
             self.events = []
-        self.events.append({"name": event, "timestamp": timestamp or _time_ns(),
-                            "attributes": dict(attributes or {})})
+        return self.events
 
     def set_status(self, status: Any, description: str | None = None) -> None:
         """Set the status: ``"OK"``, ``"ERROR"`` (or an object with ``status_code``)."""
@@ -201,9 +204,7 @@ class LiveSpan:
         """Mark the span ERROR and add an ``exception`` event with type, message and stack."""
         self.status = SpanStatusCode.ERROR
         self.status_message = f"{type(exc).__name__}: {exc}"
-        if not self.events:
-            self.events = []
-        self.events.append({
+        self._event_list().append({
             "name": "exception", "timestamp": _time_ns(),
             "attributes": {
                 "exception.type": type(exc).__name__,
