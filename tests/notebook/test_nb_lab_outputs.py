@@ -130,3 +130,17 @@ def test_text_is_readable_in_both_themes(lab, page, theme):
     assert strong and weak
     assert min(r["ratio"] for r in strong) >= 4.5, sorted(strong, key=lambda r: r["ratio"])[:5]
     assert min(r["ratio"] for r in weak) >= 3.0, sorted(weak, key=lambda r: r["ratio"])[:5]
+
+
+def test_trusted_saved_notebook_shows_the_runs_table_not_a_widget_error(lab, page):
+    """Trusted, the widget output ranks first but has no kernel: the static copy shows instead."""
+    open_notebook(page, lab, "trusted.ipynb", ".kf-runs-static")
+    table = output_of(page, 4)
+    page.wait_for_function("() => /Loading widget|model not found/.test("
+                           "document.querySelector('.jp-Notebook').textContent)")
+    seen = page.evaluate("() => document.querySelector('.jp-Notebook').innerText")
+    assert "Error displaying widget" not in seen and "Loading widget" not in seen
+    assert table.locator(".kf-runs-static").is_visible()
+    assert "lab-a" in table.inner_text() and "lab-b" in table.inner_text()
+    assert table.locator("input.kf-pick").count() == 0
+    shot(page, "nb-lab-trusted-runs-table-without-kernel")

@@ -128,7 +128,7 @@ def test_static_copies_follow_later_changes(saved):
     table, _ = copy_and_widget(saved, 7)
     page = table.data["text/html"]
     assert "saved-b" in page and "saved-a" not in page  # filtered in a later cell
-    assert "1 runs · filter <code>metrics.loss &gt; 0.05</code>" in page
+    assert "1 run · filter <code>metrics.loss &gt; 0.05</code>" in page
     registry, _ = copy_and_widget(saved, 8)
     assert "<code>@prod</code>" in registry.data["text/html"]  # the alias moved later
     assert saved.cells[9].outputs == []  # the updates went to their cells

@@ -192,7 +192,7 @@ class RunsTable:
     def _sync_widgets(self) -> None:
         self.table.html = self.table_html(pick=True)
         self.message.value = _error_html(self.error) if self.error else (
-            f"<small>{len(self.runs)} runs · tick rows to compare them</small>")
+            f"<small>{_count(len(self.runs))} · tick rows to compare them</small>")
         shown = {r.info.run_id for r in self.runs}
         self.table.selected = [v for v in self.table.selected if v in shown]
         self._set_sort_controls()
@@ -200,7 +200,7 @@ class RunsTable:
 
     def static_html(self) -> str:
         """What the saved notebook shows: the table, its filter, and the last comparison."""
-        what = f"{len(self.runs)} runs"
+        what = _count(len(self.runs))
         if self.filter_string:
             what += f" · filter <code>{html.escape(self.filter_string)}</code>"
         caption = (f"<div class='kf-caption' style='font-size:12px;margin:2px 0 4px;"
@@ -218,6 +218,7 @@ class RunsTable:
 
     def compare(self, run_ids: list[str] | None = None, metrics: list[str] | None = None):
         """Overlay the metric curves of the ticked runs under the table; return the chart."""
+        from . import charts
         from .compare import CompareChart
 
         self.widget  # noqa: B018 - the chart shows under the table, so build it
@@ -230,7 +231,10 @@ class RunsTable:
         chart = CompareChart(runs, metrics, self.client)
         bundle = chart._repr_mimebundle_()
         self.compare_view.outputs = (_output(bundle),)
-        self._compare_html = bundle.get("text/html", "")
+        picture = bundle.get("image/svg+xml")  # the copy keeps a picture of it (no script)
+        self._compare_html = (f"<div class='kf-compare-static'>"
+                              f"{charts.picture(picture, 'comparison of the ticked runs')}</div>"
+                              if picture else "")
         self._update_copy()
         return chart
 
@@ -248,6 +252,10 @@ class RunsTable:
             self._fallback.show(self.widget, self.static_html(), self.to_text())
         else:
             display({"text/html": self.static_html(), "text/plain": self.to_text()}, raw=True)
+
+
+def _count(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def _output(bundle: dict) -> dict:
