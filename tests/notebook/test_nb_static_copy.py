@@ -99,3 +99,15 @@ def test_style_swaps_the_copy_and_the_live_view():
     assert f"{me}:has(+ .jp-OutputArea-child .kf-live-{fb.uid}){{display:none}}" in style
     assert f"{me} + .jp-OutputArea-child:not(:has(.kf-live-{fb.uid})){{display:none}}" in style
     assert StaticFallback().uid != fb.uid
+
+
+def test_a_table_shown_twice_updates_both_copies(runs):
+    table = RunsTable()
+    first, _ = shown(table)
+    second, _ = shown(table)
+    assert first.transient["display_id"] != second.transient["display_id"]
+    with capture_output() as cap:
+        table.filter_box.value = "metrics.acc > 0.6"
+    assert sorted(u.transient["display_id"] for u in cap.outputs) == sorted(
+        o.transient["display_id"] for o in (first, second))
+    assert all(u.update and ">0.5<" not in u.data["text/html"] for u in cap.outputs)

@@ -36,8 +36,7 @@ class StaticFallback:
 
     def __init__(self) -> None:
         self.uid = uuid.uuid4().hex[:12]
-        self._handle: Any = None
-        self._parent: dict | None = None
+        self._shown: list[tuple[Any, dict | None]] = []  # (display handle, parent header)
         self._last: dict | None = None
 
     @property
@@ -48,13 +47,16 @@ class StaticFallback:
     @property
     def shown(self) -> bool:
         """True once :meth:`show` displayed the copy (it can be updated)."""
-        return self._handle is not None
+        return bool(self._shown)
 
     def style(self) -> str:
         """The rules that show either the live view or this copy, never both, never an error."""
-        me = f".jp-OutputArea-child:has(.kf-fb-{self.uid})"  # (:has() does not nest)
-        return (f"<style>{me}:has(+ .jp-OutputArea-child .{self.live_class}){{display:none}}"
-                f"{me} + .jp-OutputArea-child:not(:has(.{self.live_class})){{display:none}}</style>")
+        rules = []
+        for box in (".jp-OutputArea-child", ".output_area"):  # JupyterLab/Notebook 7, classic
+            me = f"{box}:has(.kf-fb-{self.uid})"  # (:has() does not nest)
+            rules.append(f"{me}:has(+ {box} .{self.live_class}){{display:none}}"
+                         f"{me} + {box}:not(:has(.{self.live_class})){{display:none}}")
+        return f"<style>{''.join(rules)}</style>"
 
     def bundle(self, markup: str, text: str) -> dict:
         """The copy's MIME bundle: ``markup`` inside a marked ``div``, and ``text``."""
@@ -63,6 +65,8 @@ class StaticFallback:
 
     def show(self, widget: Any, markup: str, text: str) -> None:
         """Display the copy, then the widget (marked with :attr:`live_class`), under the cell.
+
+        Shown again (in another cell), every copy shown follows the widget's changes.
 
         Args:
             widget: an ipywidgets ``DOMWidget`` (its view gets the live class).
@@ -74,8 +78,7 @@ class StaticFallback:
         widget.add_class("kf-widget-live")
         widget.add_class(self.live_class)
         self._last = self.bundle(markup, text)
-        self._handle = display(self._last, raw=True, display_id=True)
-        self._parent = _parent_header()
+        self._shown.append((display(self._last, raw=True, display_id=True), _parent_header()))
         view = dict(widget._repr_mimebundle_() or {})
         view["text/plain"] = ""  # the copy above says it; nothing to repeat where widgets don't render
         display(view, raw=True)
@@ -88,18 +91,17 @@ class StaticFallback:
         message) triggered it. When another cell's code made the change, it goes out under
         that cell too: nbclient applies display updates only while running their cell.
         """
-        if self._handle is None:
-            return
         bundle = self.bundle(markup, text)
-        if bundle == self._last:
+        if not self._shown or bundle == self._last:
             return
         self._last = bundle
-        with _as_parent(self._parent):
-            self._handle.update(bundle, raw=True)
         now = _parent_header()
-        if (now and self._parent and now.get("msg_id") != self._parent.get("msg_id")
-                and now.get("msg_type") == "execute_request"):
-            self._handle.update(bundle, raw=True)
+        for handle, parent in self._shown:
+            with _as_parent(parent):
+                handle.update(bundle, raw=True)
+            if (now and parent and now.get("msg_id") != parent.get("msg_id")
+                    and now.get("msg_type") == "execute_request"):
+                handle.update(bundle, raw=True)
 
 
 def _publisher() -> Any:
