@@ -56,6 +56,9 @@ class StaticFallback:
             me = f"{box}:has(.kf-fb-{self.uid})"  # (:has() does not nest)
             rules.append(f"{me}:has(+ {box} .{self.live_class}){{display:none}}"
                          f"{me} + {box}:not(:has(.{self.live_class})){{display:none}}")
+        # JupyterLab right-aligns the cells of rendered HTML tables; the widget's are left-aligned
+        rules.append(f".kf-fb-{self.uid} .kf-table th,.kf-fb-{self.uid} .kf-table td"
+                     f"{{text-align:left}}.kf-fb-{self.uid} .kf-table th.kf-group{{text-align:center}}")
         return f"<style>{''.join(rules)}</style>"
 
     def bundle(self, markup: str, text: str) -> dict:
