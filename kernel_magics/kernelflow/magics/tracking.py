@@ -247,7 +247,10 @@ _cell_files: set[str] = set()  # names under which %%kf run cells' code was comp
 def _parse_cell(shell: Any, cell: str) -> tuple[str, ast.Module]:
     # The magic's own line comes first, so tracebacks give the line numbers the user sees.
     code = "# %%kf run\n" + shell.transform_cell(cell)
-    filename = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+    # The running cell's number, as in its prompt (IPython 9 counts execution_count up first).
+    running = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    number = getattr(running, "execution_count", None) or shell.execution_count
+    filename = shell.compile.cache(code, number, raw_code=cell)
     _cell_files.add(filename)
     return filename, ast.parse(code, filename)
 
