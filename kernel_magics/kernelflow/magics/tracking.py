@@ -166,7 +166,7 @@ def _prepare(shell: Any, args: argparse.Namespace, cell: str, run_id: str,
     if not args.no_capture:
         from ..capture import capture_run, history_capture_enabled
 
-        capture_run(run_id, cell, getattr(shell, "execution_count", None), shell,
+        capture_run(run_id, cell, running_cell_number(shell), shell,
                     history=args.history or history_capture_enabled(shell))
 
 
@@ -244,13 +244,16 @@ def execute_cell(shell: Any, cell: str) -> Any:
 _cell_files: set[str] = set()  # names under which %%kf run cells' code was compiled
 
 
+def running_cell_number(shell: Any) -> int | None:
+    """The running cell's number, as in its prompt (IPython 9 counts execution_count up first)."""
+    running = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    return getattr(running, "execution_count", None) or getattr(shell, "execution_count", None)
+
+
 def _parse_cell(shell: Any, cell: str) -> tuple[str, ast.Module]:
     # The magic's own line comes first, so tracebacks give the line numbers the user sees.
     code = "# %%kf run\n" + shell.transform_cell(cell)
-    # The running cell's number, as in its prompt (IPython 9 counts execution_count up first).
-    running = getattr(getattr(shell, "displayhook", None), "exec_result", None)
-    number = getattr(running, "execution_count", None) or shell.execution_count
-    filename = shell.compile.cache(code, number, raw_code=cell)
+    filename = shell.compile.cache(code, running_cell_number(shell), raw_code=cell)
     _cell_files.add(filename)
     return filename, ast.parse(code, filename)
 
