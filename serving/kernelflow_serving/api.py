@@ -8,6 +8,7 @@ the last deployment (or interpreter exit) shuts Ray down, so nothing is left run
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,7 @@ import kernelflow
 from kernelflow.plugins import require_extra
 
 from .model import Resolved, normalize_uri, resolve
+from .phases import mark
 
 _lock = threading.RLock()
 _running: dict[str, ServingHandle] = {}
@@ -160,6 +162,8 @@ def serve(
     trace: bool = False,
     owner: str = "python",
     ingress: str | None = None,
+    multiplex: bool = False,
+    max_models_per_replica: int | None = None,
 ) -> ServingHandle:
     """Serve registry models on Ray Serve with MLflow's scoring protocol.
 
@@ -188,6 +192,11 @@ def serve(
             default direct on a local Ray, proxy with ``address``.
         owner: who drives the deployment (``"cli"`` lets ``kernelflow serve --stop`` signal
             the process; a notebook or script is never signalled).
+        multiplex: share replicas between the models through Ray Serve's model
+            multiplexing: a router deployment answers HTTP and sends each request to a pool
+            replica that loads models on demand, at most ``max_models_per_replica`` each
+            (least recently used evicted). Implied by ``max_models_per_replica``.
+        max_models_per_replica: the LRU bound per pool replica (default 2).
 
     Returns:
         A :class:`ServingHandle` with ``url``, ``predict``, ``status`` and ``stop``.
@@ -198,11 +207,24 @@ def serve(
         kernelflow.KernelflowError: a busy port, or the deployment failed (it is
             recorded FAILED with the reason, and Ray is shut down if we started it).
     """
+    mark("serve() called")
     uris = [model_uri] if isinstance(model_uri, str) else list(model_uri)
     if not uris:
         raise kernelflow.InvalidParameterError("serve() needs at least one model URI.")
     _check_numbers(replicas=replicas, max_batch_size=max_batch_size, batch_wait_ms=batch_wait_ms,
                    timeout=timeout, poll_interval=poll_interval, max_body_mb=max_body_mb)
+    multiplex = bool(multiplex or max_models_per_replica is not None)
+    if multiplex:
+        max_models_per_replica = 2 if max_models_per_replica is None else max_models_per_replica
+        if isinstance(max_models_per_replica, bool) or not isinstance(
+                max_models_per_replica, int) or max_models_per_replica < 1:
+            raise kernelflow.InvalidParameterError(
+                "max_models_per_replica must be a whole number >= 1, not "
+                f"{max_models_per_replica!r}.")
+        if trace:
+            raise kernelflow.InvalidParameterError(
+                "Tracing is not available for multiplexed deployments yet; leave out "
+                "--trace or --multiplex.")
     client = kernelflow.Client(tracking_uri)
     tracking_uri = _absolute(client.tracking_uri)
     resolved = {}
@@ -236,6 +258,8 @@ def serve(
         config = {"max_batch_size": max_batch_size, "batch_wait_ms": batch_wait_ms,
                   "timeout_s": timeout, "poll_interval_s": poll_interval,
                   "max_body_mb": max_body_mb, "trace": bool(trace)}
+        if multiplex:
+            config["max_models_per_replica"] = max_models_per_replica
         replicas_text = f"{autoscale[0]}:{autoscale[1]}" if autoscale else str(replicas)
         _record(tracking_uri, name, resolved, status="STARTING", url=url, replicas=replicas_text,
                 host=socket.gethostname(), pid=os.getpid(), ray_address=address,
@@ -245,6 +269,7 @@ def serve(
                 (host, port) if ingress == "direct" else None)
         _running[name] = handle
         _record(tracking_uri, name, resolved, status="RUNNING")
+        mark("recorded RUNNING")
         return handle
 
 
@@ -300,6 +325,7 @@ def _start_ray(address: str | None, host: str, port: int, proxy: bool = True) ->
             _init(address)
         if _state["http"] is None:
             serve.start(proxy_location="Disabled")
+            mark("serve controller up")
             _state["http"] = ("direct", 0)
         _register_exit()
         return
@@ -337,9 +363,11 @@ def _register_exit() -> None:
 
 
 def _init(address: str | None) -> None:
+    mark("ray imported")
     try:
         init_ray(address=address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
+        mark("ray.init done")
     except ConnectionError as exc:
         raise kernelflow.KernelflowError(
             f"Cannot reach the Ray cluster at {address}: {exc}. Start it with "
@@ -351,19 +379,77 @@ def _init(address: str | None) -> None:
     _state["owns_ray"] = address is None
 
 
-def init_ray(attempts: int = 3, **options: Any) -> None:
+def init_ray(attempts: int = 3, lean: bool = True, **options: Any) -> None:
     """``ray.init(**options)``, tried again when a loaded machine makes Ray's node miss its
-    fixed 30 s startup deadline (Ray then says "timed out during startup")."""
+    fixed 30 s startup deadline (Ray then says "timed out during startup").
+
+    Args:
+        attempts: how many times to try.
+        lean: when this starts a new local Ray, start only what serving uses (see
+            :func:`lean_ray_start`).
+        options: for ``ray.init``.
+    """
     import ray
 
+    local = options.get("address") is None and not os.environ.get("RAY_ADDRESS")
     for attempt in range(attempts):
         try:
-            ray.init(**options)
+            if lean and local:
+                with lean_ray_start():
+                    config = {**LEAN_SYSTEM_CONFIG, **options.pop("_system_config", {})}
+                    ray.init(**options, _system_config=config)
+            else:
+                ray.init(**options)
             return
         except Exception as exc:
             if "timed out during startup" not in str(exc) or attempt == attempts - 1:
                 raise
             ray.shutdown()
+
+
+# No worker processes started ahead of need: on two cores they compete with the node's own
+# start (the driver waits for them) and Serve starts the controller's and replicas' anyway.
+LEAN_SYSTEM_CONFIG = {"enable_worker_prestart": False}
+
+
+@contextlib.contextmanager
+def lean_ray_start():
+    """While ``ray.init`` starts a local node: skip the processes serving never uses.
+
+    A local node normally also starts the autoscaler's monitor, the log monitor (which
+    streams worker logs to the driver; serving passes ``log_to_driver=False``) and the
+    dashboard's API server (``include_dashboard=False`` still starts it, and ``ray.init``
+    waits for it before starting the raylet). On two cores these Python processes take
+    seconds of CPU while the node starts; without them Ray Serve works the same (its
+    controller, replicas, ``serve.status`` and ``list_named_actors`` talk to the GCS and
+    the raylet). These are Ray internals: if they are not where expected, Ray starts as usual.
+    """
+    patched = []
+    try:
+        from ray._private import node, parameter
+
+        original_params = parameter.RayParams.__init__
+        original_api = node.Node.start_api_server
+
+        def params_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_params(self, *args, **kwargs)
+            self.no_monitor = True
+            self.include_log_monitor = False
+
+        def no_api_server(self: Any, **kwargs: Any) -> None:
+            return None
+
+        parameter.RayParams.__init__ = params_init
+        patched.append((parameter.RayParams, "__init__", original_params))
+        node.Node.start_api_server = no_api_server
+        patched.append((node.Node, "start_api_server", original_api))
+    except (ImportError, AttributeError):
+        pass
+    try:
+        yield
+    finally:
+        for owner, attr, value in patched:
+            setattr(owner, attr, value)
 
 
 def _deploy(handle: ServingHandle, config: dict, replicas: int,
@@ -373,12 +459,21 @@ def _deploy(handle: ServingHandle, config: dict, replicas: int,
 
     from .app import build, deployment_options
 
-    app = build(handle.name, {r: v.uri for r, v in handle.models.items()}, handle.tracking_uri,
-                options=deployment_options(replicas, autoscale, replica_cpus,
-                                           config["max_batch_size"]),
-                user_config=config, direct=direct)
+    models = {r: v.uri for r, v in handle.models.items()}
+    options = deployment_options(replicas, autoscale, replica_cpus, config["max_batch_size"])
+    if config.get("max_models_per_replica"):
+        from .multiplex import build_multiplexed
+
+        app = build_multiplexed(handle.name, models, handle.tracking_uri, options=options,
+                                user_config=config,
+                                max_models_per_replica=config["max_models_per_replica"],
+                                direct=direct)
+    else:
+        app = build(handle.name, models, handle.tracking_uri, options=options,
+                    user_config=config, direct=direct)
     try:
         serve.run(app, name=handle.name, route_prefix=prefix, blocking=False)
+        mark("serve.run: application RUNNING")
     except Exception as exc:
         reason = _failure_reason(exc, _status_messages(handle.name))
         _record(handle.tracking_uri, handle.name, handle.models, status="FAILED",

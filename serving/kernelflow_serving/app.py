@@ -26,6 +26,7 @@ import kernelflow
 from . import protocol
 from .batch import predict_many
 from .model import ModelSlot
+from .phases import mark
 
 NAME_HEADER = "X-Kernelflow-Model-Name"
 VERSION_HEADER = "X-Kernelflow-Model-Version"
@@ -67,11 +68,13 @@ class ModelServer:
 
     def __init__(self, deployment: str, models: dict[str, str], tracking_uri: str,
                  record: bool = True, direct: tuple[str, int] | None = None) -> None:
+        mark("replica: constructor")
         kernelflow.set_tracking_uri(tracking_uri)
         self.client = kernelflow.Client(tracking_uri)
         self.deployment = deployment
         self.record = record
         self.slots = {route: _load(uri, self.client) for route, uri in models.items()}
+        mark("replica: models loaded")
         self.default = next(iter(self.slots)) if len(self.slots) == 1 else None
         self.options = dict(DEFAULT_OPTIONS)
         self._in_flight = 0  # /invocations requests being answered (event-loop only)
@@ -95,18 +98,30 @@ class ModelServer:
     def _follow(self) -> None:
         """Re-resolve followed aliases every ``poll_interval_s``; swap in moved versions."""
         while not self._stop.wait(float(self.options["poll_interval_s"])):
-            for route, slot in self.slots.items():
-                error = slot.last_error
-                if slot.refresh() or slot.last_error != error:  # moved, or failed to load
-                    self._record(route, slot)
+            for route, slot in list(self.slots.items()):
+                self._refresh(route, slot)
 
-    def _record(self, route: str, slot: ModelSlot) -> None:
+    def _refresh(self, route: str, slot: ModelSlot) -> None:
+        """Follow ``slot``'s alias: UPDATING while a moved version loads, then RUNNING."""
+        error = slot.last_error
+        updating: list = []
+
+        def loading(new: Any) -> None:
+            updating.append(new)
+            self._record(route, slot, status="UPDATING")
+
+        if slot.refresh(on_loading=loading) or slot.last_error != error or updating:
+            self._record(route, slot)  # moved, or failed to load (the old one serves on)
+
+    def _row(self, route: str) -> str:
+        return self.deployment if self.default else f"{self.deployment}/{route}"
+
+    def _record(self, route: str, slot: ModelSlot, status: str = "RUNNING") -> None:
         if not self.record:
             return
-        name = self.deployment if self.default else f"{self.deployment}/{route}"
         try:
-            self.client.record_deployment(name, model_version=slot.resolved.version,
-                                          status="RUNNING", last_error=slot.last_error)
+            self.client.record_deployment(self._row(route), model_version=slot.resolved.version,
+                                          status=status, last_error=slot.last_error)
         except kernelflow.KernelflowError:
             pass  # serving goes on; the row catches up on the next move
 
@@ -137,6 +152,7 @@ class ModelServer:
         self._server = uvicorn.Server(config)
         threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                          name="kernelflow-http", daemon=True).start()
+        mark("replica: listening")
 
     async def _asgi(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

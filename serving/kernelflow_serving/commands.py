@@ -54,6 +54,13 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
                    help="seconds between checks of a followed alias (default 2)")
     p.add_argument("--trace", action="store_true",
                    help="record each request as a trace (continues an incoming traceparent)")
+    p.add_argument("--multiplex", action="store_true",
+                   help="several models share replicas (Ray Serve model multiplexing): each "
+                   "replica loads the models asked of it on demand and keeps at most "
+                   "--max-models-per-replica, evicting the least recently used")
+    p.add_argument("--max-models-per-replica", type=int, metavar="N",
+                   help="with --multiplex (implies it): models loaded per replica at most "
+                   "(default 2)")
 
 
 def _serve_arguments(p: argparse.ArgumentParser) -> None:
@@ -111,7 +118,8 @@ def _run_serve(args: argparse.Namespace) -> int:
                    autoscale=args.autoscale, max_batch_size=args.max_batch_size,
                    batch_wait_ms=args.batch_wait_ms, timeout=args.timeout,
                    poll_interval=args.poll_interval, address=args.address, trace=args.trace,
-                   owner="cli", ingress=args.ingress)
+                   owner="cli", ingress=args.ingress, multiplex=args.multiplex,
+                   max_models_per_replica=args.max_models_per_replica)
     for route, r in handle.models.items():
         where = "/invocations" if len(handle.models) == 1 else f"/models/{route}/invocations"
         version = f" version {r.version}" if r.version else ""
@@ -271,7 +279,8 @@ def _magic_serve(shell: Any, args: argparse.Namespace, cell: Any = None) -> Any:
         args.models, name=args.name, host=args.host, port=args.port, replicas=args.replicas,
         autoscale=args.autoscale, max_batch_size=args.max_batch_size,
         batch_wait_ms=args.batch_wait_ms, timeout=args.timeout, poll_interval=args.poll_interval,
-        trace=args.trace)
+        trace=args.trace, multiplex=args.multiplex,
+        max_models_per_replica=args.max_models_per_replica)
     display(HTML(serving_html(handle)))
     return handle
 

@@ -134,8 +134,12 @@ class ModelSlot:
         """The loaded model (a ``kernelflow`` PyFuncModel)."""
         return self._state[1]
 
-    def refresh(self) -> bool:
+    def refresh(self, on_loading: Any = None) -> bool:
         """Re-resolve the URI; load and swap in a new version if it moved.
+
+        Args:
+            on_loading: called with the new :class:`Resolved` before its model loads
+                (the deployment records UPDATING meanwhile).
 
         Returns:
             True when another version is now served. A version that fails to load is not
@@ -149,6 +153,8 @@ class ModelSlot:
                 new = resolve(self.uri, self.client)
                 if new.version == self._state[0].version:
                     return False
+                if on_loading is not None:
+                    on_loading(new)
                 model = kernelflow.load_model(new.load_uri)
             except Exception as exc:  # the old version keeps serving
                 self.last_error = f"{type(exc).__name__}: {exc}"

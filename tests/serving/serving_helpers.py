@@ -40,6 +40,15 @@ class Scaler(kernelflow.PythonModel):
 
         time.sleep(float((params or {}).get("sleep", 0)))
         return model_input["x"] * float((params or {}).get("factor", 1))
+
+
+class SlowScaler(Scaler):
+    """A Scaler that takes 2.5 s to load (a hot-swap is seen in progress)."""
+
+    def load_context(self, context):
+        import time
+
+        time.sleep(2.5)
 '''
 
 
@@ -131,8 +140,27 @@ def processes_under(path: str) -> list[int]:
     return found
 
 
+def processes_started_with(path: str) -> list[int]:
+    """Ids of the processes whose command line or environment mentions ``path`` (Ray's
+    workers carry the ``RAY_TMPDIR`` of the node that started them, not its path)."""
+    found = set(processes_under(path))
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+            with open(f"/proc/{pid}/stat") as f:
+                zombie = f.read().split(") ")[-1][:1] == "Z"
+        except OSError:
+            continue
+        if path.encode() in env and not zombie:
+            found.add(int(pid))
+    return sorted(found)
+
+
 def kill_processes_under(path: str) -> None:
-    for pid in processes_under(path):
+    for pid in processes_started_with(path):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

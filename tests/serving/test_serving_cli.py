@@ -20,6 +20,7 @@ from serving_helpers import (
     free_port,
     kill_processes_under,
     make_registry,
+    processes_started_with,
     processes_under,
     wait_for,
 )
@@ -103,6 +104,30 @@ def test_serve_answers_then_stop_leaves_no_ray_process(registry, ray_tmp):
             proc.kill()
     assert kernelflow.Client(registry).get_deployment("cli-clf").status == "STOPPED"
     wait_for(lambda: not processes_under(ray_tmp), timeout=30)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_interpreter_exit_stops_the_deployment_and_leaves_no_ray_process(registry, ray_tmp):
+    """A script calls serve(), gets an answer and simply ends: atexit cleans up."""
+    port = free_port()
+    script = (
+        "import requests\n"
+        "from kernelflow_serving import serve\n"
+        f"h = serve('models:/clf/1', name='script-clf', port={port}, "
+        f"tracking_uri={registry!r}, replica_cpus=0.1)\n"
+        "r = requests.post(h.url + '/invocations', json={'inputs': {'a': [0.1], 'b': [0.9]}},"
+        " timeout=60)\n"
+        "print('answered', r.status_code, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "RAY_TMPDIR": ray_tmp})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "answered 200" in done.stdout
+    dep = kernelflow.Client(registry).get_deployment("script-clf")
+    assert dep.status == "STOPPED"
+    wait_for(lambda: not processes_started_with(ray_tmp), timeout=30)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/ping", timeout=5)
 
 
 @pytest.mark.ray

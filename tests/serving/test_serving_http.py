@@ -49,6 +49,17 @@ def multi(clf, registry):
     handle.stop()
 
 
+@pytest.fixture(scope="module")
+def pooled(clf, registry):
+    """``clf/1``, ``boom/1`` and ``scaler/1`` multiplexed: one pool replica holding at most 2."""
+    from kernelflow_serving import serve
+
+    handle = serve(["models:/clf/1", "boom/1", "scaler/1"], name="pooled", port=free_port(),
+                   tracking_uri=registry, max_models_per_replica=2, replica_cpus=0.1)
+    yield handle
+    handle.stop()
+
+
 def post(url, payload=None, data=None, content_type="application/json"):
     body = json.dumps(payload) if payload is not None else data
     return requests.post(url, data=body, headers={"Content-Type": content_type}, timeout=30)
@@ -218,6 +229,73 @@ def _trace(client, trace_id):
         return client.get_trace(trace_id)
     except kernelflow.KernelflowError:
         return None
+
+
+def test_multiplexed_models_share_a_replica_within_its_lru_bound(pooled, registry):
+    asks = {
+        "clf": ({"dataframe_split": {"columns": ["a", "b"], "data": ROWS}}, expected(registry)),
+        "boom": ({"inputs": {"x": [1.0, 2.5]}}, [2.0, 5.0]),
+        "scaler": ({"inputs": {"x": [2.0]}, "params": {"factor": 3.0}}, [6.0]),
+    }
+    loaded, loads, replicas = [], [], set()
+    for _ in range(3):  # round robin over 3 models, room for 2: every call evicts one
+        for name, (payload, want) in asks.items():
+            resp = post(f"{pooled.url}/models/{name}/invocations", payload)
+            assert resp.status_code == 200, resp.text
+            assert resp.json() == {"predictions": want}, name
+            assert resp.headers["X-Kernelflow-Model-Name"] == name
+            loaded.append(int(resp.headers["X-Kernelflow-Replica-Models"]))
+            loads.append(int(resp.headers["X-Kernelflow-Replica-Loads"]))
+            replicas.add(resp.headers["X-Kernelflow-Replica"])
+    assert len(replicas) == 1
+    assert max(loaded) == 2  # the bound holds
+    assert loads == sorted(loads) and loads[-1] - loads[0] >= 6  # evicted, loaded again
+    for _ in range(3):  # boom is still held (scaler and boom were the last two): no load
+        assert post(f"{pooled.url}/models/boom/invocations", asks["boom"][0]).headers[
+            "X-Kernelflow-Replica-Loads"] == str(loads[-1])
+    assert post(pooled.url + "/invocations", {"inputs": [1]}).status_code == 404
+    assert post(pooled.url + "/models/nope/invocations", {"inputs": [1]}).status_code == 404
+    resp = post(f"{pooled.url}/models/clf/invocations", {"dataframe_records": [{"a": 1}]})
+    assert resp.status_code == 400 and "'b'" in resp.json()["message"]
+    assert set(requests.get(pooled.url + "/models", timeout=10).json()) == set(asks)
+    client = kernelflow.Client(registry)
+    assert {client.get_deployment(f"pooled/{n}").status for n in asks} == {"RUNNING"}
+
+
+def test_a_moving_alias_reads_updating_while_the_new_version_loads(multi, registry):
+    """``multi`` follows ``scaler/latest``; a new version that takes 2.5 s to load."""
+    from serving_helpers import model_classes
+
+    from kernelflow.models import infer_signature
+
+    client = kernelflow.Client(registry)
+    row = "multi/scaler"
+    assert (client.get_deployment(row).status, client.get_deployment(row).model_version) == (
+        "RUNNING", "1")
+    kernelflow.set_tracking_uri(registry)
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    sig = infer_signature(frame, frame["x"], params={"factor": 1.0, "sleep": 0.0})
+    with kernelflow.start_run():
+        kernelflow.log_model(model_classes().SlowScaler(), "scaler", signature=sig,
+                             registered_model_name="scaler")
+    kernelflow.flush()
+    seen, answers = [], []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        dep = client.get_deployment(row)
+        seen.append((dep.status, dep.model_version))
+        resp = post(multi.url + "/models/scaler/invocations", {"inputs": {"x": [2.0]}})
+        answers.append((resp.status_code, resp.headers.get("X-Kernelflow-Model-Version")))
+        if seen[-1] == ("RUNNING", "2"):
+            break
+        time.sleep(0.1)
+    assert ("UPDATING", "1") in seen, seen
+    assert seen[-1] == ("RUNNING", "2"), seen
+    first_updating = seen.index(("UPDATING", "1"))
+    assert all(s == "UPDATING" for s, _ in seen[first_updating:-1]), seen
+    assert {status for status, _ in answers} == {200}  # version 1 served meanwhile
+    wait_for(lambda: post(multi.url + "/models/scaler/invocations", {"inputs": {"x": [2.0]}})
+             .headers["X-Kernelflow-Model-Version"] == "2", timeout=10)
 
 
 def test_timeout_is_504_and_oversized_body_is_413(multi):
