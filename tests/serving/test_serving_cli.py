@@ -50,7 +50,8 @@ def cli(*args, env=None, timeout=120):
 def test_help_lists_the_mlflow_flags(registry):
     out = cli("serve", "--help").stdout
     for flag in ("--model-uri", "-m", "-p", "--port", "-h", "--host", "-t", "-w", "--workers",
-                 "--address", "--autoscale", "--max-batch-size", "--list", "--stop"):
+                 "--address", "--autoscale", "--max-batch-size", "--list", "--stop",
+                 "--multiplex", "--max-models-per-replica"):
         assert flag in out
     assert "serve" in cli("--help").stdout and "deployments" in cli("--help").stdout
 
@@ -62,6 +63,17 @@ def test_an_unknown_model_is_a_clear_error_and_starts_nothing(registry, ray_tmp)
     assert not os.path.exists(os.path.join(ray_tmp, "ray"))
     done = cli("serve", "--store", registry)
     assert done.returncode == 2 and "Give a model to serve" in done.stderr
+
+
+def test_bad_multiplex_options_are_clear_errors_and_start_nothing(registry, ray_tmp):
+    env = {"RAY_TMPDIR": ray_tmp}
+    done = cli("serve", "clf/1", "boom/1", "--max-models-per-replica", "0", "--store", registry,
+               env=env)
+    assert done.returncode == 2 and "max_models_per_replica must be" in done.stderr
+    done = cli("serve", "clf/1", "boom/1", "--multiplex", "--trace", "--store", registry, env=env)
+    assert done.returncode == 2 and "not available for multiplexed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not os.path.exists(os.path.join(ray_tmp, "ray"))
 
 
 def test_list_and_deployments_read_the_store(registry):
