@@ -53,7 +53,8 @@ def test_traceback_has_the_same_frames_as_a_plain_cell(executed):
 
 def test_failed_run_header_is_coloured(executed):
     outputs = [o for o in executed.cells[2].outputs if o.output_type == "display_data"]
-    [chart] = outputs
+    chart, emptied = outputs  # the final chart, and the live widget's output left empty
+    assert emptied.data == {"text/plain": ""}
     page = chart.data["text/html"]
     assert re.search(r'<span class="kf-status" style="color:var\(--jp-error-color1[^"]*"'
                      r'[^>]*>FAILED</span>', page), page[:2000]

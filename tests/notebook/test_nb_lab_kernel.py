@@ -70,8 +70,11 @@ def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(l
     for n in (1, 2):
         final = cell(page, n).locator(".kf-final .kf-interactive svg.kf-chart")
         final.first.wait_for(state="visible", timeout=30_000)
-        assert "FINISHED" in cell(page, n).locator(".kf-live-head").inner_text()
-    assert cell(page, 1).locator(".kernelflow-live").count() == 0  # the live widget is gone
+        assert "FINISHED" in cell(page, n).locator(".kf-final .kf-live-head").inner_text()
+        # the live widget is gone: its output is left empty, hidden by the final chart's CSS
+        cell(page, n).locator(".kernelflow-live").wait_for(state="detached", timeout=10_000)
+        outputs = cell(page, n).locator(".jp-OutputArea-child")
+        assert outputs.count() == 2 and outputs.nth(0).is_visible() and outputs.nth(1).is_hidden()
     assert picks.count() == 2
     picks.nth(0).check()
     picks.nth(1).check()
@@ -91,7 +94,8 @@ def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(l
     cell(page, 1).locator(".kf-final .kf-interactive svg.kf-chart").first.wait_for(
         state="visible", timeout=60_000)
     saved = nbformat.read(lab.root / "live.ipynb", as_version=4)
-    [out] = [o for o in saved.cells[1].outputs if o.output_type == "display_data"]
+    out, emptied = [o for o in saved.cells[1].outputs if o.output_type == "display_data"]
+    assert emptied.data == {"text/plain": ""}  # was the live widget's output
     assert "application/vnd.jupyter.widget-view+json" not in out.data
     assert "kf-final" in out.data["text/html"] and "loss 0.03333" in out.data["text/html"]
     shot(page, "nb-lab-kernel-after-reload")
@@ -102,7 +106,8 @@ def test_live_chart_is_interactive_while_the_run_goes_on(lab, page):
     out = cell(page, 1)
     chart = out.locator(".kernelflow-live .kf-live-plot svg.kf-chart").first
     chart.wait_for(state="visible", timeout=90_000)
-    assert "RUNNING" in out.locator(".kf-live-head").inner_text()
+    assert "RUNNING" in out.locator(".kernelflow-live .kf-live-head").inner_text()
+    assert out.locator(".kf-fallback").is_hidden()  # the static copy hides while the widget shows
     out.locator("input.kf-log").check()  # a setting made while points arrive ...
     box = chart.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
@@ -118,4 +123,4 @@ def test_live_chart_is_interactive_while_the_run_goes_on(lab, page):
     assert "(log)" in chart.locator(".kf-ylabel").text_content()
     out.locator(".kf-final .kf-interactive svg.kf-chart").first.wait_for(
         state="visible", timeout=120_000)
-    assert "FINISHED" in out.locator(".kf-live-head").inner_text()
+    assert "FINISHED" in out.locator(".kf-final .kf-live-head").inner_text()

@@ -4,6 +4,7 @@ A real kernel (nbclient) runs the cells, the notebook is written to disk and rea
 back: every kernelflow output must hold its final state as text/html (and the
 live chart an SVG picture), and no live chart may be left as a bare widget. The runs
 table and the registry stay widgets, each after a static copy that follows their changes.
+A kernel killed while a live chart draws leaves the chart's last static copy.
 """
 
 from __future__ import annotations
@@ -60,8 +61,18 @@ def displays(cell):
     return [o for o in cell.outputs if o.output_type in ("display_data", "execute_result")]
 
 
+def final_chart(cell):
+    """A finished live chart's outputs: the final chart, then the emptied widget output."""
+    out, emptied = displays(cell)
+    assert emptied.data == {"text/plain": ""}  # the widget's output, hidden by the chart's CSS
+    uid = out.data["text/html"].split("kf-fb-", 1)[1][:12]
+    assert f" + .jp-OutputArea-child:not(:has(.kf-live-{uid})){{display:none}}" in out.data[
+        "text/html"]
+    return out
+
+
 def test_live_chart_is_replaced_by_its_final_static_state(saved):
-    [out] = displays(saved.cells[1])
+    out = final_chart(saved.cells[1])
     assert WIDGET not in out.data  # nothing that needs a kernel to show
     page = out.data["text/html"]
     assert "kf-final" in page and "saved-a" in page and "FINISHED" in page
@@ -74,7 +85,7 @@ def test_live_chart_is_replaced_by_its_final_static_state(saved):
 
 
 def test_final_chart_carries_interactive_data_and_script(saved):
-    [out] = displays(saved.cells[1])
+    out = final_chart(saved.cells[1])
     page = out.data["text/html"]
     assert '<script type="application/json" class="kf-data">' in page
     assert "function kfCharts" in page and '"key":"loss"' in page
@@ -132,3 +143,60 @@ def test_static_copies_follow_later_changes(saved):
     registry, _ = copy_and_widget(saved, 8)
     assert "<code>@prod</code>" in registry.data["text/html"]  # the alias moved later
     assert saved.cells[9].outputs == []  # the updates went to their cells
+
+
+def test_a_kernel_killed_mid_run_leaves_the_charts_last_picture(tmp_path, monkeypatch):
+    """nbclient runs a long %%kf run cell, the kernel is SIGKILLed while the chart draws; the
+    saved cell holds the static copy as last drawn (a picture, the values so far), not only a
+    widget that would read "model not found"."""
+    import asyncio
+    import signal
+    import time
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    import kernelflow as kf
+
+    uri = f"sqlite:///{tmp_path}/kf.db"
+    monkeypatch.setenv("KERNELFLOW_TRACKING_URI", uri)
+    nb = new_notebook(cells=[new_code_cell(CELLS[0]), new_code_cell(
+        "%%kf run --name cut\nimport time\nfor i in range(3000):\n"
+        "    kf.log_metric('loss', 1 / (i + 1), step=i)\n    time.sleep(0.01)")])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+
+    def picture_drawn() -> bool:
+        shown = displays(nb.cells[1])
+        return bool(shown) and "kf-static-chart" in shown[0].data.get("text/html", "")
+
+    async def run_and_kill() -> None:
+        async with client.async_setup_kernel():
+            await client.async_execute_cell(nb.cells[0], 0)
+            cell = asyncio.ensure_future(client.async_execute_cell(nb.cells[1], 1))
+            deadline = time.monotonic() + 90
+            while not picture_drawn() and not cell.done() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert not cell.done(), "the run ended before the chart drew its copy"
+            await asyncio.sleep(0.5)  # a few more points: the kernel dies mid-run, not at a copy
+            await client.km.signal_kernel(signal.SIGKILL)
+            with pytest.raises(DeadKernelError):
+                await cell
+
+    asyncio.run(run_and_kill())
+    nbformat.write(nb, tmp_path / "cut.ipynb")
+    saved = nbformat.read(tmp_path / "cut.ipynb", as_version=4)
+    copy, view = displays(saved.cells[1])
+    assert set(view.data) == {WIDGET, "text/plain"} and view.data["text/plain"] == ""
+    page = copy.data["text/html"]
+    uid = page.split("kf-fb-", 1)[1][:12]  # the copy's CSS shows it where the widget can't show
+    assert f" + .jp-OutputArea-child:not(:has(.kf-live-{uid})){{display:none}}" in page
+    assert "<img class='kf-static-chart'" in page and "cut" in page and "RUNNING" in page
+    assert "kf-final" not in page and "drawn at" in page
+    drawn = int(page.split('data-points="', 1)[1].split('"', 1)[0])
+    client = kf.Client(uri)
+    [run] = client.search_runs(["0"])
+    assert run.info.status == "RUNNING"  # the kernel died: nobody ended it
+    logged = len(client.get_metric_history(run.info.run_id, "loss"))
+    assert 0 < drawn <= logged < 3000  # the values up to the copy's last redraw
+    assert copy.data["text/plain"].startswith("kernelflow run 'cut'")

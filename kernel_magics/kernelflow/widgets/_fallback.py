@@ -37,6 +37,7 @@ class StaticFallback:
     def __init__(self) -> None:
         self.uid = uuid.uuid4().hex[:12]
         self._shown: list[tuple[Any, dict | None]] = []  # (display handle, parent header)
+        self._views: list[tuple[Any, dict | None]] = []  # the widget's outputs, likewise
         self._last: dict | None = None
 
     @property
@@ -81,10 +82,14 @@ class StaticFallback:
         widget.add_class("kf-widget-live")
         widget.add_class(self.live_class)
         self._last = self.bundle(markup, text)
-        self._shown.append((display(self._last, raw=True, display_id=True), _parent_header()))
+        parent = _parent_header()
+        copy = display(self._last, raw=True, display_id=True)
         view = dict(widget._repr_mimebundle_() or {})
         view["text/plain"] = ""  # the copy above says it; nothing to repeat where widgets don't render
-        display(view, raw=True)
+        shown = display(view, raw=True, display_id=True)
+        if copy is not None and shown is not None:  # (None outside IPython: only printed)
+            self._shown.append((copy, parent))
+            self._views.append((shown, parent))
 
     def update(self, markup: str, text: str) -> None:
         """Replace the copy's content (a no-op before :meth:`show` or when nothing changed).
@@ -98,13 +103,38 @@ class StaticFallback:
         if not self._shown or bundle == self._last:
             return
         self._last = bundle
-        now = _parent_header()
-        for handle, parent in self._shown:
-            with _as_parent(parent):
-                handle.update(bundle, raw=True)
-            if (now and parent and now.get("msg_id") != parent.get("msg_id")
-                    and now.get("msg_type") == "execute_request"):
-                handle.update(bundle, raw=True)
+        _publish(self._shown, bundle)
+
+    def finish(self, bundle: dict) -> None:
+        """Make ``bundle`` the copy for good and empty the widget's outputs (it is closing).
+
+        For a view that ends (the live chart when its run ends): the saved notebook then
+        holds ``bundle`` (its ``text/html`` kept in the copy's marked ``div``, so the empty
+        widget output after it stays hidden; other MIME types as given) and no widget.
+
+        Args:
+            bundle: the final MIME bundle (``text/html`` and ``text/plain`` at least).
+        """
+        if not self._shown:
+            return
+        final = dict(bundle)
+        final["text/html"] = (f"<div class='kf-fallback kf-fb-{self.uid}'>{self.style()}"
+                              f"{bundle['text/html']}</div>")
+        self._last = final
+        _publish(self._shown, final)
+        _publish(self._views, {"text/plain": ""})
+        self._views = []
+
+
+def _publish(shown: list[tuple[Any, dict | None]], bundle: dict) -> None:
+    """Update every shown output under the parent that showed it (and the running cell's)."""
+    now = _parent_header()
+    for handle, parent in shown:
+        with _as_parent(parent):
+            handle.update(bundle, raw=True)
+        if (now and parent and now.get("msg_id") != parent.get("msg_id")
+                and now.get("msg_type") == "execute_request"):
+            handle.update(bundle, raw=True)
 
 
 def _publisher() -> Any:

@@ -7,13 +7,18 @@ a redraw that took ``c`` seconds the chart waits at least ``c / budget``
 seconds, so charts never take more than ``budget`` (2 %) of the CPU time the
 training loop could use, however many points the run has.
 
-While the run goes on the output is a header (run, status, latest values) and
-the interactive charts of ``chart.js`` as a small anywidget, fed new points by
-the poller; zoom, log scale and smoothing stay as the user set them. The
-output also carries a static ``text/html`` fallback. When the run ends (:meth:`LiveChart.stop`, on
-the cell's thread) the output is replaced through ``update_display`` by the
-final charts alone: interactive HTML with a static SVG inside and an
-``image/svg+xml`` picture, so the saved notebook shows them without a kernel.
+While the run goes on the chart is shown as two outputs (see ``_fallback``): a static
+copy, and the widget: a header (run, status, latest values) and the interactive
+charts of ``chart.js`` as a small anywidget, fed new points by the poller; zoom, log
+scale and smoothing stay as the user set them. The copy (the header and the charts
+as pictures) is hidden while the widget shows, and is redrawn by the poller through
+``update_display`` at most every ``COPY_INTERVAL_S`` seconds (less often when drawing
+it costs more than the budget allows), so a kernel that dies or restarts mid-run
+leaves the last picture in the notebook, not "model not found". When the run ends
+(:meth:`LiveChart.stop`, on the cell's thread) the copy becomes the final charts:
+interactive HTML with a static SVG inside and an ``image/svg+xml`` picture, so the
+saved notebook shows them without a kernel; the widget's output is emptied (and
+hidden) and the widget closed.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from ..errors import KernelflowError
 from . import _data, _fmt, charts, svg
 
 DEFAULT_MIN_INTERVAL_S = 0.5
+COPY_INTERVAL_S = 1.5  # the static copy under a live chart is redrawn at most this often
+_clock = time.monotonic  # when the copy is due (a test may replace it)
 DEFAULT_BUDGET = 0.02
 MAX_CHARTS = 12
 
@@ -69,7 +76,11 @@ class LiveChart:
         self._info: Any = None
         self._histories: dict = {}
         self._total_keys = 0
-        self._handle: Any = None
+        self._fallback: Any = None  # the static copy shown before the widget (display())
+        self._copy_stale = False  # the copy lags behind the widget
+        self._copy_due = 0.0  # monotonic time before which the copy is not redrawn
+        self.copies = 0  # times the copy was redrawn while the run went on
+        self.copy_seconds = 0.0  # the time those redraws took, in all
         self._lock = threading.Lock()
 
     # -- showing -----------------------------------------------------------------
@@ -93,21 +104,57 @@ class LiveChart:
         return self
 
     def display(self) -> LiveChart:
-        """Show the (initially empty) widgets in the current cell's output.
+        """Show the (initially empty) widgets in the current cell's output, after their copy.
 
-        The output also carries a ``text/html`` fallback, replaced by the final
-        charts when :meth:`stop` runs.
+        The static copy (hidden while the widget shows) follows the chart every
+        ``COPY_INTERVAL_S`` seconds at most and becomes the final charts when :meth:`stop`
+        runs.
         """
-        from IPython.display import display
+        from ._fallback import StaticFallback
 
         self.build()
-        bundle = dict(self.view._repr_mimebundle_() or {})
-        bundle["text/html"] = (f'<div class="kf-live kf-live-pending">kernelflow: live charts of run '
-                               f"<code>{html.escape(self.run_id)}</code> (the final charts replace "
-                               "this when the run ends)</div>")
-        bundle["text/plain"] = f"kernelflow live chart of run {self.run_id}"
-        self._handle = display(bundle, raw=True, display_id=True)
+        with self._lock:
+            self._fallback = StaticFallback()
+            self._fallback.show(self.view, self._copy_html(), self._copy_text())
+            self._copy_due = _clock() + COPY_INTERVAL_S
         return self
+
+    def _copy_html(self) -> str:
+        """The static copy: the header and the charts as pictures, as of now."""
+        run = f"<code>{html.escape(self.run_id)}</code>"
+        if self._error_html:
+            return self._error_html
+        if self._info is None or not any(self._counts.values()):
+            return (f'<div class="kf-live kf-live-pending" style="color:{_fmt.FG2}">kernelflow: '
+                    f"live charts of run {run}, no points yet</div>")
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        return (f'<div class="kf-live kf-live-copy">'
+                f"{_head(self._info, self._histories, self._total_keys)}"
+                f"{charts.static_grid(self._lines())}"
+                f'<div class="kf-copy-note" style="font:11px var(--jp-ui-font-family, sans-serif);'
+                f'color:{_fmt.FG2}">drawn at {stamp} while the run went on; the live chart '
+                f"needs the kernel that ran it</div></div>")
+
+    def _copy_text(self) -> str:
+        if self._info is None or self.error:
+            return f"kernelflow live chart of run {self.run_id}" + (
+                f": {self.error}" if self.error else "")
+        return _summary(self._info, self._histories)
+
+    def _update_copy(self, force: bool = False) -> None:
+        """Redraw the static copy if it lags and is due, or lags and ``force`` (under ``_lock``)."""
+        if self._fallback is None or not self._copy_stale:
+            return
+        now = _clock()
+        if now < self._copy_due and not force:
+            return
+        start = time.perf_counter()
+        self._fallback.update(self._copy_html(), self._copy_text())
+        cost = time.perf_counter() - start
+        self._copy_stale = False
+        self.copies += 1
+        self.copy_seconds += cost
+        self._copy_due = now + max(COPY_INTERVAL_S, cost / self.budget)
 
     def start(self) -> LiveChart:
         """Begin redrawing in the background until the run ends or :meth:`stop`."""
@@ -120,7 +167,7 @@ class LiveChart:
         Call it from the cell's thread: the output is replaced with ``update_display``.
         """
         _poller().remove(self)
-        self.refresh(force=True)
+        self.refresh(force=True, copy=False)
         self.finalize()
 
     def final_bundle(self) -> dict:
@@ -138,12 +185,13 @@ class LiveChart:
         return bundle
 
     def finalize(self) -> None:
-        """Replace the shown output by :meth:`final_bundle` and close the live widget."""
-        if self._handle is None:
+        """Make :meth:`final_bundle` the copy, empty the widget's output and close the widget."""
+        with self._lock:
+            fallback, self._fallback = self._fallback, None  # the poller stops updating the copy
+        if fallback is None:
             return
-        handle, self._handle = self._handle, None
         try:
-            handle.update(self.final_bundle(), raw=True)
+            fallback.finish(self.final_bundle())
         finally:
             for w in (self.view, self.widget, self.plot):
                 if w is not None:
@@ -163,20 +211,30 @@ class LiveChart:
         self.stop()
 
     # -- drawing -----------------------------------------------------------------
-    def refresh(self, force: bool = False) -> bool:
+    def refresh(self, force: bool = False, copy: bool = True) -> bool:
         """Read the run's committed points and redraw if anything changed.
+
+        The static copy is redrawn too when it is due (see ``COPY_INTERVAL_S``).
+
+        Args:
+            force: redraw even when nothing changed.
+            copy: whether the static copy may be redrawn now.
 
         Returns:
             True when the chart was redrawn.
         """
         with self._lock:  # the poller and the cell thread may both refresh
             try:
-                return self._refresh(force)
+                drawn = self._refresh(force)
             except KernelflowError as exc:
                 self.error = exc.message
                 self._set_html(f'<div class="kf-live-error">kernelflow live chart: '
                                f"{html.escape(exc.message)}</div>")
-                return True
+                drawn = True
+            self._copy_stale = self._copy_stale or drawn
+            if copy:
+                self._update_copy(force=bool(self.error) or self.finished)
+            return drawn
 
     def _refresh(self, force: bool) -> bool:
         info = _data.run_info(self.client, self.run_id)
