@@ -132,7 +132,10 @@ class Writer:
     def _commit_traces(self, traces: list) -> None:
         data_errors = (*getattr(self.store, "DATA_ERRORS", DATA_ERRORS), *TRACE_DATA_ERRORS)
         try:
-            self.store.write_traces(traces)
+            dropped = self.store.write_traces(traces)
+            if dropped:
+                self._error = LoggingError("Some traces could not be stored and were dropped: "
+                                           + "; ".join(dropped))
         except data_errors:
             refused = []
             for item in traces:  # one trace that cannot be stored must not take the rest

@@ -367,3 +367,56 @@ def test_set_destination_sends_traces_to_another_experiment_and_file(tracking_ur
     assert [i.trace_id for i in elsewhere.search_traces(
         filter_string="trace.client_request_id = 'req-7'")] == [trace_id]
     assert kf.Client().count_traces() == 0  # nothing in the default file
+
+
+def test_a_huge_attribute_or_event_is_cut_alone_and_the_trace_stays_readable(tracking_uri):
+    with kf.start_span("s") as span:
+        span.set_attribute("doc", "x" * 70_000)
+        span.set_attribute("small", 1)
+        span.add_event("e", {"big": "y" * 70_000, "n": 2})
+    trace = kf.get_trace(span.trace_id)
+    stored = trace.data.spans[0]
+    assert stored.attributes["small"] == 1
+    assert stored.attributes["doc"].endswith("[truncated by kernelflow: 70002 bytes in all]")
+    assert stored.events[0]["attributes"]["n"] == 2
+    assert "truncated by kernelflow" in stored.events[0]["attributes"]["big"]
+    from kernelflow.tracing import codec
+    from kernelflow.tracing.display import trace_html
+
+    assert "kf-span-name\">s</span>" in trace_html([trace])  # the under-cell view renders
+
+    assert codec.trace_to_json(trace)["trace_info"]["trace_id"] == span.trace_id
+
+
+def test_the_size_limit_counts_utf8_bytes():
+    from kernelflow.tracing.serialize import to_json
+
+    kf.tracing.set_max_field_size(1000)
+    try:
+        text = to_json("中" * 1000)  # 3,002 bytes of JSON
+    finally:
+        kf.tracing.set_max_field_size(64 * 1024)
+    kept = text.split("...[truncated")[0]
+    assert len(kept.encode()) <= 1000 and kept.startswith('"中中')
+    assert text.endswith("[truncated by kernelflow: 3002 bytes in all]")
+
+
+def test_a_value_whose_repr_raises_neither_breaks_the_code_nor_jams_logging(tracking_uri):
+    class Hostile:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    @kf.trace
+    def f(x):
+        return x
+
+    assert isinstance(f(Hostile()), Hostile)
+    with kf.start_span("x") as span:
+        span.set_attribute("m", Hostile())
+    kf.flush()  # nothing raised, nothing queued forever
+    stored = kf.get_trace(span.trace_id).data.spans[0]
+    assert stored.attributes["m"] == "<Hostile object: repr() raised RuntimeError>"
+    with kf.start_run() as run:
+        kf.log_metric("a", 1.0)
+    kf.flush()
+    assert kf.get_run(run.info.run_id).data.metrics == {"a": 1.0}

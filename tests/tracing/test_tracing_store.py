@@ -201,7 +201,7 @@ def test_a_large_batch_is_written_in_many_row_statements_with_nothing_lost(
         client, store, monkeypatch):
     """The writer inserts a batch as multi-row statements (chunked under SQLite's limit of
     bound parameters); every span, tag and token count lands, a repeated span replaces
-    the earlier one and two parts of one trace in one batch add their tokens."""
+    the earlier one, and a record sent again (an exporter's retry) adds no tokens."""
     from kernelflow.store import traces as trace_store
 
     monkeypatch.setattr(trace_store, "_CHUNK_PARAMS", 13 * 7)  # 7 spans per statement
@@ -234,7 +234,12 @@ def test_a_large_batch_is_written_in_many_row_statements_with_nothing_lost(
     assert len(trace.data.spans) == 20
     assert {s.name for s in trace.data.spans if s.span_id == f"{5:016x}"} == {"renamed"}
     usage = trace.info.trace_metadata["mlflow.trace.tokenUsage"]
-    assert json.loads(usage)["total_tokens"] == 3 * 11
+    assert json.loads(usage)["total_tokens"] == 3
+    store.write_traces([part])  # sent again later: still counted once
+    other = dict(part, spans=[dict(spans[0], span_id=f"{99:016x}")])  # a new part: adds
+    store.write_traces([other])
+    usage = client.get_trace(trace_id).info.trace_metadata["mlflow.trace.tokenUsage"]
+    assert json.loads(usage)["total_tokens"] == 6
 
 
 def test_get_traces_reads_many_traces_in_the_order_asked(client, traces):

@@ -37,11 +37,17 @@ class RestTraceMixin:
     call: Any
 
     def write_traces(self, items: list) -> list[str]:
-        records = [item.to_record() if hasattr(item, "to_record") else item for item in items]
+        records: list = []
+        refused: list[str] = []
+        for item in items:
+            try:
+                records.append(item.to_record() if hasattr(item, "to_record") else item)
+            except Exception as exc:  # one broken trace must not hold up the others
+                refused.append(f"trace {getattr(item, 'trace_id', '?')} ({exc!r})")
         for i in range(0, len(records), BATCH_RECORDS):
             self.call("POST", "traces/batch", {"records": records[i:i + BATCH_RECORDS]},
                       prefix="kernelflow")
-        return []
+        return refused
 
     def search_traces(self, experiment_ids: list | None = None, filter_string: str | None = None,
                       max_results: int = 100, order_by: list[str] | None = None,

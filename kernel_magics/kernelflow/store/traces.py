@@ -167,6 +167,27 @@ def _insert_many(conn: sqlite3.Connection, sql: str, rows: list[tuple]) -> None:
         conn.execute(statement, list(chain.from_iterable(chunk)))
 
 
+def _uncount_resent(conn: sqlite3.Connection, resent: list[tuple]) -> None:
+    """Leave out the tokens of records whose spans are all stored already.
+
+    Token counts add up over the records of a trace (its parts can come from several
+    processes), so an exporter's retry of a batch it had sent would count them twice.
+    """
+    ids = list({r[2] for r in resent})
+    stored: dict[str, set[str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for trace_id, span_id in conn.execute(
+                f"SELECT trace_id, span_id FROM spans WHERE trace_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk):
+            stored.setdefault(trace_id, set()).add(span_id)
+    for rows, index, trace_id, span_ids in resent:  # in order: a repeat in one batch too
+        seen = stored.setdefault(trace_id, set())
+        if span_ids <= seen:
+            rows[index] = (*rows[index][:10], None, None, None, None)
+        seen |= span_ids
+
+
 class TraceStore(StoreBase):
     """Every trace query: writes from the writer, search, get, delete, tags, assessments."""
 
@@ -174,36 +195,54 @@ class TraceStore(StoreBase):
     def write_traces(self, items: list) -> list[str]:
         """Write finished traces (records, or objects with ``to_record()``) in one transaction.
 
-        Returns messages for traces that could not be stored (none today).
+        Returns messages for traces that could not be turned into rows (they are left out;
+        the rest is written).
         """
         roots: list[tuple] = []
         parts: list[tuple] = []
         tags: list[tuple] = []
         metas: list[tuple] = []
         spans: list[tuple] = []
+        refused: list[str] = []
+        resent: list[tuple] = []  # (rows, index, trace id, span ids) of records from outside
         for item in items:
-            if hasattr(item, "span_rows"):  # a live trace: its span rows without dicts
-                rec = item.to_record(with_spans=False)
-                spans += item.span_rows()
-            else:
-                rec = _record(item)
-            trace_id = rec["trace_id"]
-            (roots if rec.get("is_root", True) else parts).append(_info_row(rec))
-            tags += [(trace_id, k, str(v)) for k, v in (rec.get("tags") or {}).items()]
-            metas += [(trace_id, k, str(v)) for k, v in (rec.get("metadata") or {}).items()]
-            spans += [(trace_id, s["span_id"], s.get("parent_span_id"), s["name"],
-                       s.get("span_type"), s["start_time_ns"], s.get("end_time_ns"),
-                       s.get("status_code"), s.get("status_message"), s.get("inputs"),
-                       s.get("outputs"), s.get("attributes"), s.get("events"))
-                      for s in rec.get("spans") or ()]
+            try:
+                if hasattr(item, "span_rows"):  # a live trace: its span rows without dicts
+                    rec = item.to_record(with_spans=False)
+                    item_spans = item.span_rows()
+                else:
+                    rec = _record(item)
+                    item_spans = []
+                trace_id = rec["trace_id"]
+                info = _info_row(rec)
+                item_tags = [(trace_id, k, str(v)) for k, v in (rec.get("tags") or {}).items()]
+                item_metas = [(trace_id, k, str(v))
+                              for k, v in (rec.get("metadata") or {}).items()]
+                item_spans += [(trace_id, s["span_id"], s.get("parent_span_id"), s["name"],
+                                s.get("span_type"), s["start_time_ns"], s.get("end_time_ns"),
+                                s.get("status_code"), s.get("status_message"), s.get("inputs"),
+                                s.get("outputs"), s.get("attributes"), s.get("events"))
+                               for s in rec.get("spans") or ()]
+            except Exception as exc:  # one broken trace must not hold up the others
+                refused.append(f"trace {getattr(item, 'trace_id', '?')} ({exc!r})")
+                continue
+            target = roots if rec.get("is_root", True) else parts
+            if item_spans and not hasattr(item, "span_rows"):  # a record sent over HTTP
+                resent.append((target, len(target), trace_id, {r[1] for r in item_spans}))
+            target.append(info)
+            tags += item_tags
+            metas += item_metas
+            spans += item_spans
 
         def txn(conn: sqlite3.Connection) -> list[str]:
+            if resent:
+                _uncount_resent(conn, resent)
             _insert_many(conn, UPSERT_ROOT, roots)
             _insert_many(conn, UPSERT_PART, parts)
             _insert_many(conn, "INSERT OR REPLACE INTO trace_tags VALUES (?, ?, ?)", tags)
             _insert_many(conn, "INSERT OR REPLACE INTO trace_metadata VALUES (?, ?, ?)", metas)
             _insert_many(conn, _INSERT_SPANS, spans)
-            return []
+            return refused
 
         return self.write(txn)
 

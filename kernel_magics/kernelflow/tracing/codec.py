@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from .entities import Assessment, Span, Trace, TraceInfo
-from .serialize import preview, to_json
+from .serialize import events_to_json, mapping_to_json, preview, to_json
 
 SPANS_LOCATION = "mlflow.trace.spansLocation"
 _MLFLOW_ATTRS = {"mlflow.spanInputs", "mlflow.spanOutputs", "mlflow.spanType",
@@ -278,8 +278,8 @@ def _otlp_span(raw: Any) -> dict[str, Any] | None:
         "status_message": (_get(status, "message") if status is not None else "") or "",
         "inputs": None if inputs is None else _json_text(inputs),
         "outputs": None if outputs is None else _json_text(outputs),
-        "attributes": to_json(attrs) if attrs else "{}",
-        "events": to_json(events) if events else "[]",
+        "attributes": mapping_to_json(attrs) if attrs else "{}",
+        "events": events_to_json(events) if events else "[]",
         "_attrs": attrs,
     }
 

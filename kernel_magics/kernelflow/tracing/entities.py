@@ -53,8 +53,8 @@ class Span:
             status=row.get("status_code") or "UNSET",
             status_message=row.get("status_message") or "",
             inputs=from_json(row.get("inputs")), outputs=from_json(row.get("outputs")),
-            attributes=from_json(row.get("attributes")) or {},
-            events=from_json(row.get("events")) or [],
+            attributes=_as(dict, from_json(row.get("attributes")), "attributes"),
+            events=_as(list, from_json(row.get("events")), "events"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +67,18 @@ class Span:
             "inputs": self.inputs, "outputs": self.outputs,
             "attributes": self.attributes, "events": self.events,
         }
+
+
+def _as(kind: type, value: Any, field: str) -> Any:
+    """The decoded field when it has its kind; text that is not (a field cut by an older
+    version, or sent so) is kept under one key instead of breaking every reader."""
+    if isinstance(value, kind):
+        return value
+    if not value:
+        return kind()
+    text = value if isinstance(value, str) else str(value)
+    return {"kernelflow.unparsed": text} if kind is dict else [
+        {"name": "kernelflow.unparsed", "timestamp": 0, "attributes": {"text": text}}]
 
 
 @dataclass

@@ -16,7 +16,7 @@ import time
 import traceback
 from typing import Any
 
-from .serialize import to_json
+from .serialize import events_to_json, mapping_to_json, to_json
 
 _CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("kernelflow_span", default=None)
 _rand = random.Random()  # ids only need to be unique, not secret
@@ -147,7 +147,7 @@ class LiveSpan:
     # -- recording --------------------------------------------------------------
     def set_inputs(self, inputs: Any) -> None:
         """Record the span's inputs (stored as JSON; ``repr`` for what JSON cannot hold)."""
-        self.inputs = "{}" if inputs == {} else to_json(inputs)
+        self.inputs = "{}" if type(inputs) is dict and not inputs else to_json(inputs)
 
     def set_outputs(self, outputs: Any) -> None:
         """Record the span's outputs."""
@@ -260,8 +260,8 @@ class LiveSpan:
         return (trace_id, f"{self._id:016x}", None if parent is None else f"{parent:016x}",
                 self.name, self.span_type, self.start_time_ns, self.end_time_ns, self.status,
                 self.status_message, self.inputs, self.outputs,
-                to_json(self.attributes) if self.attributes else "{}",
-                to_json(self.events) if self.events else "[]")
+                mapping_to_json(self.attributes) if self.attributes else "{}",
+                events_to_json(self.events) if self.events else "[]")
 
     def to_dict(self) -> dict[str, Any]:
         """The span as a plain dict (the stored shape; inputs/outputs/attributes as JSON text)."""
@@ -277,8 +277,8 @@ class LiveSpan:
             "status_message": self.status_message,
             "inputs": self.inputs,
             "outputs": self.outputs,
-            "attributes": to_json(self.attributes) if self.attributes else "{}",
-            "events": to_json(self.events) if self.events else "[]",
+            "attributes": mapping_to_json(self.attributes) if self.attributes else "{}",
+            "events": events_to_json(self.events) if self.events else "[]",
         }
 
     def __repr__(self) -> str:
