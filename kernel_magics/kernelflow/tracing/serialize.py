@@ -95,7 +95,7 @@ def mapping_to_json(values: dict) -> str:
     return _dumps({str(k): _fitted(v) for k, v in values.items()})
 
 
-def events_to_json(events: list) -> str:
+def events_to_json(events: list | tuple) -> str:
     """Span events as a JSON list; an oversized attribute value of an event is cut alone."""
     text = _dumps(events)
     if _fits(text, _max_field):
