@@ -213,6 +213,8 @@ def serve(
         raise kernelflow.InvalidParameterError("serve() needs at least one model URI.")
     _check_numbers(replicas=replicas, max_batch_size=max_batch_size, batch_wait_ms=batch_wait_ms,
                    timeout=timeout, poll_interval=poll_interval, max_body_mb=max_body_mb)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise kernelflow.InvalidParameterError(f"port must be 1-65535, not {port!r}.")
     multiplex = bool(multiplex or max_models_per_replica is not None)
     if multiplex:
         max_models_per_replica = 2 if max_models_per_replica is None else max_models_per_replica
