@@ -179,9 +179,29 @@ def test_async_generator(tracking_uri):
     assert span.outputs == "abc" and span.inputs == {"text": "abc"}
 
 
+def test_update_current_trace_takes_mlflow_arguments(tracking_uri, caplog):
+    kf.update_current_trace(tags={"x": "1"})  # outside a span: a warning, as in MLflow
+    assert "No active trace" in caplog.text
+    with pytest.raises(kf.InvalidParameterError, match="State must be either"):
+        with kf.start_span("bad"):
+            kf.update_current_trace(state="DONE")
+    with kf.start_span("chat", span_type="CHAT_MODEL") as span:
+        span.set_inputs({"messages": ["long"]})
+        kf.update_current_trace(tags={"flag": True}, session_id="s-1", user="ann",
+                                request_preview="hi", response_preview="bye", state="ERROR",
+                                model_id="m-1")
+    info = kf.get_trace(span.trace_id).info
+    assert info.tags["flag"] == "True"  # stringified as MLflow does
+    assert info.trace_metadata["mlflow.trace.session"] == "s-1"
+    assert info.trace_metadata["mlflow.trace.user"] == "ann"
+    assert info.trace_metadata["mlflow.modelId"] == "m-1"
+    assert (info.request_preview, info.response_preview, info.state) == ("hi", "bye", "ERROR")
+    assert kf.get_trace("tr-" + "0" * 32) is None  # mlflow.get_trace's answer; Client raises
+    with pytest.raises(kf.ResourceNotFoundError):
+        kf.Client().get_trace("tr-" + "0" * 32)
+
+
 def test_update_current_trace_and_previews(tracking_uri):
-    with pytest.raises(kf.InvalidStateError):
-        kf.update_current_trace(tags={"x": "1"})
 
     @kf.trace
     def f():
@@ -420,3 +440,41 @@ def test_a_value_whose_repr_raises_neither_breaks_the_code_nor_jams_logging(trac
         kf.log_metric("a", 1.0)
     kf.flush()
     assert kf.get_run(run.info.run_id).data.metrics == {"a": 1.0}
+
+
+def test_an_exception_thrown_into_a_traced_async_generator_reaches_it(tracking_uri):
+    @kf.trace
+    async def numbers():
+        for i in range(3):
+            try:
+                yield i
+            except ValueError:
+                yield "recovered"
+
+    async def consume():
+        agen = numbers()
+        got = [await agen.__anext__()]
+        got.append(await agen.athrow(ValueError("x")))
+        got += [x async for x in agen]
+        return got
+
+    assert asyncio.run(consume()) == [0, "recovered", 1, 2]
+    span = _last().data.spans[0]
+    assert span.status == "OK" and span.outputs == [0, "recovered", 1, 2]
+
+    @kf.trace
+    async def stops_on_error():
+        try:
+            yield 1
+        except KeyError:
+            return
+
+    async def throw_and_stop():
+        agen = stops_on_error()
+        await agen.__anext__()
+        with pytest.raises(StopAsyncIteration):
+            await agen.athrow(KeyError("k"))
+
+    asyncio.run(throw_and_stop())
+    span = _last().data.spans[0]
+    assert span.status == "OK" and span.outputs == [1]

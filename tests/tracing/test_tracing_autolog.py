@@ -84,6 +84,20 @@ def test_litellm_streaming_ends_span_with_assembled_text(fake, autologged):
     [span] = _spans()
     assert span.outputs == {"role": "assistant", "content": "echo: hello there"}
     assert span.status == "OK" and span.attributes["stream"] is True
+    # No stream_options.include_usage: the usage is counted as litellm (and MLflow) count it.
+    assert span.attributes["mlflow.chat.tokenUsage"] == {
+        "input_tokens": 9, "output_tokens": 4, "total_tokens": 13}
+
+
+def test_litellm_positional_arguments_are_recorded_by_name(fake, autologged):
+    litellm.completion("openai/gpt-4o-mini", MESSAGES, api_base=fake.base_url, api_key="x")
+    [span] = _spans()
+    assert span.inputs["messages"] == MESSAGES and span.inputs["model"] == "openai/gpt-4o-mini"
+    assert "api_key" not in span.inputs
+    assert span.attributes["mlflow.llm.model"] == "openai/gpt-4o-mini"
+    assert span.attributes["mlflow.llm.provider"] == "openai"
+    assert span.attributes["mlflow.chat.tokenUsage"]["total_tokens"] > 0
+    assert span.attributes["mlflow.llm.cost"]["total_cost"] > 0
 
 
 def test_litellm_async_and_async_streaming(fake, autologged):

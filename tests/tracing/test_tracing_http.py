@@ -127,13 +127,18 @@ def test_kernelflow_also_exports_to_an_otlp_endpoint(server, tracking_uri, monke
     from kernelflow.tracing import export
 
     monkeypatch.setattr(export, "_otlp", [server.url + "/v1/traces"])
-    with kf.start_span("to-both") as span:
-        pass
+    with pytest.raises(ValueError), kf.start_span("to-both") as span:
+        span.add_event("checkpoint", {"step": 3})
+        raise ValueError("boom")
     kf.flush()
     export.flush_otlp()
     assert kf.get_trace(span.trace_id).info.name == "to-both"  # the local file
     got = kf.Client(server.db_uri).get_trace(span.trace_id)  # and the OTLP collector
     assert got.data.spans[0].name == "to-both"
+    events = got.data.spans[0].events  # events travel too (the exception's included)
+    assert [e["name"] for e in events] == ["checkpoint", "exception"]
+    assert events[0]["attributes"] == {"step": 3}
+    assert events[1]["attributes"]["exception.message"] == "boom"
 
 
 def test_the_rest_server_continues_a_trace_from_traceparent(server, tracking_uri):

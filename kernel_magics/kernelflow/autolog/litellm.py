@@ -45,8 +45,18 @@ def _cost(model: str | None, usage: dict | None, response: Any) -> dict | None:
     return {"input_cost": inp, "output_cost": out, "total_cost": inp + out}
 
 
-CHAT = CallInfo("litellm.completion", "CHAT_MODEL", _provider, _cost)
-ACHAT = CallInfo("litellm.acompletion", "CHAT_MODEL", _provider, _cost)
+def _estimate(request: dict, text: str) -> dict | None:
+    """Token usage of a streamed call that reported none, counted as litellm counts it."""
+    import litellm
+
+    model = str(request.get("model") or "")
+    inp = litellm.token_counter(model=model, messages=request.get("messages") or [])
+    out = litellm.token_counter(model=model, text=text, count_response_tokens=True)
+    return {"input_tokens": int(inp), "output_tokens": int(out), "total_tokens": int(inp + out)}
+
+
+CHAT = CallInfo("litellm.completion", "CHAT_MODEL", _provider, _cost, _estimate)
+ACHAT = CallInfo("litellm.acompletion", "CHAT_MODEL", _provider, _cost, _estimate)
 EMBED = CallInfo("litellm.embedding", "EMBEDDING", _provider, _cost)
 AEMBED = CallInfo("litellm.aembedding", "EMBEDDING", _provider, _cost)
 

@@ -58,11 +58,42 @@ class CallInfo:
     """How one client describes its calls: span type, model/provider, cost."""
 
     def __init__(self, name: str, span_type: str, provider: Callable[[dict], str | None],
-                 cost: Callable[[str | None, dict | None, Any], dict | None] | None = None) -> None:
+                 cost: Callable[[str | None, dict | None, Any], dict | None] | None = None,
+                 estimate: Callable[[dict, str], dict | None] | None = None) -> None:
         self.name = name
         self.span_type = span_type
         self.provider = provider
         self.cost = cost
+        # Token usage of a stream that reported none, from the request and the text.
+        self.estimate = estimate
+
+
+def _signature(func: Callable) -> inspect.Signature | None:
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+
+
+def _named(sig: inspect.Signature | None, args: tuple, kwargs: dict) -> dict:
+    """The call's arguments by name: ``completion("gpt-4o", msgs)`` names model and messages."""
+    if not args or sig is None:
+        return kwargs
+    try:
+        bound = sig.bind_partial(*args, **kwargs)
+    except TypeError:
+        return kwargs
+    named: dict = {}
+    for name, value in bound.arguments.items():
+        kind = sig.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            named.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                named[name] = list(value)
+        elif name != "self":
+            named[name] = value
+    return named
 
 
 def _start(info: CallInfo, kwargs: dict) -> LiveSpan:
@@ -113,11 +144,13 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
     ``is_async`` says the call returns an awaitable when ``inspect`` cannot tell
     (the OpenAI SDK's async methods are wrapped by a plain decorator).
     """
+    sig = _signature(func)
     if is_async or (is_async is None and inspect.iscoroutinefunction(func)):
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             if _inside.get():
                 return await func(*args, **kwargs)
-            span, t0 = _start(info, kwargs), time.perf_counter()
+            named = _named(sig, args, kwargs)
+            span, t0 = _start(info, named), time.perf_counter()
             token, inside = _CURRENT.set(span), _inside.set(True)
             try:
                 response = await func(*args, **kwargs)
@@ -128,8 +161,8 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
                 raise
             _inside.reset(inside)
             _CURRENT.reset(token)
-            if _is_stream(kwargs, response):
-                return TracedStream(info, span, response, t0)
+            if _is_stream(named, response):
+                return TracedStream(info, span, response, t0, named)
             _finish(info, span, response, _dump(response), t0)
             return response
 
@@ -138,7 +171,8 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if _inside.get():
                 return func(*args, **kwargs)
-            span, t0 = _start(info, kwargs), time.perf_counter()
+            named = _named(sig, args, kwargs)
+            span, t0 = _start(info, named), time.perf_counter()
             token, inside = _CURRENT.set(span), _inside.set(True)
             try:
                 response = func(*args, **kwargs)
@@ -149,8 +183,8 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
                 raise
             _inside.reset(inside)
             _CURRENT.reset(token)
-            if _is_stream(kwargs, response):
-                return TracedStream(info, span, response, t0)
+            if _is_stream(named, response):
+                return TracedStream(info, span, response, t0, named)
             _finish(info, span, response, _dump(response), t0)
             return response
 
@@ -167,8 +201,10 @@ class TracedStream:
     wrapped stream.
     """
 
-    def __init__(self, info: CallInfo, span: LiveSpan, stream: Any, t0: float) -> None:
+    def __init__(self, info: CallInfo, span: LiveSpan, stream: Any, t0: float,
+                 request: dict | None = None) -> None:
         self._info, self._span, self._stream, self._t0 = info, span, stream, t0
+        self._request = request or {}
         self._text: list[str] = []
         self._usage_chunk: Any = None
         self._chunks = 0
@@ -201,8 +237,18 @@ class TracedStream:
             _fail(self._span, exc)
             return
         self._span.attributes["stream_chunks"] = self._chunks
-        _finish(self._info, self._span, self._usage_chunk,
-                {"role": "assistant", "content": "".join(self._text)}, self._t0)
+        text = "".join(self._text)
+        usage_from = self._usage_chunk
+        if usage_from is None and self._info.estimate is not None:
+            try:  # the provider sent no usage (no stream_options.include_usage): count it
+                usage = self._info.estimate(self._request, text)
+            except Exception:
+                usage = None
+            if usage:
+                usage_from = {"usage": {"prompt_tokens": usage["input_tokens"],
+                                        "completion_tokens": usage["output_tokens"]}}
+        _finish(self._info, self._span, usage_from, {"role": "assistant", "content": text},
+                self._t0)
 
     # -- sync ---------------------------------------------------------------------
     def __iter__(self) -> TracedStream:

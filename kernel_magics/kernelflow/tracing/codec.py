@@ -385,6 +385,11 @@ def otlp_json(records: list[dict], service_name: str = "kernelflow") -> dict[str
                                   for a in body["attributes"]],
                    "status": {"code": {"OK": 1, "ERROR": 2}.get(span.status, 0),
                               "message": span.status_message or ""}}
+            if body["events"]:
+                out["events"] = [{"timeUnixNano": e["time_unix_nano"], "name": e["name"],
+                                  "attributes": [{"key": a["key"], "value": _camel(a["value"])}
+                                                 for a in e["attributes"]]}
+                                 for e in body["events"]]
             if span.parent_id:
                 out["parentSpanId"] = span.parent_id
             spans.append(out)

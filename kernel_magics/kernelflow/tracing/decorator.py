@@ -184,11 +184,26 @@ def _async_gen_wrapper(func, span_name, span_type, attributes, capture, reducer)
                 finally:
                     _CURRENT.reset(token)
                 items.append(item)
-                try:
-                    value = yield item
-                except GeneratorExit:
-                    await agen.aclose()
-                    raise
+                finished = False
+                while True:
+                    try:
+                        value = yield item
+                        break
+                    except GeneratorExit:
+                        await agen.aclose()
+                        raise
+                    except BaseException as exc:  # thrown in by the caller: pass it on
+                        token = _CURRENT.set(span)
+                        try:
+                            item = await agen.athrow(exc)
+                        except StopAsyncIteration:  # it handled the error and returned
+                            finished = True
+                            break
+                        finally:
+                            _CURRENT.reset(token)
+                        items.append(item)
+                if finished:
+                    break
         except GeneratorExit:
             pass
         except BaseException as exc:

@@ -187,14 +187,16 @@ def trace_record(trace: TraceState, with_spans: bool = True) -> dict[str, Any]:
     if cost:
         metadata[TRACE_COST] = json.dumps(cost)
     start = root.start_time_ns
+    overrides = trace.overrides or {}
     return {
         "trace_id": trace.trace_id,
         "experiment_id": str(trace.experiment_id if trace.experiment_id is not None else "0"),
         "request_time": start // 1_000_000,
         "execution_time": (root.end_time_ns - start) // 1_000_000,
-        "state": "ERROR" if root.status == SpanStatusCode.ERROR else "OK",
-        "request_preview": preview(root.inputs),
-        "response_preview": preview(root.outputs),
+        "state": overrides.get("state")
+        or ("ERROR" if root.status == SpanStatusCode.ERROR else "OK"),
+        "request_preview": preview(overrides.get("request_preview") or root.inputs),
+        "response_preview": preview(overrides.get("response_preview") or root.outputs),
         "name": root.name,
         "run_id": trace.run_id,
         "is_root": trace.remote_parent is None,

@@ -81,10 +81,16 @@ def traces_frame(traces: list[Trace]):
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
 
 
-def get_trace(trace_id: str) -> Trace:
-    """One trace with its spans, from the current tracking URI.
-
-    Raises:
-        ResourceNotFoundError: no trace has this id.
+def get_trace(trace_id: str) -> Trace | None:
+    """One trace with its spans, from the current tracking URI; None (and a warning) when
+    no trace has this id, as ``mlflow.get_trace`` does. ``Client.get_trace`` raises instead.
     """
-    return _client().get_trace(trace_id)
+    from ..errors import ResourceNotFoundError
+
+    try:
+        return _client().get_trace(trace_id)
+    except ResourceNotFoundError as exc:
+        import logging
+
+        logging.getLogger("kernelflow.tracing").warning("%s", exc)
+        return None

@@ -59,7 +59,7 @@ class TraceState:
     """
 
     __slots__ = ("otel_trace_id", "spans", "tags", "metadata", "remote_parent", "root",
-                 "experiment_id", "run_id", "cell", "exported", "__weakref__")
+                 "experiment_id", "run_id", "cell", "exported", "overrides", "__weakref__")
 
     def __init__(self, otel_trace_id: int, remote_parent: int | None = None) -> None:
         self.otel_trace_id = otel_trace_id
@@ -72,6 +72,7 @@ class TraceState:
         self.run_id: str | None = None
         self.cell: tuple | None = None
         self.exported = False  # the root ended: later spans (a stream read on) go on their own
+        self.overrides: dict[str, str] | None = None  # request/response preview, state
 
     @property
     def trace_id(self) -> str:
@@ -343,28 +344,62 @@ def current_trace() -> TraceState | None:
 
 def update_current_trace(tags: dict[str, Any] | None = None,
                          metadata: dict[str, Any] | None = None,
-                         client_request_id: str | None = None) -> None:
-    """Add tags and metadata to the trace of the active span.
+                         client_request_id: str | None = None,
+                         request_preview: str | None = None,
+                         response_preview: str | None = None,
+                         state: Any = None,
+                         model_id: str | None = None,
+                         session_id: str | None = None,
+                         user: str | None = None) -> None:
+    """Add tags and metadata to the trace of the active span (MLflow's arguments).
+
+    Outside any span this logs a warning and does nothing, as MLflow does.
 
     Args:
         tags: mutable key/value labels (searchable as ``tags.key``).
         metadata: immutable key/value facts (searchable as ``metadata.key``).
         client_request_id: your own id for the request (stored as metadata).
+        request_preview: the text shown as the trace's request (instead of the root's inputs).
+        response_preview: the text shown as the trace's response.
+        state: ``"OK"`` or ``"ERROR"``: the trace's state, whatever the root span's status.
+        model_id: the logged model the trace belongs to (``mlflow.modelId``).
+        session_id: the conversation or session (``mlflow.trace.session``).
+        user: the end user (``mlflow.trace.user``).
 
     Raises:
-        InvalidStateError: when no span is active.
+        InvalidParameterError: a preview that is not a string, or a state not OK / ERROR.
     """
+    from ..errors import InvalidParameterError
+
+    for field, value in (("request_preview", request_preview),
+                         ("response_preview", response_preview)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidParameterError(f"The `{field}` parameter must be a string.")
+    if state is not None:
+        state = str(getattr(state, "value", state)).upper().replace("TRACESTATE.", "")
+        if state not in ("OK", "ERROR"):
+            raise InvalidParameterError(f"State must be either 'OK' or 'ERROR', but got "
+                                        f"{state!r}.")
     trace = current_trace()
     if trace is None:
-        from ..errors import InvalidStateError
+        import logging
 
-        raise InvalidStateError(
-            "update_current_trace() needs an active span: call it inside a function decorated "
-            "with @kernelflow.trace or a `with kernelflow.start_span(...)` block."
-        )
-    for key, value in (tags or {}).items():
-        trace.tags[str(key)] = value if isinstance(value, str) else to_json(value)
+        logging.getLogger("kernelflow.tracing").warning(
+            "No active trace found: call update_current_trace() inside a function decorated "
+            "with @kernelflow.trace or a `with kernelflow.start_span(...)` block.")
+        return
+    for key, value in (tags or {}).items():  # stringified as MLflow does: True -> "True"
+        trace.tags[str(key)] = str(value)
     for key, value in (metadata or {}).items():
-        trace.metadata[str(key)] = value if isinstance(value, str) else to_json(value)
+        trace.metadata[str(key)] = str(value)
+    for key, value in (("mlflow.trace.session", session_id), ("mlflow.trace.user", user),
+                       ("mlflow.modelId", model_id)):
+        if value:
+            trace.metadata[key] = str(value)
     if client_request_id is not None:
         trace.metadata["mlflow.clientRequestId"] = str(client_request_id)
+    changes = {k: v for k, v in (("request_preview", request_preview),
+                                 ("response_preview", response_preview),
+                                 ("state", state)) if v}
+    if changes:
+        trace.overrides = {**(trace.overrides or {}), **changes}
