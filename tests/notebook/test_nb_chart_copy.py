@@ -68,27 +68,31 @@ def test_shown_as_a_copy_then_the_widget_marked_with_its_id(chart):
 
 def test_copy_follows_the_chart_at_most_every_interval(chart, clock):
     start = clock.now
+    assert refreshed(chart, clock, start + 0.5) == []  # no points yet: nothing to copy
     log(0, 10)
-    assert refreshed(chart, clock, start + 0.5) == []  # redrawn, but the copy is not due
-    assert 'data-points="10"' in chart.widget.value
-    [copy] = refreshed(chart, clock, start + COPY_INTERVAL_S + 0.1)  # nothing new, copy lagged
+    [copy] = refreshed(chart, clock, start + 0.6)  # the first points are copied at once
     page = copy.data["text/html"]
     assert copy.update and copy.transient["display_id"] == chart.outputs[0].transient["display_id"]
     assert 'data-points="10"' in page and "RUNNING" in page and "copied" in page
     assert "<img class='kf-static-chart'" in page and "drawn at" in page  # a picture, sanitizer-proof
     assert "kf-final" not in page and "loss=0.1" in copy.data["text/plain"]
     log(10, 20)
-    assert refreshed(chart, clock, start + COPY_INTERVAL_S + 0.2) == []  # too soon again
-    [copy] = refreshed(chart, clock, start + 2 * COPY_INTERVAL_S + 0.2)
+    assert refreshed(chart, clock, start + 1.0) == []  # redrawn, but the copy is not due
+    assert 'data-points="20"' in chart.widget.value
+    [copy] = refreshed(chart, clock, start + 0.6 + COPY_INTERVAL_S)  # nothing new, copy lagged
     assert 'data-points="20"' in copy.data["text/html"]
+    log(20, 30)
+    assert refreshed(chart, clock, start + 1.0 + COPY_INTERVAL_S) == []  # too soon again
+    [copy] = refreshed(chart, clock, start + 0.6 + 2 * COPY_INTERVAL_S)
+    assert 'data-points="30"' in copy.data["text/html"]
     assert refreshed(chart, clock, start + 100) == []  # nothing new, nothing sent
-    assert chart.copies == 2
+    assert chart.copies == 3
 
 
 def test_copy_backs_off_when_drawing_it_costs_more_than_the_budget(chart, clock):
     chart.budget = 1e-7  # any drawing "costs" more than the budget allows
     log(0, 5)
-    assert len(refreshed(chart, clock, clock.now + COPY_INTERVAL_S + 1)) == 1
+    assert len(refreshed(chart, clock, clock.now + 0.5)) == 1
     log(5, 10)
     assert refreshed(chart, clock, clock.now + 10 * COPY_INTERVAL_S) == []
 
@@ -117,8 +121,10 @@ def test_the_end_leaves_the_final_chart_and_empties_the_widget_output(chart, clo
 
 def test_a_run_ended_elsewhere_updates_the_copy_without_waiting(chart, clock):
     log(0, 3)
-    assert refreshed(chart, clock, clock.now + 0.1) == []
+    assert len(refreshed(chart, clock, clock.now + 0.1)) == 1
+    log(3, 4)
+    assert refreshed(chart, clock, clock.now + 0.1) == []  # not due
     kf.end_run()  # (kf.live() without stop(): the poller's last refresh sees the run end)
     [copy] = refreshed(chart, clock, clock.now + 0.1)
-    assert "FINISHED" in copy.data["text/html"] and 'data-points="3"' in copy.data["text/html"]
+    assert "FINISHED" in copy.data["text/html"] and 'data-points="4"' in copy.data["text/html"]
     assert chart.finished

@@ -115,9 +115,9 @@ def test_live_chart_is_interactive_while_the_run_goes_on(lab, page):
     tip.wait_for(state="visible")
     assert "step" in tip.inner_text() and "slow:" in tip.inner_text()
     shot(page, "nb-lab-live-chart-running")
-    first = int(out.locator(".kf-points").get_attribute("data-points"))
+    first = int(out.locator(".kernelflow-live .kf-points").get_attribute("data-points"))
     page.wait_for_function(
-        "([sel, n]) => +document.querySelectorAll(sel)[1]?.querySelector('.kf-points')"
+        "([sel, n]) => +document.querySelectorAll(sel)[1]?.querySelector('.kernelflow-live .kf-points')"
         "?.dataset.points > n", arg=[".jp-Notebook .jp-Cell", first], timeout=30_000)
     assert out.locator("input.kf-log").is_checked()  # ... survives the redraws
     assert "(log)" in chart.locator(".kf-ylabel").text_content()

@@ -106,9 +106,9 @@ class LiveChart:
     def display(self) -> LiveChart:
         """Show the (initially empty) widgets in the current cell's output, after their copy.
 
-        The static copy (hidden while the widget shows) follows the chart every
-        ``COPY_INTERVAL_S`` seconds at most and becomes the final charts when :meth:`stop`
-        runs.
+        The static copy (hidden while the widget shows) gets the first points at once, then
+        follows the chart every ``COPY_INTERVAL_S`` seconds at most, and becomes the final
+        charts when :meth:`stop` runs.
         """
         from ._fallback import StaticFallback
 
@@ -116,7 +116,8 @@ class LiveChart:
         with self._lock:
             self._fallback = StaticFallback()
             self._fallback.show(self.view, self._copy_html(), self._copy_text())
-            self._copy_due = _clock() + COPY_INTERVAL_S
+            self._copy_due = _clock()  # the first points are copied at once, then at most
+            # every COPY_INTERVAL_S
         return self
 
     def _copy_html(self) -> str:
