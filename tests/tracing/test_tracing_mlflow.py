@@ -126,3 +126,33 @@ def test_mlflow_client_reads_traces_kernelflow_recorded(ml, server):
     found = ml.search_traces(locations=[run.info.experiment_id], run_id=run.info.run_id,
                              return_type="list")
     assert [t.info.trace_id for t in found] == [root.trace_id]
+
+
+def test_kf_search_traces_frame_is_shaped_like_mlflows(tracking_uri):
+    """Same columns in the same order; the ``trace`` column is MLflow's Trace JSON text,
+    which MLflow's own ``Trace.from_json`` reads back, and spans are MLflow span dicts."""
+    from mlflow.entities import Trace as MlflowTrace
+
+    @kf.trace(span_type="CHAIN")
+    def chain(question):
+        with kf.start_span("retrieve", span_type="RETRIEVER") as span:
+            span.set_inputs({"q": question})
+            span.set_outputs(["doc"])
+        return "answer"
+
+    chain("why?")
+    trace_id = kf.get_last_active_trace_id()
+    kf.log_feedback(trace_id, "helpful", True)
+    frame = kf.search_traces()
+    assert list(frame.columns) == MlflowTrace.pandas_dataframe_columns()
+    row = frame.iloc[0]
+    assert row["request"] == {"question": "why?"} and row["response"] == "answer"
+    back = MlflowTrace.from_json(row["trace"])
+    assert back.info.trace_id == trace_id and back.info.state == "OK"
+    spans = {s.name: s for s in back.data.spans}
+    assert spans["retrieve"].span_type == "RETRIEVER"
+    assert spans["retrieve"].inputs == {"q": "why?"} and spans["retrieve"].outputs == ["doc"]
+    assert spans["retrieve"].parent_id == spans["chain"].span_id
+    assert [s["name"] for s in row["spans"]] == ["chain", "retrieve"]
+    assert row["spans"][1]["attributes"]["mlflow.spanType"] == '"RETRIEVER"'
+    assert [a["assessment_name"] for a in row["assessments"]] == ["helpful"]

@@ -209,6 +209,43 @@ def span_to_otel_json(span: Span) -> dict[str, Any]:
     return out
 
 
+def span_to_mlflow_dict(span: Span) -> dict[str, Any]:
+    """A span as MLflow's ``Span.to_dict()``: base64 ids, nanosecond times and attribute
+    values as JSON text (``mlflow.spanType``, ``mlflow.spanInputs``, ... included)."""
+    def b64(hex_id: str) -> str:
+        return base64.b64encode(bytes.fromhex(hex_id)).decode()
+
+    attrs: dict[str, Any] = {"mlflow.traceRequestId": span.trace_id,
+                             "mlflow.spanType": span.span_type, **span.attributes}
+    if span.inputs is not None:
+        attrs["mlflow.spanInputs"] = span.inputs
+    if span.outputs is not None:
+        attrs["mlflow.spanOutputs"] = span.outputs
+    return {
+        "trace_id": b64(span.trace_id[3:]), "span_id": b64(span.span_id),
+        "parent_span_id": b64(span.parent_id) if span.parent_id else None,
+        "name": span.name, "start_time_unix_nano": span.start_time_ns,
+        "end_time_unix_nano": span.end_time_ns,
+        "events": [{"name": e.get("name", ""), "time_unix_nano": e.get("timestamp") or 0,
+                    "attributes": e.get("attributes") or {}} for e in span.events],
+        "status": {"code": f"STATUS_CODE_{span.status}", "message": span.status_message or ""},
+        "attributes": {k: to_json(v) for k, v in attrs.items()},
+        "links": [],
+    }
+
+
+def trace_to_mlflow_text(trace: Trace) -> str:
+    """A trace as MLflow's ``Trace.to_json()`` text (what ``mlflow.search_traces`` puts in its
+    DataFrame's ``trace`` column; ``mlflow.entities.Trace.from_json`` reads it)."""
+    info = info_to_json(trace.info)
+    if trace.info.execution_duration is not None:  # as TraceInfo.to_dict() writes it
+        info.pop("execution_duration", None)
+        info["execution_duration_ms"] = trace.info.execution_duration
+    return json.dumps({"info": info,
+                       "data": {"spans": [span_to_mlflow_dict(s) for s in trace.data.spans]}},
+                      default=str)
+
+
 def trace_to_json(trace: Trace) -> dict[str, Any]:
     """A whole trace as MLflow's ``Trace`` proto JSON (``trace_info`` and ``spans``)."""
     return {"trace_info": info_to_json(trace.info),

@@ -68,16 +68,21 @@ def search_traces(experiment_ids: list[str] | None = None, filter_string: str | 
 
 
 def traces_frame(traces: list[Trace]):
-    """A pandas DataFrame of traces, shaped like ``mlflow.search_traces``'s."""
+    """A pandas DataFrame of traces, shaped like ``mlflow.search_traces``'s: the ``trace``
+    column holds MLflow's ``Trace.to_json()`` text (``mlflow.entities.Trace.from_json`` reads
+    it) and ``spans`` MLflow's span dicts; use ``return_type="list"`` for Trace objects."""
     import pandas as pd
+
+    from .codec import assessment_to_json, span_to_mlflow_dict, trace_to_mlflow_text
 
     rows = []
     for t in traces:
         i, root = t.info, t.data._root()
-        rows.append((i.trace_id, t, i.client_request_id, i.state, i.request_time,
-                     i.execution_duration, root.inputs if root else None,
-                     root.outputs if root else None, i.trace_metadata,
-                     i.tags, [s.to_dict() for s in t.data.spans], i.assessments))
+        rows.append((i.trace_id, trace_to_mlflow_text(t), i.client_request_id, i.state,
+                     i.request_time, i.execution_duration, root.inputs if root else None,
+                     root.outputs if root else None, i.trace_metadata, i.tags,
+                     [span_to_mlflow_dict(s) for s in t.data.spans],
+                     [assessment_to_json(a) for a in i.assessments]))
     return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
 
 
