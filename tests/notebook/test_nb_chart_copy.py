@@ -100,6 +100,7 @@ def test_copy_backs_off_when_drawing_it_costs_more_than_the_budget(chart, clock)
 def test_the_end_leaves_the_final_chart_and_empties_the_widget_output(chart, clock):
     log(0, 30)
     kf.end_run()
+    fallback = chart._fallback
     with capture_output() as cap:
         chart.stop()
     final, emptied = cap.outputs
@@ -116,6 +117,7 @@ def test_the_end_leaves_the_final_chart_and_empties_the_widget_output(chart, clo
     assert chart.view.comm is None  # the widget is closed
     with capture_output() as cap:
         chart.refresh(force=True)
+        fallback.update("<p>late</p>", "late")
     assert cap.outputs == []  # nothing follows the final chart
 
 

@@ -19,6 +19,10 @@ holds no live view (model not found, "Loading widget...", no widget extension) t
 output is hidden and the copy shows. Where no style applies (GitHub, nbviewer,
 untrusted notebooks) the widget output has nothing to show but an empty
 ``text/plain`` and the copy is what is seen.
+
+A view that ends (the live chart, when its run ends) calls :meth:`StaticFallback.finish`:
+the copy becomes the final content and the widget's output is emptied, hidden by the
+same rules.
 """
 
 from __future__ import annotations
@@ -123,7 +127,7 @@ class StaticFallback:
         self._last = final
         _publish(self._shown, final)
         _publish(self._views, {"text/plain": ""})
-        self._views = []
+        self._shown, self._views = [], []  # for good: later updates are no-ops
 
 
 def _publish(shown: list[tuple[Any, dict | None]], bundle: dict) -> None:
