@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
 import pytest
 
@@ -179,3 +180,50 @@ def test_litellm_over_openai_is_one_span_and_disable_restores(fake, autologged):
                        api_key="x")
     assert kf.get_last_active_trace_id() == before
     assert not getattr(litellm.completion, "_kernelflow_autolog", False)
+
+
+def _wait_for_trace(name, n_spans, timeout=30.0):
+    """litellm runs its success callbacks on its own logging thread, after the call returns:
+    wait (bounded) until the trace holds its spans."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kf.flush()
+        found = kf.search_traces(filter_string=f"trace.name = '{name}'", return_type="list")
+        if found and len(found[0].data.spans) >= n_spans:
+            return found[0]
+        assert time.monotonic() < deadline, f"no trace {name!r} with {n_spans} spans"
+        time.sleep(0.05)
+
+
+def test_a_completion_imported_before_autolog_is_traced_through_callbacks(fake, tracking_uri):
+    original = litellm.completion
+    assert not getattr(original, "_kernelflow_autolog", False)
+    kf.litellm.autolog()
+    kf.openai.autolog()
+    try:
+        with kf.start_span("outer"):
+            text = original(model="openai/gpt-4o-mini", messages=MESSAGES,
+                            api_base=fake.base_url, api_key="x").choices[0].message.content
+        assert text == "echo: hello there"
+        trace = _wait_for_trace("outer", 2)
+        spans = {s.name: s for s in trace.data.spans}
+        assert set(spans) == {"outer", "litellm.completion"}  # no second span from the SDK
+        llm = spans["litellm.completion"]
+        assert llm.parent_id == spans["outer"].span_id and llm.span_type == "CHAT_MODEL"
+        assert llm.inputs["messages"] == MESSAGES
+        assert llm.attributes["mlflow.llm.model"] == "openai/gpt-4o-mini"
+        assert llm.attributes["mlflow.chat.tokenUsage"]["total_tokens"] == 10
+        assert llm.outputs["choices"][0]["message"]["content"] == "echo: hello there"
+
+        stream = original(model="openai/gpt-4o-mini", messages=MESSAGES, stream=True,
+                          api_base=fake.base_url, api_key="x")
+        assert "".join(c.choices[0].delta.content or "" for c in stream) == "echo: hello there"
+        [streamed] = _wait_for_trace("litellm.completion", 1).data.spans
+        assert streamed.outputs == {"role": "assistant", "content": "echo: hello there"}
+        assert streamed.attributes["mlflow.chat.tokenUsage"]["total_tokens"] == 13
+    finally:
+        kf.litellm.autolog(disable=True)
+        kf.openai.autolog(disable=True)
+    from kernelflow.autolog import litellm as kf_litellm
+
+    assert not any(isinstance(c, kf_litellm._Unwrapped) for c in litellm.callbacks)

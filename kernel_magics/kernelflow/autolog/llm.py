@@ -22,6 +22,17 @@ from ..tracing.spans import _CURRENT, LiveSpan, new_span
 
 # True while a traced call runs: litellm calls the OpenAI SDK inside, and one call is one span.
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("kernelflow_llm_call", default=False)
+# The span of a litellm call traced through its callbacks (no wrapper around it): while it is
+# open, the OpenAI SDK call litellm makes inside is not a second span.
+pending: contextvars.ContextVar[Any] = contextvars.ContextVar("kernelflow_llm_pending",
+                                                             default=None)
+
+
+def _skip() -> bool:
+    if _inside.get():
+        return True
+    span = pending.get()
+    return span is not None and span.end_time_ns is None
 SECRET_KEYS = {"api_key", "headers", "extra_headers", "client", "http_client", "aws_secret_access_key"}
 
 
@@ -112,7 +123,8 @@ def _start(info: CallInfo, kwargs: dict) -> LiveSpan:
     return span
 
 
-def _finish(info: CallInfo, span: LiveSpan, response: Any, output: Any, t0: float) -> None:
+def _finish(info: CallInfo, span: LiveSpan, response: Any, output: Any, t0: float,
+            end_time_ns: int | None = None) -> None:
     try:
         span.set_outputs(output)
         usage = usage_of(response)
@@ -125,7 +137,7 @@ def _finish(info: CallInfo, span: LiveSpan, response: Any, output: Any, t0: floa
         span.attributes["latency_ms"] = round((time.perf_counter() - t0) * 1000, 3)
     except Exception:
         pass
-    span.end()
+    span.end(end_time_ns=end_time_ns)
 
 
 def _fail(span: LiveSpan, exc: BaseException) -> None:
@@ -147,7 +159,7 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
     sig = _signature(func)
     if is_async or (is_async is None and inspect.iscoroutinefunction(func)):
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
-            if _inside.get():
+            if _skip():
                 return await func(*args, **kwargs)
             named = _named(sig, args, kwargs)
             span, t0 = _start(info, named), time.perf_counter()
@@ -169,7 +181,7 @@ def traced_call(info: CallInfo, func: Callable, is_async: bool | None = None) ->
         wrapper: Any = awrapper
     else:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if _inside.get():
+            if _skip():
                 return func(*args, **kwargs)
             named = _named(sig, args, kwargs)
             span, t0 = _start(info, named), time.perf_counter()
