@@ -223,10 +223,6 @@ def serve(
             raise kernelflow.InvalidParameterError(
                 "max_models_per_replica must be a whole number >= 1, not "
                 f"{max_models_per_replica!r}.")
-        if trace:
-            raise kernelflow.InvalidParameterError(
-                "Tracing is not available for multiplexed deployments yet; leave out "
-                "--trace or --multiplex.")
     client = kernelflow.Client(tracking_uri)
     tracking_uri = _absolute(client.tracking_uri)
     resolved = {}

@@ -173,12 +173,14 @@ class ModelRouter:
         deployment: the deployment's name.
         models: ``{route name: model URI}``.
         pool: the pool's ``DeploymentHandle``.
+        tracking_uri: where traces go (with ``trace`` in the options).
         direct: ``(host, port)`` to answer HTTP on from this replica (direct ingress).
     """
 
-    def __init__(self, deployment: str, models: dict[str, str], pool: Any,
+    def __init__(self, deployment: str, models: dict[str, str], pool: Any, tracking_uri: str,
                  direct: tuple[str, int] | None = None) -> None:
         self.deployment = deployment
+        self.tracking_uri = tracking_uri
         self.uris = dict(models)
         self.pool = pool
         self.options = dict(DEFAULT_OPTIONS)
@@ -187,8 +189,12 @@ class ModelRouter:
             self._listen(*direct)
 
     def reconfigure(self, config: dict) -> None:
-        """Apply options sent as ``user_config`` (timeout, body limit)."""
+        """Apply options sent as ``user_config`` (timeout, body limit, tracing)."""
         self.options = {**DEFAULT_OPTIONS, **(config or {})}
+        if self.options.get("trace"):
+            from kernelflow import tracing
+
+            tracing.set_destination(tracking_uri=self.tracking_uri)
 
     _listen = ModelServer._listen
     _asgi = ModelServer._asgi
@@ -221,7 +227,26 @@ class ModelRouter:
                           "message": f"Several models are served here: POST to "
                                      f"/models/<name>/invocations, one of {sorted(self.uris)}."},
                          404)
-        return await self._forward(request, route)
+        if not self.options.get("trace"):
+            return await self._forward(request, route)
+        # Each request is a trace, continuing the caller's W3C traceparent when it sends one.
+        from kernelflow import tracing
+
+        attributes = {"kernelflow.deployment": self.deployment, "model.name": route}
+        with tracing.continue_trace(request.headers), tracing.start_span(
+                f"{self.deployment}/invocations", span_type="CHAIN",
+                attributes=attributes) as span:
+            body = await request.body()
+            span.set_inputs({"content_type": request.headers.get("content-type"),
+                             "body": body.decode("utf-8", errors="replace")})
+            response = await self._forward(request, route)
+            span.set_attribute("http.status_code", response.status_code)
+            span.set_attribute("model.version", response.headers.get(VERSION_HEADER))
+            text = bytes(response.body).decode("utf-8", errors="replace")
+            span.set_outputs(text)
+            if response.status_code >= 400:
+                span.set_status("ERROR", text[:500])
+            return response
 
     async def _forward(self, request: Request, route: str) -> Response:
         limit = int(float(self.options["max_body_mb"]) * 1024 * 1024)
@@ -273,4 +298,4 @@ def build_multiplexed(deployment: str, models: dict[str, str], tracking_uri: str
     router = serve.deployment(ModelRouter, name="ModelRouter", user_config=user_config,
                               **router_options)
     return router.bind(deployment, models, pool.bind(deployment, models, tracking_uri, record),
-                       direct)
+                       tracking_uri, direct)

@@ -55,7 +55,8 @@ def pooled(clf, registry):
     from kernelflow_serving import serve
 
     handle = serve(["models:/clf/1", "boom/1", "scaler/1"], name="pooled", port=free_port(),
-                   tracking_uri=registry, max_models_per_replica=2, replica_cpus=0.1)
+                   tracking_uri=registry, max_models_per_replica=2, replica_cpus=0.1,
+                   trace=True)
     yield handle
     handle.stop()
 
@@ -260,6 +261,15 @@ def test_multiplexed_models_share_a_replica_within_its_lru_bound(pooled, registr
     assert set(requests.get(pooled.url + "/models", timeout=10).json()) == set(asks)
     client = kernelflow.Client(registry)
     assert {client.get_deployment(f"pooled/{n}").status for n in asks} == {"RUNNING"}
+    trace_hex = "5cf92f3577b34da6a3ce929d0e0e4736"
+    resp = requests.post(pooled.url + "/models/boom/invocations", json={"inputs": {"x": [2.0]}},
+                         headers={"traceparent": f"00-{trace_hex}-00f067aa0ba902b7-01"},
+                         timeout=30)
+    assert resp.status_code == 200
+    trace = wait_for(lambda: _trace(client, f"tr-{trace_hex}"), timeout=30)
+    (span,) = trace.data.spans
+    assert span.name == "pooled/invocations" and span.attributes["model.name"] == "boom"
+    assert span.attributes["model.version"] == "1" and "4.0" in str(span.outputs)
 
 
 def test_a_moving_alias_reads_updating_while_the_new_version_loads(multi, registry):
