@@ -96,7 +96,9 @@ class ModelPool:
         self.loads += 1
         return _Held(self, route, slot)
 
-    async def get_model(self, route: str) -> _Held:  # replaced by the multiplexed loader
+    async def get_model(self, route: str) -> _Held:
+        """The model for ``route`` (``pool_class`` makes this the multiplexed, LRU-bound
+        loader; here it loads every time)."""
         return await self.load(route)
 
     # The alias follower and store rows work as in ModelServer, over the loaded models.
