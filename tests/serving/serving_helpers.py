@@ -141,21 +141,33 @@ def processes_under(path: str) -> list[int]:
 
 
 def processes_started_with(path: str) -> list[int]:
-    """Ids of the processes whose command line or environment mentions ``path`` (Ray's
-    workers carry the ``RAY_TMPDIR`` of the node that started them, not its path)."""
+    """Ids of the processes whose command line, environment or open files mention ``path``.
+
+    Ray renames its processes (``ray::DashboardAgent``, ``ray::IDLE``), which overwrites
+    their command line and environment; their open log files under the node's
+    ``RAY_TMPDIR`` still name it.
+    """
     found = set(processes_under(path))
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read()
             with open(f"/proc/{pid}/stat") as f:
-                zombie = f.read().split(") ")[-1][:1] == "Z"
+                if f.read().split(") ")[-1][:1] == "Z":
+                    continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if path.encode() in f.read():
+                    found.add(int(pid))
+                    continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    if path in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                        found.add(int(pid))
+                        break
+                except OSError:
+                    continue
         except OSError:
             continue
-        if path.encode() in env and not zombie:
-            found.add(int(pid))
     return sorted(found)
 
 

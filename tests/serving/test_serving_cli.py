@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import requests
@@ -114,7 +113,7 @@ def test_serve_answers_then_stop_leaves_no_ray_process(registry, ray_tmp):
         if proc.poll() is None:
             proc.kill()
     assert kernelflow.Client(registry).get_deployment("cli-clf").status == "STOPPED"
-    wait_for(lambda: not processes_under(ray_tmp), timeout=30)
+    wait_for(lambda: not processes_started_with(ray_tmp), timeout=30)
 
 
 @pytest.mark.ray
@@ -150,7 +149,7 @@ def test_a_model_that_fails_to_load_exits_non_zero_and_leaves_nothing(registry, 
     assert "weights are corrupt" in done.stderr
     dep = kernelflow.Client(registry).get_deployment("broken")
     assert dep.status == "FAILED" and "weights are corrupt" in dep.last_error
-    wait_for(lambda: not processes_under(ray_tmp), timeout=30)
+    wait_for(lambda: not processes_started_with(ray_tmp), timeout=30)
 
 
 @pytest.mark.ray
@@ -194,8 +193,7 @@ def test_serve_onto_a_separately_started_ray_cluster(registry, ray_tmp):
     assert kernelflow.Client(registry).get_deployment("on-cluster").status == "STOPPED"
     assert head <= set(processes_under(ray_tmp))  # the cluster itself was left running
     kill_processes_under(ray_tmp)
-    time.sleep(0.5)
-    assert not processes_under(ray_tmp)
+    wait_for(lambda: not processes_started_with(ray_tmp), timeout=30)
 
 
 def test_stop_never_signals_a_notebook_or_script(registry):
