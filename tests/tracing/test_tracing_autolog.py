@@ -226,4 +226,27 @@ def test_a_completion_imported_before_autolog_is_traced_through_callbacks(fake, 
         kf.openai.autolog(disable=True)
     from kernelflow.autolog import litellm as kf_litellm
 
-    assert not any(isinstance(c, kf_litellm._Unwrapped) for c in litellm.callbacks)
+    for name in kf_litellm._CALLBACK_LISTS:  # litellm copies callbacks into its own lists
+        assert not any(isinstance(c, kf_litellm._Unwrapped)
+                       for c in getattr(litellm, name, None) or ()), name
+    kf.litellm.autolog()  # on again: still one span per call (one handler per process)
+    try:
+        original(model="openai/gpt-4o-mini", messages=MESSAGES, api_base=fake.base_url,
+                 api_key="x")
+        with kf.start_span("again"):
+            original(model="openai/gpt-4o-mini", messages=MESSAGES, api_base=fake.base_url,
+                     api_key="x")
+        assert len(_wait_for_trace("again", 2).data.spans) == 2
+        kf.openai.autolog()
+        import openai
+
+        original(model="openai/gpt-4o-mini", messages=MESSAGES, api_base=fake.base_url,
+                 api_key="x")
+        with kf.start_span("direct-sdk"):  # right after: the user's own SDK call is a span
+            openai.OpenAI(base_url=fake.base_url, api_key="x").chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES)
+        assert [s.name for s in _wait_for_trace("direct-sdk", 2).data.spans] == [
+            "direct-sdk", "openai.chat.completions.create"]
+    finally:
+        kf.litellm.autolog(disable=True)
+        kf.openai.autolog(disable=True)

@@ -72,16 +72,26 @@ def _patch(module: Any) -> None:
     for name, info in _INFOS.items():
         patch_attr(module, name, info, _saved)
     callbacks = getattr(module, "callbacks", None)
-    if isinstance(callbacks, list) and not any(isinstance(c, _Unwrapped) for c in callbacks):
-        callbacks.append(_Unwrapped.make())
+    if isinstance(callbacks, list):
+        if not _handler:  # one handler per process: litellm copies it into its own lists
+            _handler.append(_Unwrapped.make())
+        if not any(c is _handler[0] for c in callbacks):
+            callbacks.append(_handler[0])
+
+
+_CALLBACK_LISTS = ("callbacks", "input_callback", "success_callback", "failure_callback",
+                   "_async_success_callback", "_async_failure_callback",
+                   "_async_input_callback")
+_handler: list = []
 
 
 def _unpatch() -> None:
     unpatch_all(_saved)
     module = sys.modules.get("litellm")
-    callbacks = getattr(module, "callbacks", None)
-    if isinstance(callbacks, list):
-        callbacks[:] = [c for c in callbacks if not isinstance(c, _Unwrapped)]
+    for name in _CALLBACK_LISTS:  # (a copy left behind would also do nothing while disabled)
+        found = getattr(module, name, None)
+        if isinstance(found, list):
+            found[:] = [c for c in found if not isinstance(c, _Unwrapped)]
 
 
 def enable(disable: bool = False, **_: Any) -> None:
@@ -118,9 +128,9 @@ class _Unwrapped:
 
     def log_pre_api_call(self, model: Any, messages: Any, kwargs: dict) -> None:
         try:
-            from .llm import _skip, _start, pending
+            from .llm import _inside, _start, pending
 
-            if not _options["enabled"] or _skip():
+            if not _options["enabled"] or _inside.get():  # a patched call has its own span
                 return
             info = _INFOS.get(str(kwargs.get("call_type") or ""))
             call_id = kwargs.get("litellm_call_id")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,10 +30,21 @@ pending: contextvars.ContextVar[Any] = contextvars.ContextVar("kernelflow_llm_pe
 
 
 def _skip() -> bool:
+    """True inside a traced call, or inside litellm while a call it traces through its
+    callbacks is open (litellm's own use of the OpenAI SDK is not a second span)."""
     if _inside.get():
         return True
     span = pending.get()
-    return span is not None and span.end_time_ns is None
+    return span is not None and span.end_time_ns is None and _called_from_litellm()
+
+
+def _called_from_litellm() -> bool:
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("litellm."):
+            return True
+        frame = frame.f_back
+    return False
 SECRET_KEYS = {"api_key", "headers", "extra_headers", "client", "http_client", "aws_secret_access_key"}
 
 
