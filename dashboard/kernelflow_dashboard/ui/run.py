@@ -174,10 +174,14 @@ class RunPage:
         shown = keys[:self.limit]
         old = {} if force else self._panes
         self._panes = {key: self._chart(key, old.get(key)) for key in shown}
+        # "Show more" and the count first: the page gets them before the charts, so once
+        # the charts show the filter's result the button and count already match it.
+        # (pn.io.hold() would send one message, but Bokeh's GridBox trips over the
+        # combined layout events: "Cannot read properties of undefined".)
+        self._update_more(len(shown), len(keys))
         self.charts.objects = [pane for _, pane in self._panes.values()] or [shell.html(
             '<span class="kf-muted">No metrics logged'
             f'{" match this filter" if self.run.data.metrics else ""}.</span>')]
-        self._update_more(len(shown), len(keys))
 
     def _chart(self, key: str, previous: tuple | None) -> tuple[int, pn.viewable.Viewable]:
         """(points, chart) for one metric, reusing ``previous`` when nothing was added."""
