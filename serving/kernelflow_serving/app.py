@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ray import serve
@@ -49,6 +50,44 @@ def _load(uri: str, client: Any) -> ModelSlot:
         return ModelSlot(uri, client)
     except Exception as exc:  # one line the driver finds in Ray's report
         raise RuntimeError(f"{LOAD_FAILED} {uri}: {type(exc).__name__}: {exc}") from exc
+
+
+async def read_body(request: Request, limit: int) -> tuple[bytes | None, int]:
+    """The request body and its size; None for the body when it is over ``limit`` bytes
+    (a Content-Length over the limit is refused before reading)."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        return None, int(length)
+    body = await request.body()
+    return (None if len(body) > limit else body), len(body)
+
+
+def too_large(size: int, limit: int) -> protocol.ScoringError:
+    """MLflow's 413 for a body over ``--max-body-mb``."""
+    return protocol.ScoringError(
+        f"The request body is {size} bytes; this server accepts at most {limit} "
+        "(--max-body-mb). Send fewer rows per request.", status=413,
+        error_code="RESOURCE_LIMIT_EXCEEDED")
+
+
+async def traced_invocation(deployment: str, request: Request, attributes: dict,
+                            answer: Callable[[], Awaitable[Response]]) -> Response:
+    """``answer()`` recorded as a trace, continuing the caller's W3C traceparent if sent."""
+    from kernelflow import tracing
+
+    with tracing.continue_trace(request.headers), tracing.start_span(
+            f"{deployment}/invocations", span_type="CHAIN", attributes=attributes) as span:
+        body = await request.body()
+        span.set_inputs({"content_type": request.headers.get("content-type"),
+                         "body": body.decode("utf-8", errors="replace")})
+        response = await answer()
+        span.set_attribute("http.status_code", response.status_code)
+        span.set_attribute("model.version", response.headers.get(VERSION_HEADER))
+        text = bytes(response.body).decode("utf-8", errors="replace")
+        span.set_outputs(text)
+        if response.status_code >= 400:
+            span.set_status("ERROR", text[:500])
+        return response
 
 
 def _json(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -206,35 +245,17 @@ class ModelServer:
     async def _invocations(self, request: Request, route: str) -> Response:
         if not self.options.get("trace"):
             return await self._answer(request, route)
-        # Each request is a trace, continuing the caller's W3C traceparent when it sends one.
-        from kernelflow import tracing
-
         resolved = self.slots[route].resolved
         attributes = {"kernelflow.deployment": self.deployment, "model.name": resolved.name,
                       "model.version": resolved.version, "model.alias": resolved.alias}
-        with tracing.continue_trace(request.headers), tracing.start_span(
-                f"{self.deployment}/invocations", span_type="CHAIN",
-                attributes=attributes) as span:
-            body = await request.body()
-            span.set_inputs({"content_type": request.headers.get("content-type"),
-                             "body": body.decode("utf-8", errors="replace")})
-            response = await self._answer(request, route)
-            span.set_attribute("http.status_code", response.status_code)
-            span.set_attribute("model.version", response.headers.get(VERSION_HEADER))
-            text = bytes(response.body).decode("utf-8", errors="replace")
-            span.set_outputs(text)
-            if response.status_code >= 400:
-                span.set_status("ERROR", text[:500])
-            return response
+        return await traced_invocation(self.deployment, request, attributes,
+                                       lambda: self._answer(request, route))
 
     async def _answer(self, request: Request, route: str) -> Response:
         limit = int(float(self.options["max_body_mb"]) * 1024 * 1024)
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
-            return self._too_large(route, int(length), limit)
-        body = await request.body()
-        if len(body) > limit:
-            return self._too_large(route, len(body), limit)
+        body, size = await read_body(request, limit)
+        if body is None:
+            return self._error(route, too_large(size, limit))
         try:
             parsed = protocol.parse_request(body, request.headers.get("content-type"))
             protocol.cast_to_signature(parsed, self.slots[route].model.signature)
@@ -258,12 +279,6 @@ class ModelServer:
             return self._error(route, outcome, resolved)
         return Response(outcome, media_type="application/json",
                         headers=self._headers(route, resolved))
-
-    def _too_large(self, route: str, size: int, limit: int) -> Response:
-        return self._error(route, protocol.ScoringError(
-            f"The request body is {size} bytes; this server accepts at most {limit} "
-            "(--max-body-mb). Send fewer rows per request.", status=413,
-            error_code="RESOURCE_LIMIT_EXCEEDED"))
 
     def _error(self, route: str, err: protocol.ScoringError, resolved=None) -> Response:
         body, media = err.body()

@@ -37,6 +37,9 @@ from .app import (
     ModelServer,
     _json,
     _load,
+    read_body,
+    too_large,
+    traced_invocation,
 )
 from .batch import predict_many
 from .model import ModelSlot
@@ -231,36 +234,15 @@ class ModelRouter:
                          404)
         if not self.options.get("trace"):
             return await self._forward(request, route)
-        # Each request is a trace, continuing the caller's W3C traceparent when it sends one.
-        from kernelflow import tracing
-
         attributes = {"kernelflow.deployment": self.deployment, "model.name": route}
-        with tracing.continue_trace(request.headers), tracing.start_span(
-                f"{self.deployment}/invocations", span_type="CHAIN",
-                attributes=attributes) as span:
-            body = await request.body()
-            span.set_inputs({"content_type": request.headers.get("content-type"),
-                             "body": body.decode("utf-8", errors="replace")})
-            response = await self._forward(request, route)
-            span.set_attribute("http.status_code", response.status_code)
-            span.set_attribute("model.version", response.headers.get(VERSION_HEADER))
-            text = bytes(response.body).decode("utf-8", errors="replace")
-            span.set_outputs(text)
-            if response.status_code >= 400:
-                span.set_status("ERROR", text[:500])
-            return response
+        return await traced_invocation(self.deployment, request, attributes,
+                                       lambda: self._forward(request, route))
 
     async def _forward(self, request: Request, route: str) -> Response:
         limit = int(float(self.options["max_body_mb"]) * 1024 * 1024)
-        length = request.headers.get("content-length")
-        body = b"" if length and length.isdigit() and int(length) > limit else \
-            await request.body()
-        if len(body) > limit or (length and length.isdigit() and int(length) > limit):
-            size = int(length) if length and length.isdigit() else len(body)
-            err = protocol.ScoringError(
-                f"The request body is {size} bytes; this server accepts at most {limit} "
-                "(--max-body-mb). Send fewer rows per request.", status=413,
-                error_code="RESOURCE_LIMIT_EXCEEDED")
+        body, size = await read_body(request, limit)
+        if body is None:
+            err = too_large(size, limit)
             return self._response(err.status, *err.body(), {})
         call = self.pool.options(multiplexed_model_id=route).answer.remote(
             body, request.headers.get("content-type"))
