@@ -148,3 +148,23 @@ def open_notebook(page, lab: Lab, path: str, ready: str):
     page.locator(".jp-Dialog").first.wait_for(state="detached")
     page.locator(ready).first.wait_for(state="visible", timeout=30_000)
     return page
+
+
+# The notebook's text as shown (hidden outputs left out) and as held in the page.
+VISIBLE_TEXT = "() => document.querySelector('.jp-Notebook').innerText"
+ALL_TEXT = "() => document.querySelector('.jp-Notebook').textContent"
+
+
+def wait_idle(page) -> None:
+    """Wait until the status bar says the notebook's kernel is idle."""
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
+                           "?.textContent || '')", timeout=90_000)
+
+
+def run_all(page, lab: Lab, path: str) -> None:
+    """Open ``path``, wait until its kernel is idle, run every cell (without waiting)."""
+    page.goto(lab.page_url(path), wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
+                           timeout=60_000)
+    wait_idle(page)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")

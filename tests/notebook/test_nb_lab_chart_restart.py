@@ -12,7 +12,15 @@ import sys
 import nbformat
 import pytest
 from browser_helpers import shot
-from nb_lab_helpers import lab_server, open_notebook, without_kernel
+from nb_lab_helpers import (
+    ALL_TEXT,
+    VISIBLE_TEXT,
+    lab_server,
+    open_notebook,
+    run_all,
+    wait_idle,
+    without_kernel,
+)
 from nbformat.v4 import new_code_cell, new_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
@@ -24,8 +32,6 @@ CELLS = [
     "    kf.log_metric('loss', 1 / (i + 1), step=i)\n    time.sleep(0.01)",
 ]
 CHART = 1
-VISIBLE_TEXT = "() => document.querySelector('.jp-Notebook').innerText"
-ALL_TEXT = "() => document.querySelector('.jp-Notebook').textContent"
 COPY_POINTS = ("() => +document.querySelectorAll('.jp-Notebook .jp-Cell')[1]"
                "?.querySelector('.kf-fallback .kf-points')?.dataset.points || 0")
 
@@ -47,17 +53,8 @@ def chart_cell(page):
     return page.locator(".jp-Notebook .jp-Cell").nth(CHART)
 
 
-def wait_idle(page) -> None:
-    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
-                           "?.textContent || '')", timeout=90_000)
-
-
 def test_chart_cut_off_by_a_restart_keeps_its_last_picture(lab, page):
-    page.goto(lab.page_url("cut.ipynb"), wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
-                           timeout=60_000)
-    wait_idle(page)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    run_all(page, lab, "cut.ipynb")
     out = chart_cell(page)
     # live: the interactive chart shows; its static copy is kept up to date, hidden
     out.locator(".kernelflow-live .kf-live-plot svg.kf-chart").first.wait_for(

@@ -9,7 +9,7 @@ import os
 import nbformat
 import pytest
 from browser_helpers import shot
-from nb_lab_helpers import lab_server
+from nb_lab_helpers import lab_server, run_all
 from nbformat.v4 import new_code_cell, new_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
@@ -49,18 +49,8 @@ def cell(page, n: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(n)
 
 
-def run_all(page, lab, name: str = "live.ipynb") -> None:
-    """Open the notebook, wait until its kernel is idle, run every cell."""
-    page.goto(lab.page_url(name), wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
-                           timeout=60_000)
-    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
-                           "?.textContent || '')", timeout=90_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")  # no await
-
-
 def test_cells_run_in_lab_end_with_interactive_charts_and_a_working_runs_table(lab, page):
-    run_all(page, lab)
+    run_all(page, lab, "live.ipynb")
     picks = cell(page, 3).locator("input.kf-pick")
     try:
         picks.first.wait_for(state="visible", timeout=90_000)

@@ -12,7 +12,15 @@ import sys
 import nbformat
 import pytest
 from browser_helpers import shot
-from nb_lab_helpers import lab_server, open_notebook, without_kernel
+from nb_lab_helpers import (
+    ALL_TEXT,
+    VISIBLE_TEXT,
+    lab_server,
+    open_notebook,
+    run_all,
+    wait_idle,
+    without_kernel,
+)
 from nbformat.v4 import new_code_cell, new_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
@@ -27,8 +35,6 @@ CELLS = [
     "%kf models",
 ]
 RUNS, MODELS = 4, 5
-VISIBLE_TEXT = "() => document.querySelector('.jp-Notebook').innerText"
-ALL_TEXT = "() => document.querySelector('.jp-Notebook').textContent"
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +54,8 @@ def cell(page, n: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(n)
 
 
-def wait_idle(page) -> None:
-    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')"
-                           "?.textContent || '')", timeout=90_000)
-
-
 def test_tables_survive_a_kernel_restart_and_a_reload(lab, page):
-    page.goto(lab.page_url("tables.ipynb"), wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')",
-                           timeout=60_000)
-    wait_idle(page)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    run_all(page, lab, "tables.ipynb")
     runs, models = cell(page, RUNS), cell(page, MODELS)
     models.get_by_role("button", name="Set alias").wait_for(state="visible", timeout=120_000)
     # live: the widgets show, their static copies are hidden (no table twice)
