@@ -7,8 +7,9 @@ loaded on first use, and heavy libraries only when a feature needs them.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -111,19 +112,7 @@ __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__", "load_ipython_extensio
                   "unload_ipython_extension"])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'kernelflow' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES, __all__)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -23,8 +23,7 @@ against a kernelflow server too. litellm is imported only when a judge calls.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 # Loaded on first use: the Client imports ``kernelflow.genai.client``, which must not
 # pull numpy or the evaluation machinery into every ``import kernelflow``.
@@ -39,16 +38,4 @@ _SUBMODULES = {"datasets", "judges"}
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'kernelflow.genai' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES, __all__)
