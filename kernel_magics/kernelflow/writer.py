@@ -132,24 +132,22 @@ class Writer:
     def _commit_traces(self, traces: list) -> None:
         data_errors = (*getattr(self.store, "DATA_ERRORS", DATA_ERRORS), *TRACE_DATA_ERRORS)
         try:
-            dropped = self.store.write_traces(traces)
-            if dropped:
-                self._error = LoggingError("Some traces could not be stored and were dropped: "
-                                           + "; ".join(dropped))
+            refused = self.store.write_traces(traces)
         except data_errors:
             refused = []
             for item in traces:  # one trace that cannot be stored must not take the rest
                 try:
-                    self.store.write_traces([item])
+                    refused += self.store.write_traces([item])
                 except data_errors as exc:
                     refused.append(f"trace {getattr(item, 'trace_id', '?')} ({exc!r})")
-            if refused:
-                self._error = LoggingError("Some traces could not be stored and were dropped: "
-                                           + "; ".join(refused))
         except BaseException as exc:  # disk, lock, network: keep them for the retry
             with self._lock:
                 self._traces = traces + self._traces
             self._error = exc
+            return
+        if refused:
+            self._error = LoggingError("Some traces could not be stored and were dropped: "
+                                       + "; ".join(refused))
 
     def _commit_items(self, ops: list[Op], metrics: dict[tuple[str, str], array]) -> list[str]:
         refused: list[str] = []

@@ -384,12 +384,10 @@ class TraceStore(StoreBase):
 
     def get_trace(self, trace_id: str) -> Trace:
         """One trace: its info (with assessments) and its spans in start order."""
-        info = self.get_trace_info(trace_id)
-        rows = self.query(
-            f"SELECT {', '.join(SPAN_COLUMNS)} FROM spans WHERE trace_id = ? "
-            "ORDER BY start_time_ns, rowid", [trace_id])
-        spans = [Span.from_row(trace_id, dict(zip(SPAN_COLUMNS, r, strict=True))) for r in rows]
-        return Trace(info=info, data=TraceData(spans=spans))
+        found = self.get_traces([trace_id])
+        if not found:
+            self._require_trace(trace_id)  # raises, saying how to find ids
+        return found[0]
 
     def get_traces(self, trace_ids: list[str]) -> list[Trace]:
         """Several whole traces in the order asked (missing ids are left out).

@@ -182,19 +182,26 @@ def _json_text(value: Any) -> str:
     return to_json(value)
 
 
-def span_to_otel_json(span: Span) -> dict[str, Any]:
-    """A stored span as an OpenTelemetry ``Span`` in proto3 JSON (MLflow's ``Trace.spans``)."""
-    def b64(hex_id: str) -> str:
-        return base64.b64encode(bytes.fromhex(hex_id)).decode()
+def _b64(hex_id: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_id)).decode()
 
+
+def _mlflow_attributes(span: Span) -> dict[str, Any]:
+    """The span's attributes with MLflow's own: trace id, span type, inputs, outputs."""
     attrs = {"mlflow.traceRequestId": span.trace_id, "mlflow.spanType": span.span_type,
              **span.attributes}
     if span.inputs is not None:
         attrs["mlflow.spanInputs"] = span.inputs
     if span.outputs is not None:
         attrs["mlflow.spanOutputs"] = span.outputs
+    return attrs
+
+
+def span_to_otel_json(span: Span) -> dict[str, Any]:
+    """A stored span as an OpenTelemetry ``Span`` in proto3 JSON (MLflow's ``Trace.spans``)."""
+    attrs = _mlflow_attributes(span)
     out: dict[str, Any] = {
-        "trace_id": b64(span.trace_id[3:]), "span_id": b64(span.span_id), "name": span.name,
+        "trace_id": _b64(span.trace_id[3:]), "span_id": _b64(span.span_id), "name": span.name,
         "start_time_unix_nano": str(span.start_time_ns),
         "end_time_unix_nano": str(span.end_time_ns or span.start_time_ns),
         "attributes": [{"key": k, "value": any_value(v)} for k, v in attrs.items()],
@@ -205,31 +212,22 @@ def span_to_otel_json(span: Span) -> dict[str, Any]:
         "status": {"code": f"STATUS_CODE_{span.status}", "message": span.status_message or ""},
     }
     if span.parent_id:
-        out["parent_span_id"] = b64(span.parent_id)
+        out["parent_span_id"] = _b64(span.parent_id)
     return out
 
 
 def span_to_mlflow_dict(span: Span) -> dict[str, Any]:
     """A span as MLflow's ``Span.to_dict()``: base64 ids, nanosecond times and attribute
     values as JSON text (``mlflow.spanType``, ``mlflow.spanInputs``, ... included)."""
-    def b64(hex_id: str) -> str:
-        return base64.b64encode(bytes.fromhex(hex_id)).decode()
-
-    attrs: dict[str, Any] = {"mlflow.traceRequestId": span.trace_id,
-                             "mlflow.spanType": span.span_type, **span.attributes}
-    if span.inputs is not None:
-        attrs["mlflow.spanInputs"] = span.inputs
-    if span.outputs is not None:
-        attrs["mlflow.spanOutputs"] = span.outputs
     return {
-        "trace_id": b64(span.trace_id[3:]), "span_id": b64(span.span_id),
-        "parent_span_id": b64(span.parent_id) if span.parent_id else None,
+        "trace_id": _b64(span.trace_id[3:]), "span_id": _b64(span.span_id),
+        "parent_span_id": _b64(span.parent_id) if span.parent_id else None,
         "name": span.name, "start_time_unix_nano": span.start_time_ns,
         "end_time_unix_nano": span.end_time_ns,
         "events": [{"name": e.get("name", ""), "time_unix_nano": e.get("timestamp") or 0,
                     "attributes": e.get("attributes") or {}} for e in span.events],
         "status": {"code": f"STATUS_CODE_{span.status}", "message": span.status_message or ""},
-        "attributes": {k: to_json(v) for k, v in attrs.items()},
+        "attributes": {k: to_json(v) for k, v in _mlflow_attributes(span).items()},
         "links": [],
     }
 
